@@ -1,0 +1,450 @@
+"""Herald for Python: publish events to a Herald broker and subscribe to them.
+
+Publishing, for example from a GraphQL mutation resolver::
+
+    import herald
+
+    with herald.Publisher() as pub:
+        pub.publish("chat.general", {"id": "1", "text": "hi"})
+
+Subscribing in asyncio::
+
+    async with herald.Subscriber(topics=["chat.general"]) as sub:
+        async for topic, event in sub:
+            print(topic, event)
+
+The binding uses ctypes over libherald's C ABI and has no compiled part.
+Errors from the library raise :class:`HeraldError`, which carries the C
+error code and the library's message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import enum
+import json
+from typing import Any, AsyncIterator, Iterable, Iterator, Optional, Tuple, Union
+
+from ._lib import lib
+
+__all__ = [
+    "ErrorCode",
+    "HeraldError",
+    "Publisher",
+    "Subscriber",
+    "DEFAULT_PUB_ENDPOINT",
+    "DEFAULT_SUB_ENDPOINT",
+    "TOPIC_MAX",
+    "version",
+    "json_to_msgpack",
+    "msgpack_to_json",
+]
+
+DEFAULT_PUB_ENDPOINT = "tcp://127.0.0.1:7400"
+DEFAULT_SUB_ENDPOINT = "tcp://127.0.0.1:7401"
+TOPIC_MAX = 255
+
+Event = Tuple[str, Any]
+
+
+class ErrorCode(enum.IntEnum):
+    """The C library's ``herald_err_t`` values."""
+
+    OK = 0
+    INVALID = 1
+    NOMEM = 2
+    TOPIC = 3
+    TOO_BIG = 4
+    JSON = 5
+    MSGPACK = 6
+    AGAIN = 7
+    TIMEOUT = 8
+    ENDPOINT = 9
+    INTERRUPTED = 10
+    TRANSPORT = 11
+
+
+class _Option(enum.IntEnum):
+    LINGER_MS = 1
+    SEND_TIMEOUT_MS = 2
+    HWM = 3
+    MAX_PAYLOAD = 4
+
+
+class HeraldError(Exception):
+    """A libherald call failed.
+
+    ``code`` is the C error code (an :class:`ErrorCode` where known) and
+    ``message`` the library's description, for example
+    ``"invalid JSON at line 1, column 9: ..."``.
+    """
+
+    def __init__(self, code: int, message: str) -> None:
+        try:
+            code = ErrorCode(code)
+        except ValueError:
+            pass
+        self.code = code
+        self.message = message
+        super().__init__(f"{message} [{getattr(code, 'name', code)}]")
+
+
+def _check(rc: int) -> None:
+    if rc != 0:
+        raise HeraldError(rc, lib.herald_errmsg().decode("utf-8", "replace"))
+
+
+def _topic(topic: str) -> bytes:
+    if not isinstance(topic, str):
+        raise TypeError(f"topic must be str, not {type(topic).__name__}")
+    data = topic.encode("utf-8", "surrogatepass")
+    # C strings end at the first NUL, so the library could not see this.
+    if b"\0" in data:
+        raise HeraldError(ErrorCode.TOPIC, "invalid topic: topic contains a NUL byte")
+    return data
+
+
+def _ms(seconds: Optional[float]) -> int:
+    """Seconds (None = forever) to the C API's milliseconds (-1 = forever)."""
+    if seconds is None:
+        return -1
+    if seconds <= 0:
+        return 0
+    return max(1, min(int(seconds * 1000), 2**31 - 1))
+
+
+def version() -> str:
+    """The version of the loaded libherald, as "MAJOR.MINOR.PATCH"."""
+    return lib.herald_version().decode()
+
+
+def json_to_msgpack(text: Union[str, bytes]) -> bytes:
+    """Pack JSON text into msgpack bytes, as the library does when publishing."""
+    data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+    out = ctypes.c_void_p()
+    size = ctypes.c_size_t()
+    _check(lib.herald_json_to_msgpack(data, len(data), ctypes.byref(out), ctypes.byref(size)))
+    try:
+        return ctypes.string_at(out.value, size.value)
+    finally:
+        lib.herald_free(out)
+
+
+def msgpack_to_json(data: bytes) -> str:
+    """Convert one msgpack value to JSON text, mapped as docs/wire.md says."""
+    out = ctypes.c_void_p()
+    size = ctypes.c_size_t()
+    _check(lib.herald_msgpack_to_json(bytes(data), len(data), ctypes.byref(out), ctypes.byref(size)))
+    try:
+        return ctypes.string_at(out.value, size.value).decode("utf-8")
+    finally:
+        lib.herald_free(out)
+
+
+class Publisher:
+    """Publishes events to a broker's ingress.
+
+    :param endpoint: the broker's ingress, such as ``"tcp://10.0.0.5:7400"``;
+        ``None`` means :data:`DEFAULT_PUB_ENDPOINT`.
+    :param linger: seconds :meth:`close` waits to flush queued messages
+        (default 2.0; ``None`` waits forever).
+    :param send_timeout: seconds a publish waits for queue room before it
+        raises ``HeraldError`` with code ``AGAIN`` (default 1.0; ``None``
+        waits forever, 0 never waits).
+    :param hwm: messages that may queue towards the broker (default 100000).
+    :param max_payload: largest packed payload in bytes (default 1 MiB).
+
+    A publisher is safe to share between threads. Creating it does not wait
+    for the broker: messages queue until the connection is up.
+    """
+
+    def __init__(
+        self,
+        endpoint: Optional[str] = None,
+        *,
+        linger: Optional[float] = 2.0,
+        send_timeout: Optional[float] = 1.0,
+        hwm: Optional[int] = None,
+        max_payload: Optional[int] = None,
+    ) -> None:
+        err = ctypes.c_int()
+        ep = endpoint.encode() if endpoint else None
+        handle = lib.herald_publisher_new(ep, ctypes.byref(err))
+        if not handle:
+            _check(err.value)
+        self._handle = ctypes.c_void_p(handle)
+        try:
+            self._set(_Option.LINGER_MS, _ms(linger))
+            self._set(_Option.SEND_TIMEOUT_MS, _ms(send_timeout))
+            if hwm is not None:
+                self._set(_Option.HWM, hwm)
+            if max_payload is not None:
+                self._set(_Option.MAX_PAYLOAD, max_payload)
+        except BaseException:
+            self.close()
+            raise
+
+    def _set(self, option: int, value: int) -> None:
+        _check(lib.herald_publisher_set_option(self._live(), option, value))
+
+    def _live(self) -> ctypes.c_void_p:
+        if not self._handle:
+            raise HeraldError(ErrorCode.INVALID, "the publisher is closed")
+        return self._handle
+
+    def publish(self, topic: str, obj: Any) -> None:
+        """Publish ``obj``, which must be JSON-serialisable, to ``topic``.
+
+        Raises :class:`HeraldError` (codes ``TOPIC``, ``TOO_BIG``, ``AGAIN``
+        for backpressure, ...), or ``TypeError``/``ValueError`` for objects
+        JSON cannot represent.
+        """
+        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        self.publish_json(topic, text)
+
+    def publish_json(self, topic: str, text: Union[str, bytes]) -> None:
+        """Publish JSON text as it is (packed to msgpack by the library)."""
+        data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        _check(lib.herald_publish_json(self._live(), _topic(topic), data, len(data)))
+
+    def publish_raw(self, topic: str, data: bytes) -> None:
+        """Publish ``data``, which must be exactly one msgpack value."""
+        data = bytes(data)
+        _check(lib.herald_publish(self._live(), _topic(topic), data, len(data)))
+
+    def close(self) -> None:
+        """Flush (for at most ``linger`` seconds) and close. Safe to call twice."""
+        if getattr(self, "_handle", None):
+            lib.herald_publisher_destroy(ctypes.byref(self._handle))
+            self._handle = ctypes.c_void_p()
+
+    def __enter__(self) -> "Publisher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class Subscriber:
+    """Receives the events of the topics it subscribes to.
+
+    Use it as an asyncio async iterator (``async for topic, event in sub``),
+    which waits on the library's file descriptor with ``loop.add_reader``
+    and never blocks the loop, or as a blocking iterator
+    (``for topic, event in sub``). ``event`` is the decoded JSON value, or
+    the msgpack ``bytes`` when ``raw=True``.
+
+    :param endpoint: the broker's egress; ``None`` means
+        :data:`DEFAULT_SUB_ENDPOINT`.
+    :param topics: topics to subscribe to at once (matched exactly).
+    :param raw: yield msgpack bytes instead of decoded JSON.
+    :param hwm: messages that may wait unread (default 100000).
+    :param max_payload: larger payloads are skipped (default 1 MiB).
+
+    A subscriber must be used from one thread (or one event loop) at a time.
+    """
+
+    def __init__(
+        self,
+        endpoint: Optional[str] = None,
+        topics: Iterable[str] = (),
+        *,
+        raw: bool = False,
+        hwm: Optional[int] = None,
+        max_payload: Optional[int] = None,
+    ) -> None:
+        if isinstance(topics, str):
+            topics = [topics]
+        err = ctypes.c_int()
+        ep = endpoint.encode() if endpoint else None
+        handle = lib.herald_subscriber_new(ep, ctypes.byref(err))
+        if not handle:
+            _check(err.value)
+        self._handle = ctypes.c_void_p(handle)
+        self._raw = raw
+        self._waiter: Optional[asyncio.Future] = None
+        try:
+            if hwm is not None:
+                _check(lib.herald_subscriber_set_option(self._handle, _Option.HWM, hwm))
+            if max_payload is not None:
+                _check(lib.herald_subscriber_set_option(self._handle, _Option.MAX_PAYLOAD, max_payload))
+            fd = ctypes.c_int()
+            _check(lib.herald_subscriber_fd(self._handle, ctypes.byref(fd)))
+            self._fd = fd.value
+            self.subscribe(*topics)
+        except BaseException:
+            self.close()
+            raise
+
+    def _live(self) -> ctypes.c_void_p:
+        if not self._handle:
+            raise HeraldError(ErrorCode.INVALID, "the subscriber is closed")
+        return self._handle
+
+    def _wake(self) -> None:
+        # Subscribing can consume the fd's edge; let a waiting reader look
+        # for events again rather than sleep through them.
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def subscribe(self, *topics: str) -> None:
+        """Subscribe to each topic. Subscribing twice is harmless."""
+        for topic in topics:
+            _check(lib.herald_subscribe(self._live(), _topic(topic)))
+        self._wake()
+
+    def unsubscribe(self, *topics: str) -> None:
+        """Unsubscribe from each topic."""
+        for topic in topics:
+            _check(lib.herald_unsubscribe(self._live(), _topic(topic)))
+        self._wake()
+
+    @property
+    def skipped(self) -> int:
+        """Messages skipped for breaking the wire format or the size limit."""
+        return int(lib.herald_subscriber_skipped(self._handle)) if self._handle else 0
+
+    def fileno(self) -> int:
+        """The library's pollable descriptor (edge-triggered; see herald.h)."""
+        return self._fd
+
+    def sync(self, timeout: Optional[float] = 5.0) -> None:
+        """Block until the broker confirms every subscription made so far.
+
+        Anything published after this returns is delivered. Raises
+        :class:`HeraldError` with code ``TIMEOUT`` if no confirmation came.
+        """
+        _check(lib.herald_subscriber_sync(self._live(), _ms(timeout)))
+
+    async def ready(self, timeout: Optional[float] = 5.0) -> None:
+        """Like :meth:`sync`, without blocking the event loop."""
+
+        async def confirm() -> None:
+            while True:
+                rc = lib.herald_subscriber_sync(self._live(), 0)
+                if rc == 0:
+                    return
+                if rc != ErrorCode.TIMEOUT:
+                    _check(rc)
+                await self._readable()
+
+        try:
+            await asyncio.wait_for(confirm(), timeout)
+        except asyncio.TimeoutError:
+            raise HeraldError(
+                ErrorCode.TIMEOUT, "the broker did not confirm the subscriptions in time"
+            ) from None
+
+    def _take(self, rc: int, ev: ctypes.c_void_p) -> Optional[Event]:
+        if rc == ErrorCode.TIMEOUT or rc == ErrorCode.INTERRUPTED:
+            return None
+        _check(rc)
+        try:
+            topic = lib.herald_event_topic(ev).decode("utf-8")
+            size = ctypes.c_size_t()
+            if self._raw:
+                ptr = lib.herald_event_payload(ev, ctypes.byref(size))
+                return topic, ctypes.string_at(ptr, size.value)
+            ptr = lib.herald_event_json(ev, ctypes.byref(size))
+            if not ptr:
+                _check(ErrorCode.NOMEM)
+            return topic, json.loads(ctypes.string_at(ptr, size.value))
+        finally:
+            lib.herald_event_destroy(ctypes.byref(ev))
+
+    def recv(self, timeout: Optional[float] = None) -> Optional[Event]:
+        """Wait up to ``timeout`` seconds (``None``: forever) for the next
+        event. Returns ``(topic, event)``, or ``None`` on timeout."""
+        ms = _ms(timeout)
+        while True:
+            ev = ctypes.c_void_p()
+            rc = lib.herald_recv(self._live(), ctypes.byref(ev), ms)
+            # A signal (Ctrl-C) interrupts the wait; Python raises its
+            # exception as soon as the call returns, and otherwise we go on.
+            if rc == ErrorCode.INTERRUPTED:
+                continue
+            return self._take(rc, ev)
+
+    def recv_nowait(self) -> Optional[Event]:
+        """The next event if one is waiting, else ``None``."""
+        ev = ctypes.c_void_p()
+        return self._take(lib.herald_recv(self._live(), ctypes.byref(ev), 0), ev)
+
+    async def _readable(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._waiter = loop.create_future()
+        waiter = self._waiter
+
+        def on_ready() -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        loop.add_reader(self._fd, on_ready)
+        try:
+            await waiter
+        finally:
+            loop.remove_reader(self._fd)
+            self._waiter = None
+
+    async def arecv(self, timeout: Optional[float] = None) -> Optional[Event]:
+        """The asyncio form of :meth:`recv`."""
+
+        async def wait() -> Event:
+            while True:
+                event = self.recv_nowait()
+                if event is not None:
+                    return event
+                await self._readable()
+
+        try:
+            return await asyncio.wait_for(wait(), timeout)
+        except asyncio.TimeoutError:
+            return None
+
+    def __iter__(self) -> Iterator[Event]:
+        return self
+
+    def __next__(self) -> Event:
+        if not self._handle:
+            raise StopIteration
+        event = self.recv(None)
+        assert event is not None
+        return event
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self
+
+    async def __anext__(self) -> Event:
+        while True:
+            if not self._handle:
+                raise StopAsyncIteration
+            event = self.recv_nowait()
+            if event is not None:
+                return event
+            await self._readable()
+
+    def close(self) -> None:
+        """Close the subscriber. Safe to call twice."""
+        if getattr(self, "_handle", None):
+            self._wake()
+            lib.herald_subscriber_destroy(ctypes.byref(self._handle))
+            self._handle = ctypes.c_void_p()
+
+    def __enter__(self) -> "Subscriber":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> "Subscriber":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()

@@ -1,0 +1,58 @@
+/*  broker.h: the herald-broker engine, a ZeroMQ forwarder with counters.
+ *
+ *  Ingress: a PULL socket for libherald publishers (lossless at connect)
+ *  and an XSUB socket for any ZeroMQ PUB publisher. Egress: an XPUB
+ *  socket for subscribers and edges. Subscriptions that reach the egress
+ *  are passed on to the XSUB side, so PUB publishers (and an upstream
+ *  broker) send only what someone wants. docs/broker.md is the operator's
+ *  guide.
+ */
+#ifndef HERALD_BROKER_H
+#define HERALD_BROKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *ingress;        //  comma-separated endpoints to bind; "" = none
+    const char *egress;
+    const char *xsub;
+    const char *stats;          //  ROUTER that answers "STATS"; "" = none
+    const char *upstream;       //  another broker's egress to connect; "" = none
+    int ingress_hwm;            //  messages, per publisher connection
+    int egress_hwm;             //  messages, per subscriber connection
+    size_t max_payload;         //  bytes in any one frame
+    int stats_interval;         //  seconds between counter log lines; 0 = never
+    int drain_ms;               //  at shutdown, time allowed to flush egress
+} broker_config_t;
+
+typedef struct {
+    uint64_t in_push;           //  messages received on the PULL ingress
+    uint64_t in_pub;            //  messages received on the XSUB ingress
+    uint64_t forwarded;         //  messages sent on to the egress
+    uint64_t dropped;           //  messages at least one subscriber missed (queue full)
+    uint64_t malformed;         //  messages refused for breaking the wire format
+    uint64_t subscriptions;     //  distinct topics subscribed at the egress now
+    uint64_t sync_answered;     //  subscription confirmations sent
+} broker_counters_t;
+
+typedef struct broker broker_t;
+
+/*  Create the sockets and bind them. Logs the reason and returns NULL on
+ *  failure. */
+broker_t *broker_new (const broker_config_t *config);
+
+/*  Forward until SIGINT or SIGTERM, which must be blocked in every thread
+ *  before the call (broker_block_signals does it). SIGUSR1 logs the
+ *  counters. Returns 0 after a clean shutdown, -1 on a fatal error. */
+int broker_run (broker_t *self);
+
+void broker_destroy (broker_t **self_p);
+
+const broker_counters_t *broker_counters (const broker_t *self);
+
+/*  Block the signals broker_run handles, in this thread and the threads it
+ *  will create. Call first thing in main(). */
+void broker_block_signals (void);
+
+#endif

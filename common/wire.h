@@ -1,0 +1,66 @@
+/*  wire.h: the rules of the backbone's wire format, shared by libherald,
+ *  the broker and the edge.
+ *
+ *  A message is two or three ZeroMQ frames: [topic][payload][metadata].
+ *  - topic: 1..WIRE_TOPIC_MAX bytes of UTF-8, with no NUL;
+ *  - payload: exactly one msgpack value, nested at most WIRE_MAX_DEPTH deep;
+ *  - metadata (optional): one msgpack map.
+ *  docs/wire.md is the reader's version of this file.
+ */
+#ifndef HERALD_WIRE_H
+#define HERALD_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_TOPIC_MAX 255              //  bytes, not counting any NUL
+#define WIRE_PAYLOAD_MAX (1u << 20)     //  default payload limit, bytes
+#define WIRE_PAYLOAD_HARD_MAX (256u << 20)
+#define WIRE_MAX_DEPTH 32               //  nested arrays and maps
+
+//  Topics that begin with this prefix are the backbone's own (subscription
+//  confirmations). Applications cannot publish to them.
+#define WIRE_RESERVED_PREFIX "$herald/"
+#define WIRE_SYNC_PREFIX "$herald/sync/"
+
+typedef enum {
+    WIRE_OK = 0,
+    WIRE_TOPIC_EMPTY,
+    WIRE_TOPIC_TOO_LONG,
+    WIRE_TOPIC_NUL,
+    WIRE_TOPIC_UTF8,
+    WIRE_TOPIC_RESERVED,
+    WIRE_MP_TRUNCATED,
+    WIRE_MP_TRAILING,
+    WIRE_MP_TOO_DEEP,
+    WIRE_MP_BAD_BYTE,
+    WIRE_MP_NOT_MAP,
+    WIRE_FRAMES
+} wire_err_t;
+
+/*  A sentence describing a wire_err_t, for logs and error messages. */
+const char *wire_strerror (wire_err_t err);
+
+/*  Length (1..4) of the well-formed UTF-8 sequence at s, which has n > 0
+ *  bytes left, or 0 if the bytes there are not one. */
+size_t wire_utf8_seq (const unsigned char *s, size_t n);
+
+/*  1 if [s, s+len) is well-formed UTF-8 (no overlongs, no surrogates). */
+int wire_utf8_valid (const char *s, size_t len);
+
+/*  Check a topic as bytes. Reserved topics pass; see wire_topic_reserved. */
+wire_err_t wire_topic_check (const char *topic, size_t len);
+
+/*  1 if the topic begins with WIRE_RESERVED_PREFIX. */
+int wire_topic_reserved (const char *topic, size_t len);
+
+/*  Check that [buf, buf+len) holds exactly one msgpack value, nested at most
+ *  WIRE_MAX_DEPTH deep, whose every declared length fits in the buffer.
+ *  After this passes, msgpack-c can unpack the value without being asked
+ *  for more memory than the input could describe. */
+wire_err_t wire_msgpack_check (const void *buf, size_t len);
+
+/*  As wire_msgpack_check, and the value must be a map. */
+wire_err_t wire_metadata_check (const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,197 @@
+/*  herald.c: library-wide parts of libherald: version, errors, memory,
+ *  JSON <-> msgpack, and the socket set-up that publishers and subscribers
+ *  share.
+ */
+#include "private.h"
+#include "mpjson.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+//  Each thread keeps its own last error, so that a thread-safe publisher
+//  never reports another thread's failure.
+static __thread char s_errmsg[512];
+
+#define S_STR2(x) #x
+#define S_STR(x) S_STR2 (x)
+
+const char *
+herald_version (void)
+{
+    return S_STR (HERALD_VERSION_MAJOR) "." S_STR (HERALD_VERSION_MINOR) "."
+           S_STR (HERALD_VERSION_PATCH);
+}
+
+const char *
+herald_strerror (int err)
+{
+    switch (err) {
+        case HERALD_OK: return "success";
+        case HERALD_ERR_INVALID: return "invalid argument";
+        case HERALD_ERR_NOMEM: return "out of memory";
+        case HERALD_ERR_TOPIC: return "invalid topic";
+        case HERALD_ERR_TOO_BIG: return "payload too big";
+        case HERALD_ERR_JSON: return "invalid JSON";
+        case HERALD_ERR_MSGPACK: return "invalid msgpack";
+        case HERALD_ERR_AGAIN: return "queue full: try again later";
+        case HERALD_ERR_TIMEOUT: return "timed out";
+        case HERALD_ERR_ENDPOINT: return "invalid endpoint";
+        case HERALD_ERR_INTERRUPTED: return "interrupted by a signal";
+        case HERALD_ERR_TRANSPORT: return "transport error";
+    }
+    return "unknown error";
+}
+
+const char *
+herald_errmsg (void)
+{
+    return s_errmsg;
+}
+
+void
+herald_free (void *ptr)
+{
+    free (ptr);
+}
+
+int
+herald__fail (int err, const char *fmt, ...)
+{
+    if (!fmt)
+        snprintf (s_errmsg, sizeof s_errmsg, "%s", herald_strerror (err));
+    else {
+        va_list ap;
+        va_start (ap, fmt);
+        vsnprintf (s_errmsg, sizeof s_errmsg, fmt, ap);
+        va_end (ap);
+    }
+    return err;
+}
+
+int
+herald__zmq_fail (const char *what)
+{
+    int e = zmq_errno ();
+    int err = HERALD_ERR_TRANSPORT;
+    if (e == EAGAIN)
+        err = HERALD_ERR_AGAIN;
+    else if (e == EINTR)
+        err = HERALD_ERR_INTERRUPTED;
+    else if (e == ENOMEM)
+        err = HERALD_ERR_NOMEM;
+    return herald__fail (err, "%s: %s", what, zmq_strerror (e));
+}
+
+int
+herald__check_topic (const char *topic, size_t *len, int allow_reserved)
+{
+    if (!topic)
+        return herald__fail (HERALD_ERR_INVALID, "topic is NULL");
+    *len = strnlen (topic, WIRE_TOPIC_MAX + 1);
+    wire_err_t rc = wire_topic_check (topic, *len);
+    if (rc == WIRE_OK && !allow_reserved && wire_topic_reserved (topic, *len))
+        rc = WIRE_TOPIC_RESERVED;
+    if (rc != WIRE_OK)
+        return herald__fail (HERALD_ERR_TOPIC, "invalid topic: %s", wire_strerror (rc));
+    return HERALD_OK;
+}
+
+int
+herald__setsockopt_int (void *sock, int option, int value)
+{
+    if (zmq_setsockopt (sock, option, &value, sizeof value) != 0)
+        return herald__zmq_fail ("zmq_setsockopt");
+    return HERALD_OK;
+}
+
+int
+herald__socket_open (int type, const char *endpoint, const char *fallback, void **ctx,
+                     void **sock)
+{
+    char normal[1024];
+    if (!endpoint || !*endpoint)
+        endpoint = fallback;
+    //  "host:port" is shorthand for TCP.
+    if (!strstr (endpoint, "://")) {
+        if ((size_t) snprintf (normal, sizeof normal, "tcp://%s", endpoint) >= sizeof normal)
+            return herald__fail (HERALD_ERR_ENDPOINT, "endpoint is too long");
+        endpoint = normal;
+    }
+    *ctx = zmq_ctx_new ();
+    if (!*ctx)
+        return herald__zmq_fail ("zmq_ctx_new");
+    *sock = zmq_socket (*ctx, type);
+    if (!*sock) {
+        int rc = herald__zmq_fail ("zmq_socket");
+        zmq_ctx_term (*ctx);
+        *ctx = NULL;
+        return rc;
+    }
+    //  Dead peers are noticed by ZMTP heartbeats, and reconnection backs
+    //  off to one second so that a restarting broker is found quickly.
+    int rc = herald__setsockopt_int (*sock, ZMQ_LINGER, 0);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_HEARTBEAT_IVL, 5000);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_HEARTBEAT_TIMEOUT, 15000);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_RECONNECT_IVL, 100);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_RECONNECT_IVL_MAX, 1000);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_SNDHWM, HERALD_DEFAULT_HWM);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_RCVHWM, HERALD_DEFAULT_HWM);
+    if (rc == HERALD_OK && strchr (endpoint, '['))
+        rc = herald__setsockopt_int (*sock, ZMQ_IPV6, 1);
+    if (rc == HERALD_OK && zmq_connect (*sock, endpoint) != 0) {
+        int e = zmq_errno ();
+        rc = herald__fail (e == ENOMEM ? HERALD_ERR_NOMEM : HERALD_ERR_ENDPOINT,
+                           "cannot connect to \"%s\": %s", endpoint, zmq_strerror (e));
+    }
+    if (rc != HERALD_OK)
+        herald__socket_close (ctx, sock);
+    return rc;
+}
+
+void
+herald__socket_close (void **ctx, void **sock)
+{
+    if (*sock)
+        zmq_close (*sock);
+    if (*ctx) {
+        while (zmq_ctx_term (*ctx) != 0 && zmq_errno () == EINTR)
+            ;
+    }
+    *sock = NULL;
+    *ctx = NULL;
+}
+
+int
+herald_json_to_msgpack (const char *json, size_t len, void **out, size_t *size)
+{
+    if (!json || !out || !size)
+        return herald__fail (HERALD_ERR_INVALID, "NULL argument");
+    char err[256];
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    if (mpjson_from_json (json, len, &buf, err, sizeof err) != 0) {
+        msgpack_sbuffer_destroy (&buf);
+        return herald__fail (HERALD_ERR_JSON, "%s", err);
+    }
+    *size = buf.size;
+    *out = msgpack_sbuffer_release (&buf);
+    return HERALD_OK;
+}
+
+int
+herald_msgpack_to_json (const void *data, size_t size, char **out, size_t *len)
+{
+    if (!data || !out)
+        return herald__fail (HERALD_ERR_INVALID, "NULL argument");
+    wire_err_t rc = wire_msgpack_check (data, size);
+    if (rc != WIRE_OK)
+        return herald__fail (HERALD_ERR_MSGPACK, "invalid msgpack: %s", wire_strerror (rc));
+    if (mpjson_to_json (data, size, out, len) != 0)
+        return herald__fail (HERALD_ERR_NOMEM, NULL);
+    return HERALD_OK;
+}

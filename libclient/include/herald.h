@@ -1,0 +1,252 @@
+/*  herald.h: libherald, the client library of the Herald backbone.
+ *
+ *  A publisher sends events to a herald-broker; a subscriber receives the
+ *  events of the topics it names. An event is a topic (UTF-8, 1..255 bytes,
+ *  no NUL) and a payload that is one msgpack value. docs/libherald.md is
+ *  the guide, with a complete example; docs/wire.md is the wire format.
+ *
+ *  Conventions that hold for every function below:
+ *
+ *  - Errors. Functions that can fail return an int that is HERALD_OK (0) or
+ *    one of the herald_err_t values. herald_strerror() names a code, and
+ *    herald_errmsg() describes the calling thread's most recent failure in
+ *    more detail (for example where a JSON text is invalid). Functions that
+ *    create a handle return NULL on failure and store the code in *err when
+ *    err is not NULL.
+ *  - Memory. Handles are opaque; each has a _destroy function that accepts
+ *    NULL and sets the caller's pointer to NULL. Memory that a function
+ *    returns through an out-parameter is the caller's, to be released with
+ *    herald_free(); pointers returned from accessors belong to the object
+ *    they came from and live as long as it does.
+ *  - Threads. A publisher may be used from several threads at once; its
+ *    calls are serialised internally. A subscriber must be used from one
+ *    thread at a time. Distinct handles are independent. Destroying a
+ *    handle must not race with any other call on it.
+ *  - ABI. Error codes and option numbers only ever grow at the end; new
+ *    behaviour comes as new functions. The shared library's SONAME is
+ *    libherald.so.1.
+ */
+#ifndef HERALD_H
+#define HERALD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(HERALD_BUILDING) && defined(__GNUC__)
+#   define HERALD_EXPORT __attribute__ ((visibility ("default")))
+#else
+#   define HERALD_EXPORT
+#endif
+
+#define HERALD_VERSION_MAJOR 0
+#define HERALD_VERSION_MINOR 1
+#define HERALD_VERSION_PATCH 0
+
+/*  The broker's defaults: publishers connect to its ingress, subscribers to
+ *  its egress. Passing NULL as an endpoint selects these. */
+#define HERALD_DEFAULT_PUB_ENDPOINT "tcp://127.0.0.1:7400"
+#define HERALD_DEFAULT_SUB_ENDPOINT "tcp://127.0.0.1:7401"
+
+/*  Longest topic, in bytes. */
+#define HERALD_TOPIC_MAX 255
+
+typedef enum herald_err {
+    HERALD_OK = 0,
+    HERALD_ERR_INVALID = 1,     /*  NULL handle or argument, bad option or value */
+    HERALD_ERR_NOMEM = 2,       /*  out of memory */
+    HERALD_ERR_TOPIC = 3,       /*  topic empty, too long, not UTF-8, has NUL, or reserved */
+    HERALD_ERR_TOO_BIG = 4,     /*  payload over the HERALD_OPT_MAX_PAYLOAD limit */
+    HERALD_ERR_JSON = 5,        /*  invalid JSON text */
+    HERALD_ERR_MSGPACK = 6,     /*  payload is not exactly one valid msgpack value */
+    HERALD_ERR_AGAIN = 7,       /*  queue full for the whole send timeout (backpressure) */
+    HERALD_ERR_TIMEOUT = 8,     /*  nothing arrived within the timeout */
+    HERALD_ERR_ENDPOINT = 9,    /*  endpoint malformed or its transport unsupported */
+    HERALD_ERR_INTERRUPTED = 10, /* a signal interrupted a blocking call */
+    HERALD_ERR_TRANSPORT = 11   /*  unexpected ZeroMQ failure; herald_errmsg() says which */
+} herald_err_t;
+
+/*  Options, set with herald_publisher_set_option and
+ *  herald_subscriber_set_option. Each may be set at any time. */
+typedef enum herald_option {
+    /*  Publisher: how long destroy waits to flush queued messages, in ms.
+     *  -1 waits forever. Default 2000. */
+    HERALD_OPT_LINGER_MS = 1,
+    /*  Publisher: how long a publish waits for queue room, in ms, before it
+     *  returns HERALD_ERR_AGAIN. -1 waits forever, 0 never waits.
+     *  Default 1000. */
+    HERALD_OPT_SEND_TIMEOUT_MS = 2,
+    /*  Both: how many messages may queue (to send, or received and not yet
+     *  read) on each connection. 0 means no limit. Default 100000. */
+    HERALD_OPT_HWM = 3,
+    /*  Both: largest payload in bytes, 1..268435456. A publisher refuses
+     *  larger payloads with HERALD_ERR_TOO_BIG; a subscriber skips them and
+     *  counts them (herald_subscriber_skipped). Default 1048576. */
+    HERALD_OPT_MAX_PAYLOAD = 4
+} herald_option_t;
+
+typedef struct herald_publisher herald_publisher_t;
+typedef struct herald_subscriber herald_subscriber_t;
+typedef struct herald_event herald_event_t;
+
+/*  ---------------------------------------------------------------------
+ *  Library
+ */
+
+/*  The library's version as "MAJOR.MINOR.PATCH". Static; never NULL. */
+HERALD_EXPORT const char *herald_version (void);
+
+/*  A short sentence naming an error code. Static; never NULL. */
+HERALD_EXPORT const char *herald_strerror (int err);
+
+/*  A description of the most recent failure of a herald_ call in the
+ *  calling thread, more specific than herald_strerror. Valid until the
+ *  thread's next herald_ call; never NULL ("" if nothing failed yet). */
+HERALD_EXPORT const char *herald_errmsg (void);
+
+/*  Release memory that the library returned through an out-parameter.
+ *  Accepts NULL. Thread-safe. */
+HERALD_EXPORT void herald_free (void *ptr);
+
+/*  Pack JSON text into msgpack. On HERALD_OK, *out holds *size bytes that
+ *  the caller releases with herald_free. Errors: HERALD_ERR_INVALID (NULL
+ *  argument), HERALD_ERR_JSON (herald_errmsg gives line and column),
+ *  HERALD_ERR_NOMEM. Thread-safe. */
+HERALD_EXPORT int herald_json_to_msgpack (const char *json, size_t len,
+                                          void **out, size_t *size);
+
+/*  Convert one msgpack value to JSON text, mapped as docs/wire.md says.
+ *  On HERALD_OK, *out is a NUL-terminated string of *len bytes that the
+ *  caller releases with herald_free. Errors: HERALD_ERR_INVALID,
+ *  HERALD_ERR_MSGPACK, HERALD_ERR_NOMEM. Thread-safe. */
+HERALD_EXPORT int herald_msgpack_to_json (const void *data, size_t size,
+                                          char **out, size_t *len);
+
+/*  ---------------------------------------------------------------------
+ *  Publisher
+ *
+ *  Publishing is lossless at connect: a publisher created and used at once
+ *  queues its messages until the connection to the broker is up, and
+ *  destroy flushes them within the linger time.
+ */
+
+/*  Create a publisher connected to a broker's ingress endpoint, such as
+ *  "tcp://127.0.0.1:7400" or "ipc:///run/herald/ingress" (NULL selects
+ *  HERALD_DEFAULT_PUB_ENDPOINT; "host:port" means tcp). The connection is
+ *  made in the background and retried until it succeeds, so a broker that
+ *  is not yet running is not an error. Returns NULL on failure with *err
+ *  set to HERALD_ERR_ENDPOINT, HERALD_ERR_NOMEM or HERALD_ERR_TRANSPORT. */
+HERALD_EXPORT herald_publisher_t *herald_publisher_new (const char *endpoint, int *err);
+
+/*  Flush queued messages for at most HERALD_OPT_LINGER_MS, then close and
+ *  release everything. Messages still queued when the linger time ends
+ *  are dropped. Accepts NULL and *pub == NULL; sets *pub to NULL. */
+HERALD_EXPORT void herald_publisher_destroy (herald_publisher_t **pub);
+
+/*  Set an option (herald_option_t). Errors: HERALD_ERR_INVALID for an
+ *  option a publisher lacks or a value out of range. */
+HERALD_EXPORT int herald_publisher_set_option (herald_publisher_t *pub, int option,
+                                               int64_t value);
+
+/*  Publish one msgpack value (the bytes are copied). Returns HERALD_OK once
+ *  the message is queued. Errors: HERALD_ERR_INVALID (NULL pub, topic, or
+ *  data with size > 0), HERALD_ERR_TOPIC, HERALD_ERR_TOO_BIG,
+ *  HERALD_ERR_MSGPACK, HERALD_ERR_AGAIN (the queue stayed full for the
+ *  send timeout: the message was not queued, the caller may retry),
+ *  HERALD_ERR_INTERRUPTED, HERALD_ERR_TRANSPORT. */
+HERALD_EXPORT int herald_publish (herald_publisher_t *pub, const char *topic,
+                                  const void *data, size_t size);
+
+/*  Publish JSON text of len bytes, packed to msgpack first. Errors: as
+ *  herald_publish, and HERALD_ERR_JSON with the line and column in
+ *  herald_errmsg. The limit HERALD_OPT_MAX_PAYLOAD applies to the packed
+ *  size. */
+HERALD_EXPORT int herald_publish_json (herald_publisher_t *pub, const char *topic,
+                                       const char *json, size_t len);
+
+/*  ---------------------------------------------------------------------
+ *  Subscriber
+ *
+ *  Topics match exactly: a subscriber to "chat.gen" never receives
+ *  "chat.general". The connection is kept up in the background; after a
+ *  broker restart the subscriptions are renewed by themselves.
+ */
+
+/*  Create a subscriber connected to a broker's egress endpoint (NULL
+ *  selects HERALD_DEFAULT_SUB_ENDPOINT). Errors as herald_publisher_new. */
+HERALD_EXPORT herald_subscriber_t *herald_subscriber_new (const char *endpoint, int *err);
+
+/*  Close and release everything, including events received but not read.
+ *  Accepts NULL and *sub == NULL; sets *sub to NULL. */
+HERALD_EXPORT void herald_subscriber_destroy (herald_subscriber_t **sub);
+
+/*  Set an option (herald_option_t). Errors: HERALD_ERR_INVALID. */
+HERALD_EXPORT int herald_subscriber_set_option (herald_subscriber_t *sub, int option,
+                                                int64_t value);
+
+/*  Start receiving a topic. Subscribing twice to a topic is the same as
+ *  once. Errors: HERALD_ERR_INVALID, HERALD_ERR_TOPIC, HERALD_ERR_NOMEM. */
+HERALD_EXPORT int herald_subscribe (herald_subscriber_t *sub, const char *topic);
+
+/*  Stop receiving a topic. Unsubscribing from a topic that is not
+ *  subscribed does nothing. Errors: HERALD_ERR_INVALID, HERALD_ERR_TOPIC. */
+HERALD_EXPORT int herald_unsubscribe (herald_subscriber_t *sub, const char *topic);
+
+/*  Wait until the broker confirms every subscription made so far, so that
+ *  anything published from then on is delivered. Events that arrive
+ *  meanwhile are kept for herald_recv. timeout_ms: -1 waits forever, 0
+ *  checks without waiting (call again later to continue). Returns
+ *  HERALD_OK, or HERALD_ERR_TIMEOUT, HERALD_ERR_INTERRUPTED,
+ *  HERALD_ERR_INVALID, HERALD_ERR_NOMEM, HERALD_ERR_TRANSPORT. */
+HERALD_EXPORT int herald_subscriber_sync (herald_subscriber_t *sub, int timeout_ms);
+
+/*  A file descriptor that becomes readable when events may be waiting, for
+ *  event loops (asyncio, libuv, Node). Never read or close it. It signals
+ *  edges, not levels: when it fires, call herald_recv with timeout 0 until
+ *  it returns HERALD_ERR_TIMEOUT, and also do so after herald_subscribe,
+ *  herald_unsubscribe or herald_subscriber_sync, before waiting again.
+ *  Errors: HERALD_ERR_INVALID, HERALD_ERR_TRANSPORT. */
+HERALD_EXPORT int herald_subscriber_fd (herald_subscriber_t *sub, int *fd);
+
+/*  Receive the next event. timeout_ms: -1 waits forever, 0 does not wait.
+ *  On HERALD_OK, *event is the caller's, to release with
+ *  herald_event_destroy. Errors: HERALD_ERR_TIMEOUT, HERALD_ERR_INTERRUPTED,
+ *  HERALD_ERR_INVALID, HERALD_ERR_NOMEM, HERALD_ERR_TRANSPORT. Messages that
+ *  break the wire format or exceed HERALD_OPT_MAX_PAYLOAD are skipped. */
+HERALD_EXPORT int herald_recv (herald_subscriber_t *sub, herald_event_t **event,
+                               int timeout_ms);
+
+/*  How many received messages were skipped because they broke the wire
+ *  format or the payload limit. 0 for NULL. */
+HERALD_EXPORT uint64_t herald_subscriber_skipped (const herald_subscriber_t *sub);
+
+/*  ---------------------------------------------------------------------
+ *  Event, as received. Accessors return memory owned by the event.
+ */
+
+/*  The topic, NUL-terminated. NULL only for a NULL event. */
+HERALD_EXPORT const char *herald_event_topic (const herald_event_t *event);
+
+/*  The payload's msgpack bytes; their count goes to *size if size is not
+ *  NULL. NULL only for a NULL event. */
+HERALD_EXPORT const void *herald_event_payload (const herald_event_t *event, size_t *size);
+
+/*  The payload as JSON text, NUL-terminated, converted on the first call.
+ *  Its length goes to *len if len is not NULL. NULL for a NULL event or
+ *  when memory runs out. */
+HERALD_EXPORT const char *herald_event_json (herald_event_t *event, size_t *len);
+
+/*  The optional metadata frame (a msgpack map), or NULL if there is none. */
+HERALD_EXPORT const void *herald_event_metadata (const herald_event_t *event, size_t *size);
+
+/*  Release an event. Accepts NULL and *event == NULL; sets *event to NULL. */
+HERALD_EXPORT void herald_event_destroy (herald_event_t **event);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

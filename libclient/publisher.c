@@ -1,0 +1,172 @@
+/*  publisher.c: herald_publisher_t, which sends events to the broker.
+ *
+ *  The socket is a ZeroMQ PUSH connected to the broker's PULL ingress.
+ *  Unlike PUB, a PUSH socket queues messages from the moment it is
+ *  created, before the connection is up, so a process that publishes once
+ *  and exits loses nothing; destroy then waits, up to the linger time,
+ *  for the queue to drain. A full queue blocks the caller for at most the
+ *  send timeout and then reports HERALD_ERR_AGAIN, so backpressure is
+ *  visible instead of silent.
+ */
+#include "private.h"
+#include "mpjson.h"
+#include "wire.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <zmq.h>
+
+struct herald_publisher {
+    pthread_mutex_t lock;       //  serialises use of sock and buf
+    void *ctx;
+    void *sock;
+    int linger_ms;
+    size_t max_payload;
+    msgpack_sbuffer buf;        //  reused by herald_publish_json
+};
+
+herald_publisher_t *
+herald_publisher_new (const char *endpoint, int *err)
+{
+    int rc = HERALD_ERR_NOMEM;
+    herald_publisher_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        herald__fail (rc, NULL);
+        goto out;
+    }
+    pthread_mutex_init (&self->lock, NULL);
+    self->linger_ms = HERALD_DEFAULT_LINGER_MS;
+    self->max_payload = WIRE_PAYLOAD_MAX;
+    msgpack_sbuffer_init (&self->buf);
+    rc = herald__socket_open (ZMQ_PUSH, endpoint, HERALD_DEFAULT_PUB_ENDPOINT, &self->ctx,
+                              &self->sock);
+    if (rc == HERALD_OK)
+        rc = herald__setsockopt_int (self->sock, ZMQ_SNDTIMEO, HERALD_DEFAULT_SEND_TIMEOUT_MS);
+    if (rc != HERALD_OK)
+        herald_publisher_destroy (&self);
+out:
+    if (err)
+        *err = rc;
+    return self;
+}
+
+void
+herald_publisher_destroy (herald_publisher_t **pub)
+{
+    if (!pub || !*pub)
+        return;
+    herald_publisher_t *self = *pub;
+    if (self->sock)
+        herald__setsockopt_int (self->sock, ZMQ_LINGER, self->linger_ms);
+    herald__socket_close (&self->ctx, &self->sock);
+    msgpack_sbuffer_destroy (&self->buf);
+    pthread_mutex_destroy (&self->lock);
+    free (self);
+    *pub = NULL;
+}
+
+int
+herald_publisher_set_option (herald_publisher_t *self, int option, int64_t value)
+{
+    if (!self)
+        return herald__fail (HERALD_ERR_INVALID, "publisher is NULL");
+    int rc = HERALD_OK;
+    pthread_mutex_lock (&self->lock);
+    switch (option) {
+        case HERALD_OPT_LINGER_MS:
+            if (value < -1 || value > INT32_MAX)
+                rc = herald__fail (HERALD_ERR_INVALID, "linger must be -1 or 0..2^31-1 ms");
+            else
+                self->linger_ms = (int) value;
+            break;
+        case HERALD_OPT_SEND_TIMEOUT_MS:
+            if (value < -1 || value > INT32_MAX)
+                rc = herald__fail (HERALD_ERR_INVALID, "send timeout must be -1 or 0..2^31-1 ms");
+            else
+                rc = herald__setsockopt_int (self->sock, ZMQ_SNDTIMEO, (int) value);
+            break;
+        case HERALD_OPT_HWM:
+            if (value < 0 || value > INT32_MAX)
+                rc = herald__fail (HERALD_ERR_INVALID, "hwm must be 0..2^31-1 messages");
+            else
+                rc = herald__setsockopt_int (self->sock, ZMQ_SNDHWM, (int) value);
+            break;
+        case HERALD_OPT_MAX_PAYLOAD:
+            if (value < 1 || value > WIRE_PAYLOAD_HARD_MAX)
+                rc = herald__fail (HERALD_ERR_INVALID, "max payload must be 1..%u bytes",
+                                   WIRE_PAYLOAD_HARD_MAX);
+            else
+                self->max_payload = (size_t) value;
+            break;
+        default:
+            rc = herald__fail (HERALD_ERR_INVALID, "option %d does not apply to a publisher",
+                               option);
+    }
+    pthread_mutex_unlock (&self->lock);
+    return rc;
+}
+
+//  Sends [topic][payload] as one message. Called with the lock held.
+static int
+s_send (herald_publisher_t *self, const char *topic, size_t tlen, const void *data,
+        size_t size)
+{
+    if (size > self->max_payload)
+        return herald__fail (HERALD_ERR_TOO_BIG, "payload is %zu bytes; the limit is %zu",
+                             size, self->max_payload);
+    wire_err_t werr = wire_msgpack_check (data, size);
+    if (werr != WIRE_OK)
+        return herald__fail (HERALD_ERR_MSGPACK, "invalid msgpack: %s", wire_strerror (werr));
+    //  Once the first frame is queued the rest of the message always is:
+    //  ZeroMQ counts its queue limit in whole messages.
+    if (zmq_send (self->sock, topic, tlen, ZMQ_SNDMORE) < 0) {
+        int rc = herald__zmq_fail ("publish");
+        if (rc == HERALD_ERR_AGAIN)
+            herald__fail (rc, "publish: the queue to the broker stayed full for the "
+                              "send timeout; the message was not sent");
+        return rc;
+    }
+    if (zmq_send (self->sock, data, size, 0) < 0)
+        return herald__zmq_fail ("publish");
+    return HERALD_OK;
+}
+
+int
+herald_publish (herald_publisher_t *self, const char *topic, const void *data, size_t size)
+{
+    size_t tlen;
+    if (!self)
+        return herald__fail (HERALD_ERR_INVALID, "publisher is NULL");
+    if (!data && size)
+        return herald__fail (HERALD_ERR_INVALID, "data is NULL");
+    int rc = herald__check_topic (topic, &tlen, 0);
+    if (rc != HERALD_OK)
+        return rc;
+    pthread_mutex_lock (&self->lock);
+    rc = s_send (self, topic, tlen, data, size);
+    pthread_mutex_unlock (&self->lock);
+    return rc;
+}
+
+int
+herald_publish_json (herald_publisher_t *self, const char *topic, const char *json,
+                     size_t len)
+{
+    size_t tlen;
+    char err[256];
+    if (!self)
+        return herald__fail (HERALD_ERR_INVALID, "publisher is NULL");
+    if (!json)
+        return herald__fail (HERALD_ERR_INVALID, "json is NULL");
+    int rc = herald__check_topic (topic, &tlen, 0);
+    if (rc != HERALD_OK)
+        return rc;
+    pthread_mutex_lock (&self->lock);
+    self->buf.size = 0;
+    if (mpjson_from_json (json, len, &self->buf, err, sizeof err) != 0)
+        rc = herald__fail (HERALD_ERR_JSON, "%s", err);
+    else
+        rc = s_send (self, topic, tlen, self->buf.data, self->buf.size);
+    pthread_mutex_unlock (&self->lock);
+    return rc;
+}
