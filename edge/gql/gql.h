@@ -1,0 +1,69 @@
+/*  gql.h: herald-edge's GraphQL engine.
+ *
+ *  Pure code, with no I/O and no global state: it turns an SDL schema and
+ *  a subscription document into a prepared subscription (validated,
+ *  variables coerced, topic computed), and renders msgpack event payloads
+ *  into GraphQL results. The socket glue and the protocol state machines
+ *  use only this header. docs/graphql.md describes the supported GraphQL.
+ *
+ *  Thread-safety: a schema is immutable once loaded and may be shared; a
+ *  prepared subscription is immutable and may be executed from any thread.
+ *  Lifetimes: a gql_sub_t may point into its schema; destroy every
+ *  subscription before the schema.
+ */
+#ifndef HERALD_GQL_H
+#define HERALD_GQL_H
+
+#include <jansson.h>
+#include <msgpack.h>
+#include <stddef.h>
+
+#include "jbuf.h"
+
+typedef struct gql_schema gql_schema_t;
+typedef struct gql_sub gql_sub_t;
+
+typedef struct {
+    int max_depth;          //  deepest field nesting in a selection (root field = 1)
+} gql_limits_t;
+
+#define GQL_DEFAULT_MAX_DEPTH 16
+
+/*  Load a schema from SDL text. The subscription root is the type named in
+ *  `schema { subscription: T }`, or else the type named Subscription.
+ *  Returns NULL on failure, with a malloc'ed message in *err such as
+ *  "line 4, column 12: unknown type \"Mesage\"". */
+gql_schema_t *gql_schema_new (const char *sdl, size_t len, char **err);
+void gql_schema_destroy (gql_schema_t **self_p);
+
+/*  Prepare one subscription: parse the document, validate it against the
+ *  schema, select the operation (operation_name may be NULL), coerce the
+ *  variables (a JSON object, or NULL for none), resolve fragments and
+ *  @skip/@include into a plan, and compute the topic from the root field's
+ *  @topic directive and arguments.
+ *
+ *  Returns NULL on failure, with *errors set to a malloc'ed JSON array of
+ *  GraphQL errors, each {"message":..., "locations":[{"line":L,"column":C}]}
+ *  (locations where they apply). A query or mutation is refused this way. */
+gql_sub_t *gql_prepare (const gql_schema_t *schema, const char *query, size_t len,
+                        const char *operation_name, const json_t *variables,
+                        const gql_limits_t *limits, char **errors);
+
+/*  The broker topic this subscription listens to (valid UTF-8, 1..255
+ *  bytes, no NUL). */
+const char *gql_sub_topic (const gql_sub_t *self);
+
+/*  A byte string that identifies the rendering: two subscriptions whose
+ *  topics are equal and whose keys are equal produce identical results for
+ *  every payload, so the edge renders once for both. */
+const char *gql_sub_key (const gql_sub_t *self, size_t *len);
+
+void gql_sub_destroy (gql_sub_t **self_p);
+
+/*  Render one event. The payload is the value of the root field. Appends
+ *  the execution result, a JSON object with "data" and, when field errors
+ *  occurred, "errors" (each with "message", "locations" and "path"), to
+ *  out. Returns 0, or -1 if out failed (memory or its limit). */
+int gql_execute (const gql_sub_t *self, const msgpack_object *payload, jbuf_t *out);
+
+#endif
