@@ -21,9 +21,11 @@ error code and the library's message.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import ctypes
 import enum
 import json
+import weakref
 from typing import Any, AsyncIterator, Iterable, Iterator, Optional, Tuple, Union
 
 from ._lib import lib
@@ -142,6 +144,17 @@ def msgpack_to_json(data: bytes) -> str:
         lib.herald_free(out)
 
 
+# Publishers still open when the interpreter exits are closed then, so that
+# a script that publishes and ends without close() still flushes.
+_open_publishers: "weakref.WeakSet[Publisher]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_publishers() -> None:
+    for pub in list(_open_publishers):
+        pub.close()
+
+
 class Publisher:
     """Publishes events to a broker's ingress.
 
@@ -156,7 +169,8 @@ class Publisher:
     :param max_payload: largest packed payload in bytes (default 1 MiB).
 
     A publisher is safe to share between threads. Creating it does not wait
-    for the broker: messages queue until the connection is up.
+    for the broker: messages queue until the connection is up. Publishers
+    not closed by the program are closed (and flushed) at interpreter exit.
     """
 
     def __init__(
@@ -174,6 +188,7 @@ class Publisher:
         if not handle:
             _check(err.value)
         self._handle = ctypes.c_void_p(handle)
+        _open_publishers.add(self)
         try:
             self._set(_Option.LINGER_MS, _ms(linger))
             self._set(_Option.SEND_TIMEOUT_MS, _ms(send_timeout))

@@ -1,0 +1,41 @@
+#!/usr/bin/python3
+"""A demo publisher: posts a chat message to a topic every few seconds,
+the way a GraphQL mutation resolver would publish after saving a message.
+
+    examples/demo/publisher.py [--endpoint tcp://127.0.0.1:7400] [--topic chat.general]
+"""
+
+import argparse
+import itertools
+import time
+
+import herald
+
+LINES = [
+    "Herald is up: this message went Python -> broker -> subscribers.",
+    "Publish your own: build/libclient/herald pub chat.general '{\"id\":\"x\",\"text\":\"hi\",\"author\":{\"name\":\"you\"}}'",
+    "Or from Python: herald.Publisher().publish('chat.general', {...})",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint", default=herald.DEFAULT_PUB_ENDPOINT)
+    parser.add_argument("--topic", default="chat.general")
+    parser.add_argument("--interval", type=float, default=3.0, help="seconds between messages")
+    args = parser.parse_args()
+    with herald.Publisher(args.endpoint) as pub:
+        for n in itertools.count(1):
+            pub.publish(args.topic, {
+                "id": str(n),
+                "text": LINES[(n - 1) % len(LINES)],
+                "author": {"name": "demo-bot"},
+            })
+            time.sleep(args.interval)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,162 @@
+"""Fixtures for the integration tests: the real herald-broker on free ports,
+and environments for the client processes the tests start.
+
+ctest runs each test file with Debian's /usr/bin/python3 and sets
+HERALD_BUILD_DIR (the build tree under test) and HERALD_LIBRARY. Run one by
+hand from the repository root with, for example:
+
+    HERALD_BUILD_DIR=build /usr/bin/python3 -m pytest tests/integration/test_exact_topics.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("HERALD_BUILD_DIR", ROOT / "build")).resolve()
+BROKER = BUILD / "broker" / "herald-broker"
+CLI = BUILD / "libclient" / "herald"
+LIBRARY = BUILD / "libclient" / "libherald.so.1"
+TESTBIN = BUILD / "tests" / "integration"
+PYTHON = sys.executable
+SANITIZED = os.environ.get("HERALD_SANITIZE") == "1"
+
+os.environ.setdefault("HERALD_LIBRARY", str(LIBRARY))
+sys.path.insert(0, str(ROOT / "bindings" / "python"))
+
+
+def c_env(**extra: str) -> dict:
+    """Environment for a C program of ours (under ASan: leak checks on)."""
+    env = os.environ.copy()
+    env.pop("LD_PRELOAD", None)
+    if SANITIZED:
+        env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"
+    env.update(extra)
+    return env
+
+
+def py_env(**extra: str) -> dict:
+    """Environment for a Python process that loads libherald."""
+    env = os.environ.copy()
+    env["PYTHONPATH"] = str(ROOT / "bindings" / "python")
+    env["HERALD_LIBRARY"] = str(LIBRARY)
+    env.update(extra)
+    return env
+
+
+class Broker:
+    """A herald-broker process. Ports are picked by the broker itself
+    ('*'), read back from its log, and can be reused for a restart."""
+
+    ROLES = ("ingress", "egress", "xsub", "stats")
+
+    def __init__(self, *args: str, ports: dict | None = None) -> None:
+        self.args = list(args)
+        self.endpoints: dict[str, str] = {}
+        self.log: list[str] = []
+        self.proc: subprocess.Popen | None = None
+        self.start(ports)
+
+    def start(self, ports: dict | None = None) -> None:
+        cmd = [str(BROKER), "--stats-interval", "0"]
+        for role in self.ROLES:
+            port = ports[role] if ports else "*"
+            cmd += [f"--{role}", f"tcp://127.0.0.1:{port}"]
+        cmd += self.args
+        self.log = []
+        self.proc = subprocess.Popen(
+            cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=c_env()
+        )
+        found: dict[str, str] = {}
+        pattern = re.compile(r"(\w+) listening on (\S+)")
+        deadline = time.monotonic() + 10
+        while len(found) < len(self.ROLES):
+            line = self.proc.stderr.readline()
+            if not line:
+                raise RuntimeError("broker exited at start:\n" + "".join(self.log))
+            self.log.append(line)
+            m = pattern.search(line)
+            if m:
+                found[m.group(1)] = m.group(2)
+            if time.monotonic() > deadline:
+                raise RuntimeError("broker did not start:\n" + "".join(self.log))
+        self.endpoints = found
+        # Keep draining stderr so that the broker never blocks on it.
+        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+
+    def _drain(self, proc: subprocess.Popen) -> None:
+        for line in proc.stderr:
+            self.log.append(line)
+
+    @property
+    def ingress(self) -> str:
+        return self.endpoints["ingress"]
+
+    @property
+    def egress(self) -> str:
+        return self.endpoints["egress"]
+
+    @property
+    def xsub(self) -> str:
+        return self.endpoints["xsub"]
+
+    @property
+    def ports(self) -> dict:
+        return {r: int(ep.rsplit(":", 1)[1]) for r, ep in self.endpoints.items()}
+
+    def stats(self) -> dict:
+        out = subprocess.run(
+            [str(CLI), "stats", "-e", self.endpoints["stats"]],
+            capture_output=True, text=True, timeout=10, env=c_env(), check=True,
+        )
+        return json.loads(out.stdout)
+
+    def wait_stats(self, predicate, timeout: float = 10.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            stats = self.stats()
+            if predicate(stats) or time.monotonic() > deadline:
+                return stats
+            time.sleep(0.05)
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("broker did not stop on signal %d" % sig)
+        time.sleep(0.05)  # let the drain thread read the last lines
+        return rc
+
+    def text(self) -> str:
+        return "".join(self.log)
+
+
+@pytest.fixture
+def broker():
+    b = Broker()
+    yield b
+    rc = b.stop()
+    assert rc == 0, "broker exited with %d:\n%s" % (rc, b.text())
+
+
+def run(cmd, *, env=None, timeout=30, input=None, check=False) -> subprocess.CompletedProcess:
+    """Run a command, capturing text output."""
+    return subprocess.run(
+        [str(c) for c in cmd], capture_output=True, text=True, timeout=timeout,
+        env=env if env is not None else c_env(), input=input, check=check,
+    )
