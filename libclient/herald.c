@@ -110,10 +110,12 @@ herald__setsockopt_int (void *sock, int option, int value)
 }
 
 int
-herald__socket_open (int type, const char *endpoint, const char *fallback, void **ctx,
-                     void **sock)
+herald__socket_open (int type, const char *endpoint, const char *env, const char *fallback,
+                     void **ctx, void **sock)
 {
     char normal[1024];
+    if (!endpoint || !*endpoint)
+        endpoint = getenv (env);
     if (!endpoint || !*endpoint)
         endpoint = fallback;
     //  "host:port" is shorthand for TCP.

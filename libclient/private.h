@@ -21,9 +21,10 @@ int herald__zmq_fail (const char *what);
 int herald__check_topic (const char *topic, size_t *len, int allow_reserved);
 
 /*  Create a context and a socket of 'type' connected to 'endpoint' (NULL
- *  means fallback), with the options every libherald socket shares. */
-int herald__socket_open (int type, const char *endpoint, const char *fallback,
-                         void **ctx, void **sock);
+ *  means the environment variable 'env', else 'fallback'), with the
+ *  options every libherald socket shares. */
+int herald__socket_open (int type, const char *endpoint, const char *env,
+                         const char *fallback, void **ctx, void **sock);
 
 /*  Close the socket and terminate its context. The context's termination
  *  waits for the socket's linger: this is where a publisher flushes. */

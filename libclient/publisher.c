@@ -38,8 +38,8 @@ herald_publisher_new (const char *endpoint, int *err)
     self->linger_ms = HERALD_DEFAULT_LINGER_MS;
     self->max_payload = WIRE_PAYLOAD_MAX;
     msgpack_sbuffer_init (&self->buf);
-    rc = herald__socket_open (ZMQ_PUSH, endpoint, HERALD_DEFAULT_PUB_ENDPOINT, &self->ctx,
-                              &self->sock);
+    rc = herald__socket_open (ZMQ_PUSH, endpoint, "HERALD_PUB_ENDPOINT",
+                              HERALD_DEFAULT_PUB_ENDPOINT, &self->ctx, &self->sock);
     if (rc == HERALD_OK)
         rc = herald__setsockopt_int (self->sock, ZMQ_SNDTIMEO, HERALD_DEFAULT_SEND_TIMEOUT_MS);
     if (rc != HERALD_OK)

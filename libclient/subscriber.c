@@ -73,8 +73,8 @@ herald_subscriber_new (const char *endpoint, int *err)
         goto fail;
     }
     self->max_payload = WIRE_PAYLOAD_MAX;
-    rc = herald__socket_open (ZMQ_SUB, endpoint, HERALD_DEFAULT_SUB_ENDPOINT, &self->ctx,
-                              &self->sock);
+    rc = herald__socket_open (ZMQ_SUB, endpoint, "HERALD_SUB_ENDPOINT",
+                              HERALD_DEFAULT_SUB_ENDPOINT, &self->ctx, &self->sock);
     if (rc == HERALD_OK)
         goto out;
 fail:

@@ -2,7 +2,7 @@
 """A demo publisher: posts a chat message to a topic every few seconds,
 the way a GraphQL mutation resolver would publish after saving a message.
 
-    examples/demo/publisher.py [--endpoint tcp://127.0.0.1:7400] [--topic chat.general]
+    examples/demo/publisher.py [--endpoint EP] [--topic chat.general] [--interval 3]
 """
 
 import argparse
@@ -12,7 +12,7 @@ import time
 import herald
 
 LINES = [
-    "Herald is up: this message went Python -> broker -> subscribers.",
+    "Herald is up: this message went Python -> broker -> edge -> your browser.",
     "Publish your own: build/libclient/herald pub chat.general '{\"id\":\"x\",\"text\":\"hi\",\"author\":{\"name\":\"you\"}}'",
     "Or from Python: herald.Publisher().publish('chat.general', {...})",
 ]
@@ -20,7 +20,8 @@ LINES = [
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoint", default=herald.DEFAULT_PUB_ENDPOINT)
+    parser.add_argument("--endpoint", default=None,
+                        help="broker ingress (default $HERALD_PUB_ENDPOINT or tcp://127.0.0.1:7400)")
     parser.add_argument("--topic", default="chat.general")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between messages")
     args = parser.parse_args()

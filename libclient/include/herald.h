@@ -47,7 +47,9 @@ extern "C" {
 #define HERALD_VERSION_PATCH 0
 
 /*  The broker's defaults: publishers connect to its ingress, subscribers to
- *  its egress. Passing NULL as an endpoint selects these. */
+ *  its egress. Passing NULL as an endpoint selects the environment variable
+ *  HERALD_PUB_ENDPOINT (publishers) or HERALD_SUB_ENDPOINT (subscribers)
+ *  if it is set and not empty, and these defaults otherwise. */
 #define HERALD_DEFAULT_PUB_ENDPOINT "tcp://127.0.0.1:7400"
 #define HERALD_DEFAULT_SUB_ENDPOINT "tcp://127.0.0.1:7401"
 
@@ -135,7 +137,8 @@ HERALD_EXPORT int herald_msgpack_to_json (const void *data, size_t size,
 
 /*  Create a publisher connected to a broker's ingress endpoint, such as
  *  "tcp://127.0.0.1:7400" or "ipc:///run/herald/ingress" (NULL selects
- *  HERALD_DEFAULT_PUB_ENDPOINT; "host:port" means tcp). The connection is
+ *  $HERALD_PUB_ENDPOINT, else HERALD_DEFAULT_PUB_ENDPOINT; "host:port"
+ *  means tcp). The connection is
  *  made in the background and retried until it succeeds, so a broker that
  *  is not yet running is not an error. Returns NULL on failure with *err
  *  set to HERALD_ERR_ENDPOINT, HERALD_ERR_NOMEM or HERALD_ERR_TRANSPORT. */
@@ -176,7 +179,7 @@ HERALD_EXPORT int herald_publish_json (herald_publisher_t *pub, const char *topi
  */
 
 /*  Create a subscriber connected to a broker's egress endpoint (NULL
- *  selects HERALD_DEFAULT_SUB_ENDPOINT). Errors as herald_publisher_new. */
+ *  selects $HERALD_SUB_ENDPOINT, else HERALD_DEFAULT_SUB_ENDPOINT). Errors as herald_publisher_new. */
 HERALD_EXPORT herald_subscriber_t *herald_subscriber_new (const char *endpoint, int *err);
 
 /*  Close and release everything, including events received but not read.

@@ -25,6 +25,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("HERALD_BUILD_DIR", ROOT / "build")).resolve()
 BROKER = BUILD / "broker" / "herald-broker"
+EDGE = BUILD / "edge" / "herald-edge"
+CHAT_SCHEMA = ROOT / "examples" / "chat" / "schema.graphql"
 CLI = BUILD / "libclient" / "herald"
 LIBRARY = BUILD / "libclient" / "libherald.so.1"
 TESTBIN = BUILD / "tests" / "integration"
@@ -146,6 +148,87 @@ class Broker:
         return "".join(self.log)
 
 
+class Edge:
+    """A herald-edge process on a free port, fed by a broker."""
+
+    def __init__(self, broker: Broker, *args: str, schema=CHAT_SCHEMA, port: int = 0) -> None:
+        self.broker = broker
+        self.args = list(args)
+        self.schema = schema
+        self.log: list[str] = []
+        self.proc = None
+        self.start(port)
+
+    def start(self, port: int = 0) -> None:
+        cmd = [str(EDGE), "--schema", str(self.schema), "--port", str(port),
+               "--broker", self.broker.egress, *self.args]
+        self.log = []
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     text=True, env=c_env())
+        pattern = re.compile(r"listening on http://[^:]+:(\d+)")
+        deadline = time.monotonic() + 10
+        while True:
+            line = self.proc.stderr.readline()
+            if not line:
+                raise RuntimeError("edge exited at start:\n" + "".join(self.log))
+            self.log.append(line)
+            m = pattern.search(line)
+            if m:
+                self.port = int(m.group(1))
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("edge did not start:\n" + "".join(self.log))
+        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+
+    def _drain(self, proc) -> None:
+        for line in proc.stderr:
+            self.log.append(line)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def metrics(self) -> dict:
+        """The /metrics page as {name or name{labels}: value}."""
+        import urllib.request
+        with urllib.request.urlopen(self.http + "/metrics", timeout=10) as r:
+            text = r.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                key, value = line.rsplit(" ", 1)
+                out[key] = float(value)
+        return out
+
+    def wait_metric(self, name: str, predicate, timeout: float = 10.0) -> float:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.metrics().get(name, 0)
+            if predicate(value) or time.monotonic() > deadline:
+                return value
+            time.sleep(0.05)
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("edge did not stop on signal %d" % sig)
+        time.sleep(0.05)
+        return rc
+
+    def text(self) -> str:
+        return "".join(self.log)
+
+
 @pytest.fixture
 def broker():
     b = Broker()
@@ -154,9 +237,17 @@ def broker():
     assert rc == 0, "broker exited with %d:\n%s" % (rc, b.text())
 
 
-def run(cmd, *, env=None, timeout=30, input=None, check=False) -> subprocess.CompletedProcess:
+def run(cmd, *, env=None, timeout=30, input=None, check=False, cwd=None) -> subprocess.CompletedProcess:
     """Run a command, capturing text output."""
     return subprocess.run(
         [str(c) for c in cmd], capture_output=True, text=True, timeout=timeout,
-        env=env if env is not None else c_env(), input=input, check=check,
+        env=env if env is not None else c_env(), input=input, check=check, cwd=cwd,
     )
+
+
+@pytest.fixture
+def edge(broker):
+    e = Edge(broker)
+    yield e
+    rc = e.stop()
+    assert rc == 0, "edge exited with %d:\n%s" % (rc, e.text())

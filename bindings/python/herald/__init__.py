@@ -159,7 +159,8 @@ class Publisher:
     """Publishes events to a broker's ingress.
 
     :param endpoint: the broker's ingress, such as ``"tcp://10.0.0.5:7400"``;
-        ``None`` means :data:`DEFAULT_PUB_ENDPOINT`.
+        ``None`` means ``$HERALD_PUB_ENDPOINT`` if set, else
+        :data:`DEFAULT_PUB_ENDPOINT`.
     :param linger: seconds :meth:`close` waits to flush queued messages
         (default 2.0; ``None`` waits forever).
     :param send_timeout: seconds a publish waits for queue room before it
@@ -254,7 +255,7 @@ class Subscriber:
     the msgpack ``bytes`` when ``raw=True``.
 
     :param endpoint: the broker's egress; ``None`` means
-        :data:`DEFAULT_SUB_ENDPOINT`.
+        ``$HERALD_SUB_ENDPOINT`` if set, else :data:`DEFAULT_SUB_ENDPOINT`.
     :param topics: topics to subscribe to at once (matched exactly).
     :param raw: yield msgpack bytes instead of decoded JSON.
     :param hwm: messages that may wait unread (default 100000).
