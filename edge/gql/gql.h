@@ -55,15 +55,24 @@ const char *gql_sub_topic (const gql_sub_t *self);
 
 /*  A byte string that identifies the rendering: two subscriptions whose
  *  topics are equal and whose keys are equal produce identical results for
- *  every payload, so the edge renders once for both. */
+ *  every payload, so the edge renders once for both. The key includes
+ *  where each field is in the document, since error locations show it. */
 const char *gql_sub_key (const gql_sub_t *self, size_t *len);
+
+/*  As gql_sub_key, without the locations: two subscriptions with equal
+ *  topics and shape keys produce identical results for every payload that
+ *  renders without field errors (gql_execute returning 0). Documents that
+ *  differ only in layout, operation name, fragments versus inline
+ *  selections or unused variables have equal shape keys. */
+const char *gql_sub_shape_key (const gql_sub_t *self, size_t *len);
 
 void gql_sub_destroy (gql_sub_t **self_p);
 
 /*  Render one event. The payload is the value of the root field. Appends
  *  the execution result, a JSON object with "data" and, when field errors
  *  occurred, "errors" (each with "message", "locations" and "path"), to
- *  out. Returns 0, or -1 if out failed (memory or its limit). */
+ *  out. Returns 0, 1 if the result holds field errors, or -1 if out failed
+ *  (memory or its limit). */
 int gql_execute (const gql_sub_t *self, const msgpack_object *payload, jbuf_t *out);
 
 #endif

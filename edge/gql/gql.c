@@ -1,0 +1,116 @@
+/*  gql.c: gql_prepare, which runs the pipeline of gql_internal.h in order
+ *  (parse, validate, select the operation, coerce variables, plan), and
+ *  the accessors of a prepared subscription.
+ *
+ *  Everything but the plan is built in a temporary arena that is freed
+ *  before returning, so a prepared subscription holds only its plan,
+ *  topic and key.
+ */
+#include "gql_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const gql_operation_t *
+s_select (gql_doc_t *doc, const char *name, gql_errs_t *e)
+{
+    const gql_operation_t *found = NULL;
+    int count = 0;
+    for (uint32_t i = 0; i < doc->defs.n; i++) {
+        const gql_def_t *d = doc->defs.items[i];
+        if (d->kind != GQL_D_OPERATION)
+            continue;
+        count++;
+        if (name ? (d->u.op->name && strcmp (d->u.op->name, name) == 0) : !found)
+            found = d->u.op;
+    }
+    if (name && !found)
+        gql_err (e, GQL_NOLOC, "Unknown operation named \"%s\".", name);
+    else if (!name && count > 1)
+        gql_err (e, GQL_NOLOC, "Must provide operation name if query contains multiple operations.");
+    else if (!found)
+        gql_err (e, GQL_NOLOC, "Must provide an operation.");
+    else
+        return found;
+    return NULL;
+}
+
+gql_sub_t *
+gql_prepare (const gql_schema_t *schema, const char *query, size_t len, const char *operation_name,
+             const json_t *variables, const gql_limits_t *limits, char **errors)
+{
+    gql_arena_t tmp;
+    gql_arena_init (&tmp, 4096);
+    gql_errs_t e;
+    gql_errs_init (&e, &tmp);
+    gql_src_t src = { .text = query ? query : "", .len = query ? len : 0 };
+    gql_sub_t *sub = NULL;
+    if (errors)
+        *errors = NULL;
+    if (!schema) {
+        gql_err (&e, GQL_NOLOC, "No schema.");
+        goto out;
+    }
+    gql_doc_t *doc = gql_parse (&tmp, src.text, src.len, &e);
+    if (!doc || gql_validate (&tmp, schema, doc, &e) != 0)
+        goto out;
+    const gql_operation_t *op = s_select (doc, operation_name, &e);
+    if (!op)
+        goto out;
+    if (op->op != GQL_OP_SUBSCRIPTION) {
+        gql_err (&e, op->loc, "herald-edge serves subscriptions only; send queries and mutations to your "
+                 "GraphQL server.");
+        goto out;
+    }
+    gql_vars_t vars = { 0 };
+    if (gql_coerce_variables (&tmp, &e, op, variables, &vars) != 0)
+        goto out;
+    if (!(sub = calloc (1, sizeof *sub))) {
+        e.oom = 1;
+        goto out;
+    }
+    gql_arena_init (&sub->arena, 2048);
+    int max_depth = limits && limits->max_depth > 0 ? limits->max_depth : GQL_DEFAULT_MAX_DEPTH;
+    if (gql_plan (sub, &tmp, schema, doc, op, &vars, max_depth, &src, &e) != 0 && !gql_errs_count (&e))
+        gql_err (&e, op->loc, "Internal error: the operation could not be planned.");
+out:
+    if (gql_errs_count (&e)) {
+        gql_sub_destroy (&sub);
+        if (errors)
+            *errors = gql_errs_json (&e, &src);
+    }
+    gql_arena_free (&tmp);
+    return sub;
+}
+
+const char *
+gql_sub_topic (const gql_sub_t *self)
+{
+    return self->topic;
+}
+
+const char *
+gql_sub_key (const gql_sub_t *self, size_t *len)
+{
+    if (len)
+        *len = self->key_len;
+    return self->key;
+}
+
+const char *
+gql_sub_shape_key (const gql_sub_t *self, size_t *len)
+{
+    if (len)
+        *len = self->shape_key_len;
+    return self->shape_key;
+}
+
+void
+gql_sub_destroy (gql_sub_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    gql_arena_free (&(*self_p)->arena);
+    free (*self_p);
+    *self_p = NULL;
+}

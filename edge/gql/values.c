@@ -1,0 +1,655 @@
+/*  values.c: input literals, checked and coerced (spec 5.6 and 3.x input
+ *  coercion), and printed for messages.
+ *
+ *  Checking is validation: it reports every problem with its location and
+ *  records where variables are used. Coercion runs after validation, on
+ *  literals known to be well typed, and turns them into gql_cval_t values
+ *  with variables substituted; the only errors left for it are the ones
+ *  that depend on runtime variable values (a null where null cannot go).
+ */
+#include "gql_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const gql_cval_t gql_cval_null = { .kind = GQL_C_NULL };
+//  The value of a variable that was not provided: callers treat it as
+//  "no value" (a default applies), which differs from null.
+static const gql_cval_t s_absent = { .kind = GQL_C_NULL };
+
+// -- printing -----------------------------------------------------------------
+
+static void
+s_print_value (jbuf_t *b, const gql_value_t *v, int depth)
+{
+    if (depth > GQL_MAX_NESTING || b->len > 200) {
+        jbuf_puts (b, "...");
+        return;
+    }
+    switch (v->kind) {
+        case GQL_V_VARIABLE:
+            jbuf_putc (b, '$');
+            jbuf_put (b, v->text, v->len);
+            break;
+        case GQL_V_INT:
+        case GQL_V_FLOAT:
+        case GQL_V_ENUM:
+            jbuf_put (b, v->text, v->len);
+            break;
+        case GQL_V_STRING:
+            jbuf_json_string (b, v->text, v->len);
+            break;
+        case GQL_V_BOOLEAN:
+            jbuf_puts (b, v->boolean ? "true" : "false");
+            break;
+        case GQL_V_NULL:
+            jbuf_puts (b, "null");
+            break;
+        case GQL_V_LIST:
+            jbuf_putc (b, '[');
+            for (uint32_t i = 0; i < v->items.n; i++) {
+                if (i)
+                    jbuf_puts (b, ", ");
+                s_print_value (b, v->items.items[i], depth + 1);
+            }
+            jbuf_putc (b, ']');
+            break;
+        case GQL_V_OBJECT:
+            jbuf_putc (b, '{');
+            for (uint32_t i = 0; i < v->items.n; i++) {
+                const gql_arg_t *f = v->items.items[i];
+                if (i)
+                    jbuf_puts (b, ", ");
+                jbuf_puts (b, f->name);
+                jbuf_puts (b, ": ");
+                s_print_value (b, f->value, depth + 1);
+            }
+            jbuf_putc (b, '}');
+            break;
+    }
+}
+
+const char *
+gql_value_str (gql_arena_t *a, const gql_value_t *v)
+{
+    jbuf_t b;
+    jbuf_init (&b, 0);
+    s_print_value (&b, v, 0);
+    const char *out = jbuf_failed (&b) ? NULL : gql_strndup (a, b.data, b.len);
+    jbuf_free (&b);
+    return out ? out : "?";
+}
+
+int
+gql_value_equal (const gql_value_t *a, const gql_value_t *b)
+{
+    if (a->kind != b->kind)
+        return 0;
+    switch (a->kind) {
+        case GQL_V_NULL:
+            return 1;
+        case GQL_V_BOOLEAN:
+            return a->boolean == b->boolean;
+        case GQL_V_LIST:
+            if (a->items.n != b->items.n)
+                return 0;
+            for (uint32_t i = 0; i < a->items.n; i++)
+                if (!gql_value_equal (a->items.items[i], b->items.items[i]))
+                    return 0;
+            return 1;
+        case GQL_V_OBJECT:
+            if (a->items.n != b->items.n)
+                return 0;
+            for (uint32_t i = 0; i < a->items.n; i++) {
+                const gql_arg_t *fa = a->items.items[i];
+                int found = 0;
+                for (uint32_t j = 0; j < b->items.n && !found; j++) {
+                    const gql_arg_t *fb = b->items.items[j];
+                    if (strcmp (fa->name, fb->name) == 0) {
+                        if (!gql_value_equal (fa->value, fb->value))
+                            return 0;
+                        found = 1;
+                    }
+                }
+                if (!found)
+                    return 0;
+            }
+            return 1;
+        default:
+            return a->len == b->len && memcmp (a->text, b->text, a->len) == 0;
+    }
+}
+
+// -- numbers --------------------------------------------------------------------
+
+//  An IntValue's text as a 64-bit integer; -1 if it does not fit.
+static int
+s_parse_int64 (const char *text, size_t len, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (i < len && text[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    if (i == len)
+        return -1;
+    uint64_t v = 0;
+    uint64_t max = neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+    for (; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return -1;
+        unsigned d = (unsigned) (text[i] - '0');
+        if (v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = neg ? (int64_t) (0 - v) : (int64_t) v;
+    return 0;
+}
+
+static int
+s_parse_int32 (const char *text, size_t len, int64_t *out)
+{
+    int64_t v;
+    if (s_parse_int64 (text, len, &v) != 0 || v < INT32_MIN || v > INT32_MAX)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static double
+s_parse_double (const char *text)
+{
+    return strtod (text, NULL);
+}
+
+// -- checking -------------------------------------------------------------------
+
+static int
+s_check (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, int loc_default,
+         gql_vec_t *usages, int const_ctx, int depth);
+
+//  Record variable usages inside a literal whose type is unknown or a
+//  custom scalar (any shape goes there).
+static int
+s_check_untyped (gql_errs_t *e, const gql_value_t *v, gql_vec_t *usages, int const_ctx, int depth)
+{
+    if (depth > GQL_MAX_NESTING)
+        return 0;
+    int n = 0;
+    if (v->kind == GQL_V_VARIABLE)
+        return s_check (e, v, NULL, 0, usages, const_ctx, depth);
+    if (v->kind == GQL_V_LIST)
+        for (uint32_t i = 0; i < v->items.n; i++)
+            n += s_check_untyped (e, v->items.items[i], usages, const_ctx, depth + 1);
+    if (v->kind == GQL_V_OBJECT)
+        for (uint32_t i = 0; i < v->items.n; i++)
+            n += s_check_untyped (e, ((gql_arg_t *) v->items.items[i])->value, usages, const_ctx, depth + 1);
+    return n;
+}
+
+static int
+s_bad_value (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, const char *detail)
+{
+    gql_err (e, v->loc, "Expected value of type \"%s\", found %s%s%s", gql_tref_str (e->arena, type),
+             gql_value_str (e->arena, v), detail ? "; " : ".", detail ? detail : "");
+    return 1;
+}
+
+static int
+s_check_scalar (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type,
+                gql_vec_t *usages, int const_ctx, int depth)
+{
+    const gql_type_t *t = type->type;
+    int64_t i;
+    switch (t->scalar) {
+        case GQL_S_INT:
+            if (v->kind != GQL_V_INT)
+                return s_bad_value (e, v, type, NULL);
+            if (s_parse_int32 (v->text, v->len, &i) != 0)
+                return s_bad_value (e, v, type, "Int cannot represent non 32-bit signed integer value.");
+            return 0;
+        case GQL_S_FLOAT:
+            if (v->kind != GQL_V_INT && v->kind != GQL_V_FLOAT)
+                return s_bad_value (e, v, type, NULL);
+            if (!isfinite (s_parse_double (v->text)))
+                return s_bad_value (e, v, type, "Float cannot represent a value that is not finite.");
+            return 0;
+        case GQL_S_STRING:
+            return v->kind == GQL_V_STRING ? 0 : s_bad_value (e, v, type, NULL);
+        case GQL_S_BOOLEAN:
+            return v->kind == GQL_V_BOOLEAN ? 0 : s_bad_value (e, v, type, NULL);
+        case GQL_S_ID:
+            return v->kind == GQL_V_STRING || v->kind == GQL_V_INT ? 0 : s_bad_value (e, v, type, NULL);
+        case GQL_S_CUSTOM:
+            return s_check_untyped (e, v, usages, const_ctx, depth);
+    }
+    return 0;
+}
+
+static int
+s_check (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, int loc_default,
+         gql_vec_t *usages, int const_ctx, int depth)
+{
+    if (depth > GQL_MAX_NESTING)
+        return 0;               //  the parser refuses deeper values
+    if (v->kind == GQL_V_VARIABLE) {
+        if (const_ctx) {
+            gql_err (e, v->loc, "Unexpected variable \"$%s\" in constant value.", v->text);
+            return 1;
+        }
+        if (usages) {
+            gql_varuse_t *u = gql_alloc (e->arena, sizeof *u);
+            if (!u || gql_vec_push (e->arena, usages, u) != 0) {
+                e->oom = 1;
+                return 1;
+            }
+            u->name = v->text;
+            u->loc = v->loc;
+            u->type = type;
+            u->loc_default = loc_default;
+        }
+        return 0;
+    }
+    if (!type)
+        return s_check_untyped (e, v, usages, const_ctx, depth);
+    if (type->kind == GQL_T_NONNULL) {
+        if (v->kind == GQL_V_NULL)
+            return s_bad_value (e, v, type, NULL);
+        return s_check (e, v, type->of, 0, usages, const_ctx, depth);
+    }
+    if (v->kind == GQL_V_NULL)
+        return 0;
+    if (type->kind == GQL_T_LIST) {
+        if (v->kind != GQL_V_LIST)
+            return s_check (e, v, type->of, 0, usages, const_ctx, depth + 1);
+        int n = 0;
+        for (uint32_t i = 0; i < v->items.n; i++)
+            n += s_check (e, v->items.items[i], type->of, 0, usages, const_ctx, depth + 1);
+        return n;
+    }
+    const gql_type_t *t = type->type;
+    switch (t->kind) {
+        case GQL_K_INPUT: {
+            if (v->kind != GQL_V_OBJECT)
+                return s_bad_value (e, v, type, NULL);
+            int n = 0;
+            for (uint32_t i = 0; i < v->items.n; i++) {
+                const gql_arg_t *f = v->items.items[i];
+                const gql_input_t *def = gql_input_find (&t->inputs, f->name);
+                for (uint32_t j = 0; j < i; j++) {
+                    const gql_arg_t *g = v->items.items[j];
+                    if (strcmp (g->name, f->name) == 0) {
+                        gql_err2 (e, g->loc, f->loc, "There can be only one input field named \"%s\".", f->name);
+                        n++;
+                        break;
+                    }
+                }
+                if (!def) {
+                    gql_err (e, f->loc, "Field \"%s\" is not defined by type \"%s\".%s", f->name, t->name,
+                             gql_suggest (e->arena, f->name, &t->inputs, offsetof (gql_input_t, name)));
+                    n++;
+                    n += s_check_untyped (e, f->value, usages, const_ctx, depth + 1);
+                    continue;
+                }
+                n += s_check (e, f->value, def->type, def->def_ast != NULL, usages, const_ctx, depth + 1);
+            }
+            for (uint32_t j = 0; j < t->inputs.n; j++) {
+                const gql_input_t *def = t->inputs.items[j];
+                if (def->type->kind != GQL_T_NONNULL || def->def_ast)
+                    continue;
+                int found = 0;
+                for (uint32_t i = 0; i < v->items.n && !found; i++)
+                    found = strcmp (((gql_arg_t *) v->items.items[i])->name, def->name) == 0;
+                if (!found) {
+                    gql_err (e, v->loc, "Field \"%s.%s\" of required type \"%s\" was not provided.",
+                             t->name, def->name, gql_tref_str (e->arena, def->type));
+                    n++;
+                }
+            }
+            return n;
+        }
+        case GQL_K_ENUM:
+            if (v->kind == GQL_V_ENUM) {
+                if (gql_map_get (&t->value_map, v->text, v->len))
+                    return 0;
+                gql_err (e, v->loc, "Value \"%s\" does not exist in \"%s\" enum.%s", v->text, t->name,
+                         gql_suggest (e->arena, v->text, &t->values, GQL_NAME_SELF));
+                return 1;
+            }
+            gql_err (e, v->loc, "Enum \"%s\" cannot represent non-enum value: %s.", t->name,
+                     gql_value_str (e->arena, v));
+            return 1;
+        case GQL_K_SCALAR:
+            return s_check_scalar (e, v, type, usages, const_ctx, depth);
+        default:
+            return 0;           //  not an input type: reported elsewhere
+    }
+}
+
+int
+gql_check_literal (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, int loc_default,
+                   gql_vec_t *usages, int const_ctx)
+{
+    return s_check (e, v, type, loc_default, usages, const_ctx, 0);
+}
+
+// -- coercion -------------------------------------------------------------------
+
+const gql_cval_t *
+gql_vars_get (const gql_vars_t *vars, const char *name, int *provided)
+{
+    *provided = 0;
+    if (!vars || !vars->defs)
+        return NULL;
+    for (uint32_t i = 0; i < vars->defs->n; i++) {
+        const gql_vardef_t *vd = vars->defs->items[i];
+        if (strcmp (vd->name, name) == 0) {
+            if (vars->vals[i]) {
+                *provided = 1;
+                return vars->vals[i];
+            }
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+typedef struct {
+    gql_arena_t *a;
+    gql_errs_t *e;
+    const gql_vars_t *vars;
+} s_coerce_t;
+
+static gql_cval_t *
+s_cval (s_coerce_t *c, gql_ckind_t kind)
+{
+    gql_cval_t *v = gql_alloc (c->a, sizeof *v);
+    if (!v)
+        c->e->oom = 1;
+    else
+        v->kind = kind;
+    return v;
+}
+
+static const gql_cval_t *s_coerce (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int depth);
+
+//  An input field's or argument's default, coerced (defaults may refer to
+//  other input types' defaults, so they are coerced when used).
+static const gql_cval_t *
+s_default (s_coerce_t *c, const gql_input_t *def, int depth)
+{
+    if (def->def)
+        return def->def;
+    gql_vars_t none = { 0 };
+    s_coerce_t cc = { c->a, c->e, &none };
+    return s_coerce (&cc, def->def_ast, def->type, depth + 1);
+}
+
+//  A literal of unknown shape (custom scalars), variables substituted.
+static const gql_cval_t *
+s_untyped (s_coerce_t *c, const gql_value_t *v, int depth)
+{
+    if (depth > GQL_MAX_NESTING) {
+        gql_err (c->e, v->loc, "Value is nested too deeply.");
+        return NULL;
+    }
+    gql_cval_t *r;
+    int64_t i;
+    switch (v->kind) {
+        case GQL_V_VARIABLE: {
+            int provided;
+            const gql_cval_t *val = gql_vars_get (c->vars, v->text, &provided);
+            return provided ? val : &s_absent;
+        }
+        case GQL_V_NULL:
+            return &gql_cval_null;
+        case GQL_V_INT:
+            if (s_parse_int64 (v->text, v->len, &i) == 0) {
+                if (!(r = s_cval (c, GQL_C_INT)))
+                    return NULL;
+                r->i = i;
+                return r;
+            }
+            //  fall through: too big for an integer
+            __attribute__ ((fallthrough));
+        case GQL_V_FLOAT:
+            if (!(r = s_cval (c, GQL_C_FLOAT)))
+                return NULL;
+            r->f = s_parse_double (v->text);
+            return r;
+        case GQL_V_STRING:
+        case GQL_V_ENUM:
+            if (!(r = s_cval (c, GQL_C_STRING)))
+                return NULL;
+            r->s = v->text;
+            r->len = v->len;
+            return r;
+        case GQL_V_BOOLEAN:
+            if (!(r = s_cval (c, GQL_C_BOOLEAN)))
+                return NULL;
+            r->i = v->boolean;
+            return r;
+        case GQL_V_LIST:
+        case GQL_V_OBJECT: {
+            int obj = v->kind == GQL_V_OBJECT;
+            if (!(r = s_cval (c, obj ? GQL_C_OBJECT : GQL_C_LIST)))
+                return NULL;
+            r->items = gql_alloc_array (c->a, v->items.n, sizeof *r->items);
+            r->keys = obj ? gql_alloc_array (c->a, v->items.n, sizeof *r->keys) : NULL;
+            if (!r->items || (obj && !r->keys)) {
+                c->e->oom = 1;
+                return NULL;
+            }
+            for (uint32_t j = 0; j < v->items.n; j++) {
+                const gql_value_t *item = obj ? ((gql_arg_t *) v->items.items[j])->value : v->items.items[j];
+                const gql_cval_t *iv = s_untyped (c, item, depth + 1);
+                if (!iv)
+                    return NULL;
+                if (iv == &s_absent) {
+                    if (obj)
+                        continue;       //  an object field without a value is left out
+                    iv = &gql_cval_null;
+                }
+                if (obj)
+                    r->keys[r->n] = ((gql_arg_t *) v->items.items[j])->name;
+                r->items[r->n++] = (gql_cval_t *) iv;
+            }
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static const gql_cval_t *
+s_coerce (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int depth)
+{
+    if (depth > GQL_MAX_NESTING) {
+        gql_err (c->e, v->loc, "Value is nested too deeply (a default value may refer to itself).");
+        return NULL;
+    }
+    if (v->kind == GQL_V_VARIABLE) {
+        int provided;
+        const gql_cval_t *val = gql_vars_get (c->vars, v->text, &provided);
+        if (!provided)
+            return &s_absent;
+        if (val->kind == GQL_C_NULL && type->kind == GQL_T_NONNULL) {
+            gql_err (c->e, v->loc, "Variable \"$%s\" is null, but it is used in a position that "
+                     "expects the non-null type \"%s\".", v->text, gql_tref_str (c->a, type));
+            return NULL;
+        }
+        return val;
+    }
+    if (type->kind == GQL_T_NONNULL) {
+        const gql_cval_t *r = s_coerce (c, v, type->of, depth);
+        if (r && r->kind == GQL_C_NULL) {
+            gql_err (c->e, v->loc, "Expected a value of the non-null type \"%s\", found null.",
+                     gql_tref_str (c->a, type));
+            return NULL;
+        }
+        return r;
+    }
+    if (v->kind == GQL_V_NULL)
+        return &gql_cval_null;
+    gql_cval_t *r;
+    if (type->kind == GQL_T_LIST) {
+        const gql_value_t *const *items = (const gql_value_t *const *) v->items.items;
+        uint32_t n = v->items.n;
+        if (v->kind != GQL_V_LIST) {
+            items = &v;
+            n = 1;
+        }
+        if (!(r = s_cval (c, GQL_C_LIST)) || !(r->items = gql_alloc_array (c->a, n ? n : 1, sizeof *r->items))) {
+            c->e->oom = 1;
+            return NULL;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            const gql_cval_t *iv = s_coerce (c, items[i], type->of, depth + 1);
+            if (!iv)
+                return NULL;
+            if (iv == &s_absent) {
+                //  A list item that is an unprovided variable is null.
+                if (type->of->kind == GQL_T_NONNULL) {
+                    gql_err (c->e, items[i]->loc, "Variable \"$%s\" was not provided, but it is used "
+                             "in a position that expects the non-null type \"%s\".", items[i]->text,
+                             gql_tref_str (c->a, type->of));
+                    return NULL;
+                }
+                iv = &gql_cval_null;
+            }
+            r->items[r->n++] = (gql_cval_t *) iv;
+        }
+        return r;
+    }
+    const gql_type_t *t = type->type;
+    switch (t->kind) {
+        case GQL_K_INPUT: {
+            uint32_t nf = t->inputs.n;
+            if (!(r = s_cval (c, GQL_C_OBJECT)) || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
+                || !(r->keys = gql_alloc_array (c->a, nf, sizeof *r->keys))) {
+                c->e->oom = 1;
+                return NULL;
+            }
+            for (uint32_t j = 0; j < nf; j++) {
+                const gql_input_t *def = t->inputs.items[j];
+                const gql_value_t *fv = NULL;
+                for (uint32_t i = 0; i < v->items.n && !fv; i++) {
+                    const gql_arg_t *f = v->items.items[i];
+                    if (strcmp (f->name, def->name) == 0)
+                        fv = f->value;
+                }
+                const gql_cval_t *val = fv ? s_coerce (c, fv, def->type, depth + 1) : &s_absent;
+                if (!val)
+                    return NULL;
+                if (val == &s_absent) {
+                    if (def->def_ast || def->def) {
+                        if (!(val = s_default (c, def, depth)))
+                            return NULL;
+                    }
+                    else if (def->type->kind == GQL_T_NONNULL) {
+                        gql_err (c->e, fv ? fv->loc : v->loc, "Field \"%s.%s\" of required type \"%s\" "
+                                 "was not provided.", t->name, def->name, gql_tref_str (c->a, def->type));
+                        return NULL;
+                    }
+                    else
+                        continue;
+                }
+                r->keys[r->n] = def->name;
+                r->items[r->n++] = (gql_cval_t *) val;
+            }
+            return r;
+        }
+        case GQL_K_ENUM:
+            if (!(r = s_cval (c, GQL_C_ENUM)))
+                return NULL;
+            r->s = v->text;
+            r->len = v->len;
+            return r;
+        case GQL_K_SCALAR:
+            switch (t->scalar) {
+                case GQL_S_INT:
+                    if (!(r = s_cval (c, GQL_C_INT)))
+                        return NULL;
+                    s_parse_int32 (v->text, v->len, &r->i);
+                    return r;
+                case GQL_S_FLOAT:
+                    if (!(r = s_cval (c, GQL_C_FLOAT)))
+                        return NULL;
+                    r->f = s_parse_double (v->text);
+                    return r;
+                case GQL_S_BOOLEAN:
+                    if (!(r = s_cval (c, GQL_C_BOOLEAN)))
+                        return NULL;
+                    r->i = v->boolean;
+                    return r;
+                case GQL_S_STRING:
+                case GQL_S_ID:
+                    //  An ID written as an integer is its decimal text.
+                    if (!(r = s_cval (c, GQL_C_STRING)))
+                        return NULL;
+                    r->s = v->text;
+                    r->len = v->len;
+                    return r;
+                case GQL_S_CUSTOM:
+                    return s_untyped (c, v, depth);
+            }
+            return NULL;
+        default:
+            return NULL;
+    }
+}
+
+const gql_cval_t *
+gql_coerce_literal (gql_arena_t *a, gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type,
+                    const gql_vars_t *vars)
+{
+    s_coerce_t c = { a, e, vars };
+    const gql_cval_t *r = s_coerce (&c, v, type, 0);
+    if (r == &s_absent)
+        r = &gql_cval_null;     //  a lone unprovided variable: callers check first
+    return r;
+}
+
+int
+gql_coerce_args (gql_arena_t *a, gql_errs_t *e, const gql_vec_t *args, const gql_vec_t *defs,
+                 const gql_vars_t *vars, uint32_t loc, const char *what, const gql_cval_t **out)
+{
+    s_coerce_t c = { a, e, vars };
+    int rc = 0;
+    for (uint32_t i = 0; i < defs->n; i++) {
+        const gql_input_t *def = defs->items[i];
+        const gql_arg_t *arg = NULL;
+        for (uint32_t j = 0; args && j < args->n && !arg; j++) {
+            const gql_arg_t *x = args->items[j];
+            if (strcmp (x->name, def->name) == 0)
+                arg = x;
+        }
+        const gql_cval_t *val = arg ? s_coerce (&c, arg->value, def->type, 0) : &s_absent;
+        if (!val) {
+            rc = -1;
+            continue;
+        }
+        if (val == &s_absent) {
+            if (def->def_ast || def->def)
+                val = s_default (&c, def, 0);
+            else if (def->type->kind == GQL_T_NONNULL) {
+                if (arg)
+                    gql_err (e, arg->value->loc, "Argument \"%s\" of required type \"%s\" was provided the "
+                             "variable \"$%s\" which was not provided a runtime value.", def->name,
+                             gql_tref_str (a, def->type), arg->value->text);
+                else
+                    gql_err (e, loc, "%s argument \"%s\" of type \"%s\" is required, but it was not "
+                             "provided.", what, def->name, gql_tref_str (a, def->type));
+                rc = -1;
+                continue;
+            }
+            else
+                val = NULL;
+        }
+        out[i] = val;
+    }
+    return rc;
+}
