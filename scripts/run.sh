@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The main job, from a fresh clone on Debian 12: installs what is missing,
-# builds, and runs herald-broker on localhost with a live demo: a Python
-# publisher posting chat messages and a subscriber printing them.
-# Stop everything with Ctrl-C.
+# builds, and runs on localhost
+#   herald-broker   the pub/sub backbone
+#   herald-edge     GraphQL over WebSocket, serving the chat page
+#   a demo publisher posting to chat.general every few seconds (Python)
+# Open http://127.0.0.1:8080/ to watch messages arrive. Ctrl-C stops it all.
+# HERALD_PORT changes the web port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh run
 scripts/build.sh build
 
+port=${HERALD_PORT:-8080}
 pids=()
 cleanup() {
     trap - INT TERM EXIT
@@ -17,26 +21,34 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+started() {     # name pid: fail if it died at start
+    sleep 0.5
+    kill -0 "$2" 2>/dev/null || { echo "$1 did not start (see above)" >&2; exit 1; }
+}
+
 build/broker/herald-broker &
 pids+=($!)
-sleep 0.3
-kill -0 "${pids[0]}" 2>/dev/null || { echo "herald-broker did not start (see above)" >&2; exit 1; }
+started herald-broker "$!"
+build/edge/herald-edge --schema examples/chat/schema.graphql \
+    --static build/examples/chat/www --port "$port" &
+pids+=($!)
+started herald-edge "$!"
 
 export PYTHONPATH="$PWD/bindings/python" HERALD_LIBRARY="$PWD/build/libclient/libherald.so.1"
-build/libclient/herald sub -v chat.general &
-pids+=($!)
 /usr/bin/python3 examples/demo/publisher.py &
 pids+=($!)
 
-cat <<'MSG'
+cat <<MSG
 
 Herald is running on localhost:
-  broker  ingress tcp://127.0.0.1:7400, egress tcp://127.0.0.1:7401, stats tcp://127.0.0.1:7403
-  demo    a Python publisher posts to chat.general; the subscriber prints each event
+  chat page  http://127.0.0.1:$port/            (GraphQL over WebSocket at ws://127.0.0.1:$port/graphql)
+  broker     ingress tcp://127.0.0.1:7400, egress tcp://127.0.0.1:7401, stats tcp://127.0.0.1:7403
+  demo       a Python publisher posts to chat.general every 3 seconds
 
-In another terminal, publish your own:
+In another terminal:
   build/libclient/herald pub chat.general '{"id":"1","text":"hello","author":{"name":"me"}}'
-  build/libclient/herald stats
+  build/libclient/herald sub chat.general
+  curl -s http://127.0.0.1:$port/metrics | grep -v '^#'
 
 Press Ctrl-C to stop.
 MSG

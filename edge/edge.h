@@ -1,0 +1,36 @@
+/*  edge.h: herald-edge's configuration and entry point.
+ *
+ *  main.c fills an edge_config_t from the command line; edge_run (in
+ *  server.c) serves until SIGINT or SIGTERM. docs/edge.md documents every
+ *  field as a flag.
+ */
+#ifndef HERALD_EDGE_H
+#define HERALD_EDGE_H
+
+#include <stddef.h>
+
+typedef struct {
+    const char *host;           //  interface to listen on; "" for all
+    int port;
+    const char *broker;         //  the broker's egress endpoint
+    const char *schema_path;
+    const char *static_dir;     //  served at /, or NULL
+    int init_timeout_ms;        //  graphql-transport-ws connection_init wait
+    int legacy_ka_ms;           //  legacy protocol "ka" interval; 0: off
+    int ping_interval_s;        //  WebSocket ping after this much silence; 0: off
+    int ping_timeout_s;         //  close if nothing heard this long after a ping
+    size_t max_message;         //  largest WebSocket message from a client, bytes
+    size_t max_query;           //  largest GraphQL document, bytes
+    int max_depth;              //  deepest field nesting in a selection
+    int max_subscriptions;      //  per connection
+    int max_connections;        //  WebSocket connections at once
+    size_t max_queue_messages;  //  outbound messages queued per connection
+    size_t max_queue_bytes;     //  outbound bytes queued per connection
+    size_t max_result;          //  largest rendered result, bytes
+} edge_config_t;
+
+/*  Serve until SIGINT or SIGTERM. Returns the process exit status: 0 after
+ *  a clean shutdown, 1 if the edge could not start. */
+int edge_run (const edge_config_t *config);
+
+#endif

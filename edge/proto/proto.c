@@ -1,0 +1,447 @@
+/*  proto.c: the graphql-transport-ws and legacy graphql-ws state machines.
+ *  See proto.h.
+ *
+ *  Each protocol is a table from message type to handler. The rules follow
+ *  graphql-ws's PROTOCOL.md for graphql-transport-ws (close 4400 for an
+ *  invalid message, 4401 subscribe before ack, 4408 no init in time, 4409
+ *  duplicate id, 4429 second init) and subscriptions-transport-ws's server
+ *  for the legacy protocol (errors are messages, not closes; request
+ *  errors come as "data" with "errors" followed by "complete").
+ */
+#include "proto.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct proto_conn {
+    proto_kind_t kind;
+    proto_config_t config;
+    const proto_ops_t *ops;
+    void *ctx;
+    int init_received;
+    int acknowledged;
+    int closed;
+    int64_t init_deadline;      //  -1: none
+    int64_t ka_next;            //  -1: none
+};
+
+typedef void (handler_fn) (proto_conn_t *self, json_t *msg, int64_t now);
+
+typedef struct {
+    const char *type;
+    handler_fn *handler;
+} handler_t;
+
+proto_conn_t *
+proto_new (proto_kind_t kind, const proto_config_t *config, const proto_ops_t *ops,
+           void *ctx, int64_t now_ms)
+{
+    proto_conn_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->kind = kind;
+    self->config = *config;
+    self->ops = ops;
+    self->ctx = ctx;
+    self->init_deadline = config->init_timeout_ms > 0 ? now_ms + config->init_timeout_ms : -1;
+    self->ka_next = -1;
+    return self;
+}
+
+void
+proto_destroy (proto_conn_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free (*self_p);
+    *self_p = NULL;
+}
+
+proto_kind_t
+proto_kind (const proto_conn_t *self)
+{
+    return self->kind;
+}
+
+int
+proto_acknowledged (const proto_conn_t *self)
+{
+    return self->acknowledged;
+}
+
+static void
+s_close (proto_conn_t *self, int code, const char *reason)
+{
+    if (self->closed)
+        return;
+    self->closed = 1;
+    self->init_deadline = -1;
+    self->ka_next = -1;
+    self->ops->close (self->ctx, code, reason);
+}
+
+//  Sends {"type":TYPE[,"id":ID][,"payload":PAYLOAD]}, where payload is
+//  JSON text.
+static void
+s_send (proto_conn_t *self, const char *type, const char *id, const char *payload)
+{
+    if (self->closed)
+        return;
+    jbuf_t b;
+    jbuf_init (&b, 0);
+    jbuf_puts (&b, "{\"type\":");
+    jbuf_json_string (&b, type, strlen (type));
+    if (id) {
+        jbuf_puts (&b, ",\"id\":");
+        jbuf_json_string (&b, id, strlen (id));
+    }
+    if (payload) {
+        jbuf_puts (&b, ",\"payload\":");
+        jbuf_puts (&b, payload);
+    }
+    jbuf_putc (&b, '}');
+    if (jbuf_failed (&b))
+        s_close (self, PROTO_CLOSE_INTERNAL, "Internal server error");
+    else
+        self->ops->send (self->ctx, b.data, b.len);
+    jbuf_free (&b);
+}
+
+static void
+s_send_json (proto_conn_t *self, const char *type, const char *id, const json_t *payload)
+{
+    char *text = payload ? json_dumps (payload, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (payload && !text)
+        s_close (self, PROTO_CLOSE_INTERNAL, "Internal server error");
+    else
+        s_send (self, type, id, text);
+    free (text);
+}
+
+//  {"message": TEXT} as JSON text, for the legacy protocol's errors.
+static void
+s_send_message (proto_conn_t *self, const char *type, const char *id, const char *message)
+{
+    json_t *payload = json_pack ("{s:s}", "message", message);
+    s_send_json (self, type, id, payload);
+    json_decref (payload);
+}
+
+void
+proto_result_prefix (proto_kind_t kind, const char *id, jbuf_t *out)
+{
+    jbuf_puts (out, "{\"id\":");
+    jbuf_json_string (out, id, strlen (id));
+    jbuf_puts (out, kind == PROTO_LEGACY_WS ? ",\"type\":\"data\",\"payload\":"
+                                             : ",\"type\":\"next\",\"payload\":");
+}
+
+void
+proto_server_complete (proto_conn_t *self, const char *id)
+{
+    s_send (self, "complete", id, NULL);
+}
+
+void
+proto_server_error (proto_conn_t *self, const char *id, const char *errors_json)
+{
+    s_send (self, "error", id, errors_json);
+}
+
+//  An optional payload must be an object, null or absent.
+static int
+s_payload_ok (json_t *msg)
+{
+    json_t *payload = json_object_get (msg, "payload");
+    return !payload || json_is_null (payload) || json_is_object (payload);
+}
+
+//  A non-empty string id, or NULL.
+static const char *
+s_id (json_t *msg)
+{
+    const char *id = json_string_value (json_object_get (msg, "id"));
+    return id && *id ? id : NULL;
+}
+
+//  ---------------------------------------------------------------------
+//  graphql-transport-ws
+
+static void
+s_invalid (proto_conn_t *self)
+{
+    s_close (self, PROTO_CLOSE_BAD_REQUEST, "Invalid message received");
+}
+
+static void
+s_tws_init (proto_conn_t *self, json_t *msg, int64_t now)
+{
+    (void) now;
+    if (!s_payload_ok (msg)) {
+        s_invalid (self);
+        return;
+    }
+    if (self->init_received) {
+        s_close (self, PROTO_CLOSE_TOO_MANY_INITS, "Too many initialisation requests");
+        return;
+    }
+    self->init_received = 1;
+    self->acknowledged = 1;
+    self->init_deadline = -1;
+    s_send (self, "connection_ack", NULL, NULL);
+}
+
+static void
+s_tws_ping (proto_conn_t *self, json_t *msg, int64_t now)
+{
+    (void) now;
+    if (!s_payload_ok (msg)) {
+        s_invalid (self);
+        return;
+    }
+    json_t *payload = json_object_get (msg, "payload");
+    s_send_json (self, "pong", NULL, json_is_object (payload) ? payload : NULL);
+}
+
+static void
+s_tws_pong (proto_conn_t *self, json_t *msg, int64_t now)
+{
+    (void) now;
+    if (!s_payload_ok (msg))
+        s_invalid (self);
+}
+
+//  Checks a subscribe/start payload's shape. Returns NULL if it is fine,
+//  else what is wrong.
+static const char *
+s_check_operation (json_t *payload)
+{
+    if (!json_is_object (payload))
+        return "the payload must be an object";
+    if (!json_is_string (json_object_get (payload, "query")))
+        return "the payload's query must be a string";
+    json_t *v = json_object_get (payload, "variables");
+    if (v && !json_is_null (v) && !json_is_object (v))
+        return "the payload's variables must be an object";
+    v = json_object_get (payload, "operationName");
+    if (v && !json_is_null (v) && !json_is_string (v))
+        return "the payload's operationName must be a string";
+    v = json_object_get (payload, "extensions");
+    if (v && !json_is_null (v) && !json_is_object (v))
+        return "the payload's extensions must be an object";
+    return NULL;
+}
+
+static void
+s_tws_subscribe (proto_conn_t *self, json_t *msg, int64_t now)
+{
+    (void) now;
+    const char *id = s_id (msg);
+    json_t *payload = json_object_get (msg, "payload");
+    if (!id || s_check_operation (payload)) {
+        s_invalid (self);
+        return;
+    }
+    if (!self->acknowledged) {
+        s_close (self, PROTO_CLOSE_UNAUTHORIZED, "Unauthorized");
+        return;
+    }
+    if (self->ops->active (self->ctx, id)) {
+        char reason[120];
+        //  Close reasons are limited to 123 bytes; a long id is cut.
+        snprintf (reason, sizeof reason, "Subscriber for %.80s already exists", id);
+        s_close (self, PROTO_CLOSE_DUPLICATE_ID, reason);
+        return;
+    }
+    char *errors = NULL;
+    int rc = self->ops->start (self->ctx, id, payload, &errors);
+    if (rc == -1)
+        s_send (self, "error", id, errors ? errors : "[{\"message\":\"Invalid request\"}]");
+    else if (rc != 0)
+        s_close (self, PROTO_CLOSE_INTERNAL, "Internal server error");
+    free (errors);
+}
+
+static void
+s_tws_complete (proto_conn_t *self, json_t *msg, int64_t now)
+{
+    (void) now;
+    const char *id = s_id (msg);
+    if (!id) {
+        s_invalid (self);
+        return;
+    }
+    //  Completing an unknown (perhaps already finished) id is allowed.
+    if (self->ops->active (self->ctx, id))
+        self->ops->stop (self->ctx, id);
+}
+
+//  Server-to-client types are not valid from a client.
+static void
+s_tws_server_only (proto_conn_t *self, json_t *msg, int64_t now)
+{
+    (void) msg;
+    (void) now;
+    s_invalid (self);
+}
+
+static const handler_t s_tws_handlers[] = {
+    { "connection_init", s_tws_init },
+    { "ping", s_tws_ping },
+    { "pong", s_tws_pong },
+    { "subscribe", s_tws_subscribe },
+    { "complete", s_tws_complete },
+    { "connection_ack", s_tws_server_only },
+    { "next", s_tws_server_only },
+    { "error", s_tws_server_only },
+    { NULL, NULL }
+};
+
+//  ---------------------------------------------------------------------
+//  Legacy graphql-ws (subscriptions-transport-ws)
+
+static void
+s_legacy_init (proto_conn_t *self, json_t *msg, int64_t now)
+{
+    (void) msg;
+    self->init_received = 1;
+    self->acknowledged = 1;
+    self->init_deadline = -1;
+    s_send (self, "connection_ack", NULL, NULL);
+    if (self->config.keepalive_ms > 0) {
+        s_send (self, "ka", NULL, NULL);
+        self->ka_next = now + self->config.keepalive_ms;
+    }
+}
+
+static void
+s_legacy_terminate (proto_conn_t *self, json_t *msg, int64_t now)
+{
+    (void) msg;
+    (void) now;
+    s_close (self, PROTO_CLOSE_NORMAL, "");
+}
+
+static void
+s_legacy_start (proto_conn_t *self, json_t *msg, int64_t now)
+{
+    (void) now;
+    const char *id = s_id (msg);
+    json_t *payload = json_object_get (msg, "payload");
+    const char *problem = id ? s_check_operation (payload) : "the id must be a non-empty string";
+    if (problem) {
+        char text[160];
+        snprintf (text, sizeof text, "Invalid start message: %s", problem);
+        s_send_message (self, "error", id, text);
+        return;
+    }
+    //  The legacy protocol lets a client reuse an id: the old one stops.
+    if (self->ops->active (self->ctx, id))
+        self->ops->stop (self->ctx, id);
+    char *errors = NULL;
+    int rc = self->ops->start (self->ctx, id, payload, &errors);
+    if (rc == -1) {
+        jbuf_t b;
+        jbuf_init (&b, 0);
+        jbuf_puts (&b, "{\"errors\":");
+        jbuf_puts (&b, errors ? errors : "[{\"message\":\"Invalid request\"}]");
+        jbuf_putc (&b, '}');
+        jbuf_putc (&b, 0);
+        if (jbuf_failed (&b))
+            s_close (self, PROTO_CLOSE_INTERNAL, "Internal server error");
+        else {
+            s_send (self, "data", id, b.data);
+            s_send (self, "complete", id, NULL);
+        }
+        jbuf_free (&b);
+    }
+    else if (rc != 0)
+        s_send_message (self, "error", id, "Internal server error");
+    free (errors);
+}
+
+static void
+s_legacy_stop (proto_conn_t *self, json_t *msg, int64_t now)
+{
+    (void) now;
+    const char *id = s_id (msg);
+    if (id && self->ops->active (self->ctx, id)) {
+        self->ops->stop (self->ctx, id);
+        s_send (self, "complete", id, NULL);
+    }
+}
+
+static const handler_t s_legacy_handlers[] = {
+    { "connection_init", s_legacy_init },
+    { "connection_terminate", s_legacy_terminate },
+    { "start", s_legacy_start },
+    { "stop", s_legacy_stop },
+    { NULL, NULL }
+};
+
+//  ---------------------------------------------------------------------
+
+void
+proto_on_text (proto_conn_t *self, const char *data, size_t len, int64_t now_ms)
+{
+    if (self->closed)
+        return;
+    int legacy = self->kind == PROTO_LEGACY_WS;
+    json_error_t err;
+    json_t *msg = json_loadb (data, len, 0, &err);
+    if (!json_is_object (msg)) {
+        if (legacy)
+            s_send_message (self, "connection_error", NULL,
+                            msg ? "Message must be a JSON object" : err.text);
+        else
+            s_invalid (self);
+        json_decref (msg);
+        return;
+    }
+    const char *type = json_string_value (json_object_get (msg, "type"));
+    const handler_t *h = legacy ? s_legacy_handlers : s_tws_handlers;
+    while (h->type && !(type && strcmp (h->type, type) == 0))
+        h++;
+    if (h->handler)
+        h->handler (self, msg, now_ms);
+    else if (legacy)
+        s_send_message (self, "error", s_id (msg), "Invalid message type!");
+    else
+        s_invalid (self);
+    json_decref (msg);
+}
+
+void
+proto_on_binary (proto_conn_t *self, int64_t now_ms)
+{
+    (void) now_ms;
+    if (self->kind == PROTO_LEGACY_WS)
+        s_send_message (self, "connection_error", NULL, "Binary messages are not supported");
+    else
+        s_close (self, PROTO_CLOSE_BAD_REQUEST, "Binary messages are not supported");
+}
+
+int64_t
+proto_deadline (const proto_conn_t *self)
+{
+    int64_t a = self->init_deadline, b = self->ka_next;
+    if (a < 0)
+        return b;
+    if (b < 0)
+        return a;
+    return a < b ? a : b;
+}
+
+void
+proto_on_timer (proto_conn_t *self, int64_t now_ms)
+{
+    if (self->init_deadline >= 0 && now_ms >= self->init_deadline) {
+        s_close (self, PROTO_CLOSE_INIT_TIMEOUT, "Connection initialisation timeout");
+        return;
+    }
+    if (self->ka_next >= 0 && now_ms >= self->ka_next) {
+        s_send (self, "ka", NULL, NULL);
+        self->ka_next = now_ms + self->config.keepalive_ms;
+    }
+}

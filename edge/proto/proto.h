@@ -1,0 +1,97 @@
+/*  proto.h: the GraphQL-over-WebSocket protocol state machines.
+ *
+ *  Two protocols, told apart by the WebSocket subprotocol:
+ *  - PROTO_TRANSPORT_WS: "graphql-transport-ws" (graphql-ws, PROTOCOL.md);
+ *  - PROTO_LEGACY_WS: "graphql-ws" (subscriptions-transport-ws).
+ *
+ *  Pure code: the state machine reads the client's text messages and the
+ *  clock, and acts only through the callbacks in proto_ops_t. It owns no
+ *  socket, no timer and no subscription; the socket glue (edge/server.c)
+ *  provides those, which keeps this unit-testable and fuzzable.
+ */
+#ifndef HERALD_PROTO_H
+#define HERALD_PROTO_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jbuf.h"
+
+typedef enum {
+    PROTO_TRANSPORT_WS = 1,     //  graphql-transport-ws
+    PROTO_LEGACY_WS = 2         //  graphql-ws (subscriptions-transport-ws)
+} proto_kind_t;
+
+//  Close codes (graphql-transport-ws, and WebSocket's own).
+#define PROTO_CLOSE_NORMAL 1000
+#define PROTO_CLOSE_TOO_BIG 1009
+#define PROTO_CLOSE_TRY_AGAIN 1013
+#define PROTO_CLOSE_BAD_REQUEST 4400
+#define PROTO_CLOSE_UNAUTHORIZED 4401
+#define PROTO_CLOSE_FORBIDDEN 4403
+#define PROTO_CLOSE_SUBPROTOCOL 4406
+#define PROTO_CLOSE_INIT_TIMEOUT 4408
+#define PROTO_CLOSE_DUPLICATE_ID 4409
+#define PROTO_CLOSE_TOO_MANY_INITS 4429
+#define PROTO_CLOSE_SLOW_CONSUMER 4503
+#define PROTO_CLOSE_INTERNAL 4500
+
+/*  What a state machine asks of its connection. ctx is the connection's. */
+typedef struct {
+    /*  Queue one text message to the client. */
+    void (*send) (void *ctx, const char *text, size_t len);
+    /*  Close the socket with a close code and reason. The state machine
+     *  calls nothing else afterwards. */
+    void (*close) (void *ctx, int code, const char *reason);
+    /*  1 if a subscription with this id is active on the connection. */
+    int (*active) (void *ctx, const char *id);
+    /*  Start a subscription for a subscribe/start payload (an object with
+     *  "query" and optionally "variables", "operationName"). Returns 0 if
+     *  it started; otherwise sets *errors to a malloc'ed JSON array of
+     *  GraphQL errors, and returns -1 for a request error or -2 for an
+     *  internal failure. */
+    int (*start) (void *ctx, const char *id, const json_t *payload, char **errors);
+    /*  Stop an active subscription: the client completed or stopped it. */
+    void (*stop) (void *ctx, const char *id);
+} proto_ops_t;
+
+typedef struct {
+    int64_t init_timeout_ms;    //  close 4408 if no connection_init in time; 0: never
+    int64_t keepalive_ms;       //  legacy protocol "ka" interval; 0: never
+} proto_config_t;
+
+typedef struct proto_conn proto_conn_t;
+
+proto_conn_t *proto_new (proto_kind_t kind, const proto_config_t *config,
+                         const proto_ops_t *ops, void *ctx, int64_t now_ms);
+void proto_destroy (proto_conn_t **self_p);
+
+proto_kind_t proto_kind (const proto_conn_t *self);
+
+/*  Feed one complete message from the client. */
+void proto_on_text (proto_conn_t *self, const char *data, size_t len, int64_t now_ms);
+void proto_on_binary (proto_conn_t *self, int64_t now_ms);
+
+/*  The next time proto_on_timer must be called, or -1 for none. */
+int64_t proto_deadline (const proto_conn_t *self);
+void proto_on_timer (proto_conn_t *self, int64_t now_ms);
+
+/*  1 once the connection is acknowledged (subscriptions may run). */
+int proto_acknowledged (const proto_conn_t *self);
+
+/*  The text that goes before a rendered result to make a whole message
+ *  for subscription id: '{"id":"…","type":"next","payload":' (or "data"
+ *  for the legacy protocol). The message ends with PROTO_RESULT_SUFFIX. */
+void proto_result_prefix (proto_kind_t kind, const char *id, jbuf_t *out);
+#define PROTO_RESULT_SUFFIX "}"
+
+/*  The server ends an active subscription by itself (say, the edge is
+ *  shutting down): sends "complete". The glue drops the subscription. */
+void proto_server_complete (proto_conn_t *self, const char *id);
+
+/*  Send an "error" for a subscription, with a JSON array of GraphQL errors
+ *  (e.g. a limit refused later on). The glue drops the subscription. */
+void proto_server_error (proto_conn_t *self, const char *id, const char *errors_json);
+
+#endif

@@ -1,0 +1,858 @@
+/*  server.c: herald-edge's socket glue.
+ *
+ *  libwebsockets serves one port on a libuv loop that this file owns (a
+ *  "foreign" loop for lws), so that the broker's descriptor (upstream.c)
+ *  is watched by the same loop:
+ *
+ *    /graphql   WebSocket, subprotocols graphql-transport-ws and graphql-ws
+ *    /healthz   200 "ok"
+ *    /metrics   Prometheus text
+ *    /...       files from --static, if given
+ *
+ *  Each WebSocket connection is a conn_t (lws's per-session memory). Its
+ *  protocol state machine (proto/) decides what to send and when to close;
+ *  this file frames and queues the messages (outq.c), starts and stops
+ *  subscriptions in the hub (hub.c), and writes only when the socket is
+ *  writable. A connection is never freed from inside its own callbacks: a
+ *  close is requested, and lws calls back once it is writable to perform
+ *  it.
+ */
+#include "edge.h"
+#include "gql.h"
+#include "hub.h"
+#include "log.h"
+#include "outq.h"
+#include "proto.h"
+#include "upstream.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <uv.h>
+
+//  The protocols, in lws's table order. New HTTP connections bind to the
+//  first, which also takes WebSocket upgrades that offer no subprotocol,
+//  so that those are accepted and then closed with 4406, as graphql-ws's
+//  reference server does.
+enum { PROTOCOL_REJECT = 0, PROTOCOL_TRANSPORT = 1, PROTOCOL_LEGACY = 2 };
+#define REJECT_NAME "herald-http"
+
+typedef struct {
+    char *id;
+    hub_sub_t *sub;
+} conn_sub_t;
+
+typedef struct {
+    struct lws *wsi;
+    proto_conn_t *proto;
+    lws_sorted_usec_list_t sul;     //  the protocol's next deadline
+    outq_t out;
+    char *rx;                       //  a message being reassembled
+    size_t rx_len;
+    size_t rx_cap;
+    int rx_binary;
+    int rx_overflow;
+    conn_sub_t *subs;
+    int nsubs;
+    int subs_cap;
+    int established;
+    int close_code;                 //  0 while open
+    int slow;                       //  closing as a slow consumer
+    int close_sent;                 //  the close has been handed to lws
+    char close_reason[124];
+    char *http_body;                //  HTTP: the response body, after LWS_PRE
+    size_t http_len;
+} conn_t;
+
+//  Close codes counted in the metrics.
+static const int s_close_codes[] = {
+    1000, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500, 4503
+};
+#define CLOSE_CODES (sizeof s_close_codes / sizeof *s_close_codes)
+
+typedef struct {
+    size_t connections;
+    uint64_t connections_total;
+    uint64_t connections_rejected;
+    uint64_t subscribe_errors;
+    uint64_t slow_consumers;
+    uint64_t messages_out;
+    uint64_t bytes_out;
+    uint64_t closes[CLOSE_CODES];
+} metrics_t;
+
+typedef struct {
+    const edge_config_t *cfg;
+    struct lws_context *lws;
+    uv_loop_t loop;
+    uv_signal_t sigint;
+    uv_signal_t sigterm;
+    gql_schema_t *schema;
+    gql_limits_t limits;
+    hub_t *hub;
+    upstream_t *upstream;
+    proto_config_t proto;
+    int max_connections;            //  --max-connections, within the fd limit
+    metrics_t m;
+} edge_t;
+
+//  One edge per process; lws and libuv callbacks find it here.
+static edge_t s_edge;
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  ---------------------------------------------------------------------
+//  Connections
+
+static void
+s_conn_close (conn_t *c, int code, const char *reason)
+{
+    if (c->close_code)
+        return;
+    c->close_code = code;
+    snprintf (c->close_reason, sizeof c->close_reason, "%s", reason);
+    for (size_t i = 0; i < CLOSE_CODES; i++)
+        if (s_close_codes[i] == code)
+            s_edge.m.closes[i]++;
+    lws_callback_on_writable (c->wsi);
+}
+
+//  Queues one message made of parts. A connection whose queue is over its
+//  bounds is a slow consumer: it is closed, and its queue dropped.
+static void
+s_conn_send (conn_t *c, const char *const *parts, const size_t *lens, int n)
+{
+    if (c->close_code)
+        return;
+    size_t size = 0;
+    for (int i = 0; i < n; i++)
+        size += lens[i];
+    const edge_config_t *cfg = s_edge.cfg;
+    if (c->out.messages >= cfg->max_queue_messages
+        || c->out.bytes + size + 10 > cfg->max_queue_bytes) {
+        s_edge.m.slow_consumers++;
+        c->slow = 1;
+        outq_clear (&c->out);
+        hlog_debug ("closing a slow consumer (%zu messages, %zu bytes queued)",
+                    c->out.messages, c->out.bytes);
+        s_conn_close (c, PROTO_CLOSE_SLOW_CONSUMER, "Slow consumer: outbound queue full");
+        return;
+    }
+    int was_empty = c->out.head == NULL;
+    if (outq_push (&c->out, parts, lens, n) != 0) {
+        s_conn_close (c, PROTO_CLOSE_INTERNAL, "Internal server error");
+        return;
+    }
+    s_edge.m.messages_out++;
+    if (was_empty)
+        lws_callback_on_writable (c->wsi);
+}
+
+static conn_sub_t *
+s_conn_find (conn_t *c, const char *id)
+{
+    for (int i = 0; i < c->nsubs; i++)
+        if (strcmp (c->subs[i].id, id) == 0)
+            return &c->subs[i];
+    return NULL;
+}
+
+static void
+s_conn_drop_sub (conn_t *c, conn_sub_t *cs)
+{
+    hub_unsubscribe (s_edge.hub, cs->sub);
+    free (cs->id);
+    *cs = c->subs[--c->nsubs];
+}
+
+static void
+s_on_sul (lws_sorted_usec_list_t *sul);
+
+//  Arms the timer for the protocol's next deadline.
+static void
+s_conn_schedule (conn_t *c)
+{
+    int64_t deadline = c->proto ? proto_deadline (c->proto) : -1;
+    if (deadline < 0 || c->close_code) {
+        lws_sul_cancel (&c->sul);
+        return;
+    }
+    int64_t wait = deadline - s_now_ms ();
+    lws_sul_schedule (s_edge.lws, 0, &c->sul, s_on_sul,
+                      (lws_usec_t) (wait > 0 ? wait : 0) * LWS_US_PER_MS);
+}
+
+static void
+s_on_sul (lws_sorted_usec_list_t *sul)
+{
+    conn_t *c = lws_container_of (sul, conn_t, sul);
+    proto_on_timer (c->proto, s_now_ms ());
+    s_conn_schedule (c);
+}
+
+static void
+s_conn_cleanup (conn_t *c)
+{
+    lws_sul_cancel (&c->sul);
+    while (c->nsubs > 0)
+        s_conn_drop_sub (c, &c->subs[c->nsubs - 1]);
+    free (c->subs);
+    c->subs = NULL;
+    proto_destroy (&c->proto);
+    outq_clear (&c->out);
+    free (c->rx);
+    c->rx = NULL;
+    if (c->established) {
+        s_edge.m.connections--;
+        c->established = 0;
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  What the protocol state machines ask for
+
+static void
+p_send (void *ctx, const char *text, size_t len)
+{
+    s_conn_send (ctx, &text, &len, 1);
+}
+
+static void
+p_close (void *ctx, int code, const char *reason)
+{
+    s_conn_close (ctx, code, reason);
+}
+
+static int
+p_active (void *ctx, const char *id)
+{
+    return s_conn_find (ctx, id) != NULL;
+}
+
+static char *
+s_error_json (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+//  A JSON array holding one GraphQL error with this message.
+static char *
+s_error_json (const char *fmt, ...)
+{
+    char message[256];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (message, sizeof message, fmt, ap);
+    va_end (ap);
+    jbuf_t b;
+    jbuf_init (&b, 0);
+    jbuf_puts (&b, "[{\"message\":");
+    jbuf_json_string (&b, message, strlen (message));
+    jbuf_puts (&b, "}]");
+    return jbuf_take (&b, NULL);
+}
+
+static int
+p_start (void *ctx, const char *id, const json_t *payload, char **errors)
+{
+    conn_t *c = ctx;
+    const edge_config_t *cfg = s_edge.cfg;
+    s_edge.m.subscribe_errors++;        //  taken back below on success
+    if (c->nsubs >= cfg->max_subscriptions) {
+        *errors = s_error_json ("too many subscriptions on this connection (the limit is %d)",
+                                cfg->max_subscriptions);
+        return -1;
+    }
+    json_t *query = json_object_get (payload, "query");
+    size_t qlen = json_string_length (query);
+    if (qlen > cfg->max_query) {
+        *errors = s_error_json ("the document is %zu bytes; the limit is %zu", qlen,
+                                cfg->max_query);
+        return -1;
+    }
+    json_t *vars = json_object_get (payload, "variables");
+    const char *opname = json_string_value (json_object_get (payload, "operationName"));
+    gql_sub_t *gsub = gql_prepare (s_edge.schema, json_string_value (query), qlen, opname,
+                                   json_is_object (vars) ? vars : NULL, &s_edge.limits, errors);
+    if (!gsub)
+        return *errors ? -1 : -2;
+    if (c->nsubs == c->subs_cap) {
+        int cap = c->subs_cap ? c->subs_cap * 2 : 2;
+        conn_sub_t *subs = realloc (c->subs, (size_t) cap * sizeof *subs);
+        if (!subs) {
+            gql_sub_destroy (&gsub);
+            return -2;
+        }
+        c->subs = subs;
+        c->subs_cap = cap;
+    }
+    jbuf_t prefix;
+    jbuf_init (&prefix, 0);
+    proto_result_prefix (proto_kind (c->proto), id, &prefix);
+    char *id_copy = strdup (id);
+    hub_sub_t *hs = NULL;
+    if (id_copy && !jbuf_failed (&prefix))
+        hs = hub_subscribe (s_edge.hub, gsub, c, prefix.data, prefix.len);
+    else
+        gql_sub_destroy (&gsub);
+    jbuf_free (&prefix);
+    if (!hs) {
+        free (id_copy);
+        return -2;
+    }
+    c->subs[c->nsubs++] = (conn_sub_t) { id_copy, hs };
+    s_edge.m.subscribe_errors--;
+    return 0;
+}
+
+static void
+p_stop (void *ctx, const char *id)
+{
+    conn_t *c = ctx;
+    conn_sub_t *cs = s_conn_find (c, id);
+    if (cs)
+        s_conn_drop_sub (c, cs);
+}
+
+static const proto_ops_t s_proto_ops = { p_send, p_close, p_active, p_start, p_stop };
+
+//  ---------------------------------------------------------------------
+//  What the hub asks for
+
+static int
+h_topic_add (void *ctx, const char *topic)
+{
+    (void) ctx;
+    return s_edge.upstream ? upstream_subscribe (s_edge.upstream, topic) : -1;
+}
+
+static void
+h_topic_remove (void *ctx, const char *topic)
+{
+    (void) ctx;
+    if (s_edge.upstream)
+        upstream_unsubscribe (s_edge.upstream, topic);
+}
+
+static void
+h_deliver (void *ctx, void *owner, const char *prefix, size_t prefix_len, const char *body,
+           size_t body_len)
+{
+    (void) ctx;
+    const char *parts[3] = { prefix, body, PROTO_RESULT_SUFFIX };
+    size_t lens[3] = { prefix_len, body_len, sizeof PROTO_RESULT_SUFFIX - 1 };
+    s_conn_send (owner, parts, lens, 3);
+}
+
+static const hub_ops_t s_hub_ops = { h_topic_add, h_topic_remove, h_deliver };
+
+static void
+s_on_event (void *ctx, const char *topic, const void *payload, size_t size)
+{
+    (void) ctx;
+    hub_publish (s_edge.hub, topic, payload, size);
+}
+
+//  ---------------------------------------------------------------------
+//  HTTP: /healthz, /metrics, and the answers to upgrades we refuse
+
+static void
+s_metric (jbuf_t *b, const char *name, const char *type, const char *help, uint64_t value)
+{
+    char line[512];
+    snprintf (line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type,
+              name, (unsigned long long) value);
+    jbuf_puts (b, line);
+}
+
+static void
+s_metrics_text (jbuf_t *b)
+{
+    const metrics_t *m = &s_edge.m;
+    const hub_stats_t *h = hub_stats (s_edge.hub);
+    s_metric (b, "herald_edge_connections", "gauge", "Open WebSocket connections.",
+              m->connections);
+    s_metric (b, "herald_edge_connections_total", "counter",
+              "WebSocket connections accepted.", m->connections_total);
+    s_metric (b, "herald_edge_connections_rejected_total", "counter",
+              "WebSocket upgrades refused because --max-connections was reached.",
+              m->connections_rejected);
+    s_metric (b, "herald_edge_subscriptions", "gauge", "Active subscriptions.",
+              h->subscriptions);
+    s_metric (b, "herald_edge_topics", "gauge", "Topics subscribed at the broker.", h->topics);
+    s_metric (b, "herald_edge_groups", "gauge",
+              "Distinct renderings (subscriptions with the same topic and selection share one).",
+              h->groups);
+    s_metric (b, "herald_edge_subscribe_errors_total", "counter",
+              "Subscribe requests refused (invalid GraphQL, limits).", m->subscribe_errors);
+    s_metric (b, "herald_edge_events_in_total", "counter",
+              "Events received from the broker for a subscribed topic.", h->events);
+    s_metric (b, "herald_edge_events_invalid_total", "counter",
+              "Events whose payload could not be read, or that libherald skipped.",
+              h->events_invalid + (s_edge.upstream ? upstream_skipped (s_edge.upstream) : 0));
+    s_metric (b, "herald_edge_renders_total", "counter",
+              "GraphQL executions (one per event per distinct rendering).", h->renders);
+    s_metric (b, "herald_edge_deliveries_total", "counter",
+              "Results handed to subscriptions.", h->deliveries);
+    s_metric (b, "herald_edge_messages_out_total", "counter",
+              "WebSocket messages queued to clients.", m->messages_out);
+    s_metric (b, "herald_edge_bytes_out_total", "counter",
+              "Bytes written to WebSocket clients.", m->bytes_out);
+    s_metric (b, "herald_edge_slow_consumer_closes_total", "counter",
+              "Connections closed (4503) because their outbound queue was full.",
+              m->slow_consumers);
+    jbuf_puts (b, "# HELP herald_edge_closes_total Connections closed by the edge, by close code.\n"
+                  "# TYPE herald_edge_closes_total counter\n");
+    for (size_t i = 0; i < CLOSE_CODES; i++) {
+        char line[128];
+        snprintf (line, sizeof line, "herald_edge_closes_total{code=\"%d\"} %llu\n",
+                  s_close_codes[i], (unsigned long long) m->closes[i]);
+        jbuf_puts (b, line);
+    }
+}
+
+//  Starts an HTTP response; the body goes out when the socket is writable.
+static int
+s_http_respond (struct lws *wsi, conn_t *c, unsigned status, const char *type, jbuf_t *body)
+{
+    unsigned char buf[LWS_PRE + 512];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    c->http_len = body->len - LWS_PRE;
+    c->http_body = jbuf_take (body, NULL);
+    if (!c->http_body
+        || lws_add_http_common_headers (wsi, status, type, c->http_len, &p, end)
+        || lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                         (const unsigned char *) "no-store", 8, &p, end)
+        || lws_finalize_write_http_header (wsi, start, &p, end))
+        return 1;
+    lws_callback_on_writable (wsi);
+    return 0;
+}
+
+static int
+s_http (struct lws *wsi, conn_t *c)
+{
+    char uri[128];
+    jbuf_t body;
+    jbuf_init (&body, 0);
+    jbuf_reserve (&body, LWS_PRE);      //  headroom that lws_write may use
+    body.len = LWS_PRE;
+    if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0)
+        uri[0] = 0;
+    unsigned status = HTTP_STATUS_OK;
+    const char *type = "text/plain; charset=utf-8";
+    if (strcmp (uri, "/healthz") == 0)
+        jbuf_puts (&body, "ok\n");
+    else if (strcmp (uri, "/metrics") == 0) {
+        type = "text/plain; version=0.0.4; charset=utf-8";
+        s_metrics_text (&body);
+    }
+    else {
+        status = HTTP_STATUS_NOT_FOUND;
+        jbuf_puts (&body, "not found\n");
+    }
+    int rc = s_http_respond (wsi, c, status, type, &body);
+    jbuf_free (&body);
+    return rc;
+}
+
+//  Called before lws handles a WebSocket upgrade: the path, the connection
+//  limit and the subprotocol are checked here. Returns what the lws
+//  callback must return.
+static int
+s_confirm_upgrade (struct lws *wsi, const char *upgrade)
+{
+    char uri[128];
+    if (strcasecmp (upgrade, "websocket") != 0)
+        return -1;
+    if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0
+        || strcmp (uri, "/graphql") != 0) {
+        lws_return_http_status (wsi, HTTP_STATUS_NOT_FOUND, "WebSocket endpoint is /graphql");
+        return 1;
+    }
+    if ((int) s_edge.m.connections >= s_edge.max_connections) {
+        s_edge.m.connections_rejected++;
+        lws_return_http_status (wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "too many connections");
+        return 1;
+    }
+    //  A client that offers subprotocols, none of them ours, is told so
+    //  (lws would drop it without a word). One that offers none is
+    //  accepted and then closed with 4406, as graphql-ws's server does.
+    char offer[256];
+    int n = lws_hdr_copy (wsi, offer, sizeof offer, WSI_TOKEN_PROTOCOL);
+    if (n != 0) {
+        int known = 0;
+        char *save = NULL;
+        for (char *t = n > 0 ? strtok_r (offer, ", \t", &save) : NULL; t;
+             t = strtok_r (NULL, ", \t", &save))
+            if (strcmp (t, "graphql-transport-ws") == 0 || strcmp (t, "graphql-ws") == 0)
+                known = 1;
+        if (!known) {
+            lws_return_http_status (wsi, HTTP_STATUS_BAD_REQUEST,
+                                    "unsupported WebSocket subprotocol: offer "
+                                    "graphql-transport-ws or graphql-ws");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  The lws callback, shared by every protocol
+
+static void
+s_receive (conn_t *c, struct lws *wsi, const char *in, size_t len)
+{
+    if (c->close_code || !c->proto)
+        return;
+    int first = lws_is_first_fragment (wsi);
+    int last = lws_is_final_fragment (wsi) && lws_remaining_packet_payload (wsi) == 0;
+    if (first) {
+        c->rx_len = 0;
+        c->rx_overflow = 0;
+        c->rx_binary = lws_frame_is_binary (wsi);
+    }
+    if (c->rx_overflow)
+        return;
+    const char *msg = in;
+    size_t msg_len = len;
+    if (!(first && last)) {
+        //  A message in pieces: gather it, within --max-message-bytes.
+        if (len > s_edge.cfg->max_message - c->rx_len) {
+            c->rx_overflow = 1;
+            s_conn_close (c, PROTO_CLOSE_TOO_BIG, "Message too big");
+            return;
+        }
+        if (c->rx_len + len > c->rx_cap) {
+            size_t cap = c->rx_cap ? c->rx_cap : 1024;
+            while (cap < c->rx_len + len)
+                cap *= 2;
+            char *rx = realloc (c->rx, cap);
+            if (!rx) {
+                s_conn_close (c, PROTO_CLOSE_INTERNAL, "Internal server error");
+                return;
+            }
+            c->rx = rx;
+            c->rx_cap = cap;
+        }
+        memcpy (c->rx + c->rx_len, in, len);
+        c->rx_len += len;
+        if (!last)
+            return;
+        msg = c->rx;
+        msg_len = c->rx_len;
+    }
+    else if (len > s_edge.cfg->max_message) {
+        s_conn_close (c, PROTO_CLOSE_TOO_BIG, "Message too big");
+        return;
+    }
+    if (c->rx_binary)
+        proto_on_binary (c->proto, s_now_ms ());
+    else
+        proto_on_text (c->proto, msg, msg_len, s_now_ms ());
+    //  Idle connections should hold no receive buffer.
+    free (c->rx);
+    c->rx = NULL;
+    c->rx_len = c->rx_cap = 0;
+    s_conn_schedule (c);
+}
+
+static int
+s_writeable (conn_t *c, struct lws *wsi)
+{
+    if (c->close_code && (c->slow || !c->out.head)) {
+        //  Returning -1 here would make lws drop the socket without a
+        //  close frame, as if the write had failed. Asking lws to close
+        //  takes its orderly path instead: it sends the close frame with
+        //  the reason set here, waits for the client's answer, and only
+        //  then frees the connection (so not inside this callback).
+        if (!c->close_sent) {
+            c->close_sent = 1;
+            lws_close_reason (wsi, (enum lws_close_status) c->close_code,
+                              (unsigned char *) c->close_reason, strlen (c->close_reason));
+            lws_set_timeout (wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+        }
+        return 0;
+    }
+    size_t len;
+    const char *data = outq_peek (&c->out, &len);
+    if (data) {
+        //  Whole frames, already framed: lws writes them as they are, in
+        //  one send, buffering any part the socket does not take.
+        if (lws_write (wsi, (unsigned char *) data, len, LWS_WRITE_HTTP) < 0)
+            return -1;
+        s_edge.m.bytes_out += len;
+        outq_consume (&c->out, len);
+    }
+    if (c->out.head || c->close_code)
+        lws_callback_on_writable (wsi);
+    return 0;
+}
+
+static int
+s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+            size_t len)
+{
+    conn_t *c = user;
+    switch (reason) {
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+            return s_confirm_upgrade (wsi, in);
+
+        case LWS_CALLBACK_HTTP:
+            return s_http (wsi, c);
+
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            if (!c || !c->http_body)
+                break;
+            if (lws_write (wsi, (unsigned char *) c->http_body + LWS_PRE, c->http_len,
+                           LWS_WRITE_HTTP_FINAL) < 0)
+                return -1;
+            free (c->http_body);
+            c->http_body = NULL;
+            return lws_http_transaction_completed (wsi) ? -1 : 0;
+
+        case LWS_CALLBACK_CLOSED_HTTP:
+            if (c) {
+                free (c->http_body);
+                c->http_body = NULL;
+            }
+            break;
+
+        case LWS_CALLBACK_ESTABLISHED: {
+            c->wsi = wsi;
+            c->established = 1;
+            s_edge.m.connections++;
+            s_edge.m.connections_total++;
+            int id = (int) lws_get_protocol (wsi)->id;
+            if (id == PROTOCOL_REJECT) {
+                s_conn_close (c, PROTO_CLOSE_SUBPROTOCOL, "Subprotocol not acceptable");
+                return 0;
+            }
+            c->proto = proto_new (id == PROTOCOL_LEGACY ? PROTO_LEGACY_WS : PROTO_TRANSPORT_WS,
+                                  &s_edge.proto, &s_proto_ops, c, s_now_ms ());
+            if (!c->proto)
+                return -1;
+            s_conn_schedule (c);
+            return 0;
+        }
+
+        case LWS_CALLBACK_RECEIVE:
+            s_receive (c, wsi, in, len);
+            return 0;
+
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            return s_writeable (c, wsi);
+
+        case LWS_CALLBACK_CLOSED:
+            s_conn_cleanup (c);
+            return 0;
+
+        default:
+            break;
+    }
+    return lws_callback_http_dummy (wsi, reason, user, in, len);
+}
+
+static struct lws_protocols s_protocols[] = {
+    { REJECT_NAME, s_callback, sizeof (conn_t), 1024, PROTOCOL_REJECT, NULL, OUTQ_CHUNK },
+    { "graphql-transport-ws", s_callback, sizeof (conn_t), 1024, PROTOCOL_TRANSPORT, NULL, OUTQ_CHUNK },
+    { "graphql-ws", s_callback, sizeof (conn_t), 1024, PROTOCOL_LEGACY, NULL, OUTQ_CHUNK },
+    { NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+//  ---------------------------------------------------------------------
+//  Start and stop
+
+static void
+s_lws_log (int level, const char *line)
+{
+    size_t n = strlen (line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    hlog (level == LLL_ERR ? HLOG_ERROR : level == LLL_WARN ? HLOG_WARN : HLOG_DEBUG,
+          "lws: %.*s", (int) n, line);
+}
+
+static void
+s_on_signal (uv_signal_t *handle, int signum)
+{
+    (void) handle;
+    hlog_info ("%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    uv_signal_stop (&s_edge.sigint);
+    uv_signal_stop (&s_edge.sigterm);
+    uv_close ((uv_handle_t *) &s_edge.sigint, NULL);
+    uv_close ((uv_handle_t *) &s_edge.sigterm, NULL);
+    //  Closing the connections unsubscribes everything (through the hub),
+    //  so the upstream goes last.
+    lws_context_destroy (s_edge.lws);
+    upstream_close (s_edge.upstream);
+    s_edge.upstream = NULL;
+}
+
+//  Every connection is a descriptor: raise the limit to what
+//  --max-connections needs (root may raise the hard limit too). Returns
+//  the soft limit now in force.
+static rlim_t
+s_raise_nofile (rlim_t want)
+{
+    struct rlimit rl;
+    if (getrlimit (RLIMIT_NOFILE, &rl) != 0)
+        return 1024;
+    if (rl.rlim_max < want) {
+        struct rlimit more = { want, want };
+        if (setrlimit (RLIMIT_NOFILE, &more) == 0)
+            return want;
+    }
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit (RLIMIT_NOFILE, &rl) != 0)
+            getrlimit (RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur;
+}
+
+static gql_schema_t *
+s_load_schema (const char *path)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f) {
+        hlog_error ("cannot read the schema %s: %s", path, strerror (errno));
+        return NULL;
+    }
+    jbuf_t text;
+    jbuf_init (&text, 16u << 20);
+    char buf[8192];
+    size_t n;
+    while ((n = fread (buf, 1, sizeof buf, f)) > 0)
+        jbuf_put (&text, buf, n);
+    fclose (f);
+    gql_schema_t *schema = NULL;
+    char *err = NULL;
+    if (jbuf_failed (&text))
+        hlog_error ("the schema %s is too large (over 16 MiB)", path);
+    else if (!(schema = gql_schema_new (text.data ? text.data : "", text.len, &err)))
+        hlog_error ("invalid schema %s: %s", path, err ? err : "out of memory");
+    free (err);
+    jbuf_free (&text);
+    return schema;
+}
+
+int
+edge_run (const edge_config_t *cfg)
+{
+    memset (&s_edge, 0, sizeof s_edge);
+    s_edge.cfg = cfg;
+    s_edge.limits.max_depth = cfg->max_depth;
+    s_edge.proto.init_timeout_ms = cfg->init_timeout_ms;
+    s_edge.proto.keepalive_ms = cfg->legacy_ka_ms;
+    int status = 1;
+
+    signal (SIGPIPE, SIG_IGN);
+    //  Descriptors beyond the connections: listeners, the broker link,
+    //  files being served.
+    const rlim_t spare = 256;
+    rlim_t nofile = s_raise_nofile ((rlim_t) cfg->max_connections + spare);
+    s_edge.max_connections = cfg->max_connections;
+    if ((rlim_t) cfg->max_connections + spare > nofile) {
+        s_edge.max_connections = nofile > spare ? (int) (nofile - spare) : 1;
+        hlog_warn ("the descriptor limit is %llu, so at most %d connections are accepted "
+                   "(--max-connections %d); raise it with ulimit -n",
+                   (unsigned long long) nofile, s_edge.max_connections, cfg->max_connections);
+    }
+
+    s_edge.schema = s_load_schema (cfg->schema_path);
+    if (!s_edge.schema)
+        return 1;
+    uv_loop_init (&s_edge.loop);
+    s_edge.hub = hub_new (&s_hub_ops, NULL, cfg->max_result);
+    if (!s_edge.hub)
+        goto out;
+    outq_set_headroom (LWS_PRE);
+
+    lws_set_log_level (LLL_ERR | LLL_WARN, s_lws_log);
+    static struct lws_http_mount static_mount, metrics_mount, healthz_mount;
+    healthz_mount = (struct lws_http_mount) {
+        .mountpoint = "/healthz", .mountpoint_len = 8, .origin = REJECT_NAME,
+        .origin_protocol = LWSMPRO_CALLBACK,
+    };
+    metrics_mount = (struct lws_http_mount) {
+        .mount_next = &healthz_mount, .mountpoint = "/metrics", .mountpoint_len = 8,
+        .origin = REJECT_NAME, .origin_protocol = LWSMPRO_CALLBACK,
+    };
+    static_mount = (struct lws_http_mount) {
+        .mount_next = &metrics_mount, .mountpoint = "/", .mountpoint_len = 1,
+        .origin = cfg->static_dir, .def = "index.html", .origin_protocol = LWSMPRO_FILE,
+    };
+    //  Idle connections are pinged by lws at the WebSocket level, and
+    //  closed if they stay silent.
+    static lws_retry_bo_t retry;
+    retry.secs_since_valid_ping = (uint16_t) cfg->ping_interval_s;
+    retry.secs_since_valid_hangup = (uint16_t) (cfg->ping_interval_s + cfg->ping_timeout_s);
+
+    void *loops[1] = { &s_edge.loop };
+    struct lws_context_creation_info info;
+    memset (&info, 0, sizeof info);
+    info.port = cfg->port;
+    info.iface = *cfg->host ? cfg->host : NULL;
+    info.protocols = s_protocols;
+    info.mounts = cfg->static_dir ? &static_mount : &metrics_mount;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8
+                   | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN
+                   | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    info.foreign_loops = loops;
+    info.pcontext = &s_edge.lws;
+    info.count_threads = 1;
+    info.fd_limit_per_thread = (unsigned) (s_edge.max_connections + spare);
+    info.timeout_secs = 10;
+    if (cfg->ping_interval_s > 0)
+        info.retry_and_idle_policy = &retry;
+    s_edge.lws = lws_create_context (&info);
+    struct lws_vhost *vhost = s_edge.lws ? lws_get_vhost_by_name (s_edge.lws, "default") : NULL;
+    if (!vhost) {
+        //  A failed lws context can leave handles of its (now unloaded)
+        //  event-loop plugin in our loop, so the loop must not run again.
+        hlog_error ("cannot listen on %s:%d (is the address in use?)",
+                    *cfg->host ? cfg->host : "*", cfg->port);
+        if (s_edge.lws)
+            lws_context_destroy (s_edge.lws);
+        s_edge.lws = NULL;
+        goto out_no_loop;
+    }
+    s_edge.upstream = upstream_new (&s_edge.loop, cfg->broker, s_on_event, NULL);
+    if (!s_edge.upstream)
+        goto out;
+    uv_signal_init (&s_edge.loop, &s_edge.sigint);
+    uv_signal_init (&s_edge.loop, &s_edge.sigterm);
+    uv_signal_start (&s_edge.sigint, s_on_signal, SIGINT);
+    uv_signal_start (&s_edge.sigterm, s_on_signal, SIGTERM);
+    //  With --port 0 the kernel picks the port: log the real one.
+    hlog_info ("listening on http://%s:%d (WebSocket at /graphql), broker %s",
+               *cfg->host ? cfg->host : "0.0.0.0", lws_get_vhost_listen_port (vhost),
+               cfg->broker);
+
+    uv_run (&s_edge.loop, UV_RUN_DEFAULT);
+    status = 0;
+out:
+    if (s_edge.lws)
+        lws_context_destroy (s_edge.lws);
+    upstream_close (s_edge.upstream);
+    s_edge.upstream = NULL;
+    //  Let the handles closed above finish closing.
+    uv_run (&s_edge.loop, UV_RUN_DEFAULT);
+    if (uv_loop_close (&s_edge.loop) != 0)
+        hlog_debug ("the event loop still had handles at exit");
+out_no_loop:
+    hub_destroy (&s_edge.hub);
+    gql_schema_destroy (&s_edge.schema);
+    outq_shutdown ();
+    return status;
+}

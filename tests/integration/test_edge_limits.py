@@ -1,0 +1,149 @@
+"""Each of herald-edge's limit flags is enforced as documented, with the
+protocol's error."""
+
+import asyncio
+import json
+
+import pytest
+import herald
+from conftest import EDGE, Edge, run
+from wsutil import LEGACY, Client, RawSocket
+
+SUB = "subscription { messageAdded(channel: \"lim\") { id } }"
+
+
+def arun(coro):
+    return asyncio.run(coro)
+
+
+@pytest.fixture
+def limited(broker, request):
+    edge = Edge(broker, *request.param)
+    yield edge
+    assert edge.stop() == 0, edge.text()
+
+
+@pytest.mark.parametrize("limited", [("--max-message-bytes", "1024")], indirect=True)
+def test_max_message_bytes_closes_1009(limited):
+    async def main():
+        c = await Client.open(limited.url)
+        await c.init()
+        await c.send(json.dumps({"type": "ping", "payload": {"pad": "x" * 900}}))
+        assert (await c.recv())["type"] == "pong"        # under the limit
+        await c.send(json.dumps({"type": "ping", "payload": {"pad": "x" * 2000}}))
+        assert await c.closed() == (1009, "Message too big")
+    arun(main())
+    # Also when the message comes in fragments.
+    raw = RawSocket(limited.port)
+    raw.send_frame(0x1, b'{"type":"ping","payload":{"p":"' + b"x" * 600, fin=False)
+    raw.send_frame(0x0, b"x" * 600 + b'"}}', fin=True)
+    assert raw.recv_close() == (1009, "Message too big")
+    raw.close()
+
+
+@pytest.mark.parametrize("limited", [("--max-query-bytes", "64")], indirect=True)
+def test_max_query_bytes(limited):
+    async def main():
+        c = await Client.open(limited.url)
+        await c.init()
+        await c.subscribe("1", SUB + " " * 40)
+        msg = await c.recv()
+        assert msg["type"] == "error"
+        assert "limit is 64" in msg["payload"][0]["message"]
+        await c.subscribe("2", SUB)          # within the limit
+        await c.nothing()
+        await c.close()
+    arun(main())
+
+
+@pytest.mark.parametrize("limited", [("--max-depth", "2")], indirect=True)
+def test_max_depth(limited):
+    async def main():
+        c = await Client.open(limited.url)
+        await c.init()
+        await c.subscribe("1", "subscription { messageAdded(channel: \"d\") { author { name } } }")
+        msg = await c.recv()
+        assert msg["type"] == "error"
+        assert "depth" in msg["payload"][0]["message"].lower()
+        await c.subscribe("2", "subscription { messageAdded(channel: \"d\") { id } }")
+        await c.nothing()
+        await c.close()
+    arun(main())
+
+
+@pytest.mark.parametrize("limited", [("--max-subscriptions", "2")], indirect=True)
+def test_max_subscriptions(limited):
+    async def main():
+        c = await Client.open(limited.url)
+        await c.init()
+        await c.subscribe("1", SUB)
+        await c.subscribe("2", SUB)
+        await c.subscribe("3", SUB)
+        msg = await c.recv()
+        assert msg["id"] == "3" and msg["type"] == "error"
+        assert "the limit is 2" in msg["payload"][0]["message"]
+        # Completing one makes room again.
+        await c.send({"type": "complete", "id": "1"})
+        await c.subscribe("3", SUB)
+        await c.nothing()
+        await c.close()
+    arun(main())
+
+
+@pytest.mark.parametrize("limited", [("--max-connections", "2")], indirect=True)
+def test_max_connections_503(limited):
+    async def main():
+        a = await Client.open(limited.url)
+        b = await Client.open(limited.url)
+        raw = RawSocket(limited.port)
+        assert raw.status == 503
+        raw.close()
+        await a.close()
+        limited.wait_metric("herald_edge_connections", lambda v: v < 2)
+        c = await Client.open(limited.url, protocol=LEGACY)   # room again
+        await b.close()
+        await c.close()
+    arun(main())
+    assert limited.metrics()["herald_edge_connections_rejected_total"] == 1
+
+
+@pytest.mark.parametrize("limited", [("--max-result-bytes", "1024")], indirect=True)
+def test_max_result_bytes(limited):
+    async def main():
+        c = await Client.open(limited.url)
+        await c.init()
+        await c.subscribe("1", "subscription { messageAdded(channel: \"big\") { id text } }")
+        limited.wait_metric("herald_edge_subscriptions", lambda v: v == 1)
+        with herald.Publisher(limited.broker.ingress) as pub:
+            pub.publish("chat.big", {"id": "1", "text": "x" * 5000})
+            pub.publish("chat.big", {"id": "2", "text": "small"})
+        big = await c.recv()
+        assert big["payload"]["data"] is None
+        assert "limit" in big["payload"]["errors"][0]["message"]
+        assert (await c.recv())["payload"]["data"]["messageAdded"]["id"] == "2"
+        await c.close()
+    arun(main())
+
+
+@pytest.mark.parametrize("limited", [("--init-timeout-ms", "200")], indirect=True)
+def test_init_timeout_applies_to_legacy_too(limited):
+    async def main():
+        c = await Client.open(limited.url, protocol=LEGACY)
+        assert (await c.closed())[0] == 4408
+    arun(main())
+
+
+def test_flags_are_validated():
+    for args in (["--port", "70000"], ["--max-depth", "0"], ["--max-connections", "x"],
+                 ["--max-query-bytes", "8"], ["--bogus"], ["--log-level", "loud"],
+                 ["--max-queue-bytes", "2048", "--max-result-bytes", "4096"], []):
+        out = run([EDGE, *args] if args else [EDGE])
+        assert out.returncode == 2, (args, out.stderr)
+        assert out.stderr
+    help_ = run([EDGE, "--help"])
+    assert help_.returncode == 0
+    for flag in ("--max-connections", "--max-message-bytes", "--max-query-bytes", "--max-depth",
+                 "--max-subscriptions", "--max-queue-messages", "--max-queue-bytes",
+                 "--init-timeout-ms", "--legacy-ka-ms", "--static"):
+        assert flag in help_.stdout
+    assert run([EDGE, "--version"]).stdout.startswith("herald-edge ")

@@ -1,0 +1,318 @@
+/*  test_proto.c: the protocol state machines (edge/proto), message by
+ *  message, with a recording fake of the socket glue.
+ */
+#include "proto.h"
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+//  What the state machine did, as one line per action.
+static char s_log[8192];
+static char s_active[8][32];
+static int s_start_rc;
+
+static void
+s_record (const char *fmt, const char *a, const char *b)
+{
+    size_t n = strlen (s_log);
+    snprintf (s_log + n, sizeof s_log - n, fmt, a, b);
+}
+
+static void
+f_send (void *ctx, const char *text, size_t len)
+{
+    (void) ctx;
+    char tmp[2048];
+    snprintf (tmp, sizeof tmp, "%.*s", (int) len, text);
+    s_record ("send %s%s\n", tmp, "");
+}
+
+static void
+f_close (void *ctx, int code, const char *reason)
+{
+    (void) ctx;
+    char tmp[16];
+    snprintf (tmp, sizeof tmp, "%d", code);
+    s_record ("close %s %s\n", tmp, reason);
+}
+
+static int
+f_active (void *ctx, const char *id)
+{
+    (void) ctx;
+    for (int i = 0; i < 8; i++)
+        if (strcmp (s_active[i], id) == 0)
+            return 1;
+    return 0;
+}
+
+static int
+f_start (void *ctx, const char *id, const json_t *payload, char **errors)
+{
+    (void) ctx;
+    s_record ("start %s %s\n", id, json_string_value (json_object_get (payload, "query")));
+    if (s_start_rc == -1)
+        *errors = strdup ("[{\"message\":\"bad query\"}]");
+    if (s_start_rc == 0)
+        for (int i = 0; i < 8; i++)
+            if (!*s_active[i]) {
+                snprintf (s_active[i], sizeof s_active[i], "%s", id);
+                break;
+            }
+    return s_start_rc;
+}
+
+static void
+f_stop (void *ctx, const char *id)
+{
+    (void) ctx;
+    s_record ("stop %s%s\n", id, "");
+    for (int i = 0; i < 8; i++)
+        if (strcmp (s_active[i], id) == 0)
+            *s_active[i] = 0;
+}
+
+static const proto_ops_t s_ops = { f_send, f_close, f_active, f_start, f_stop };
+
+static proto_conn_t *
+s_new (proto_kind_t kind)
+{
+    memset (s_log, 0, sizeof s_log);
+    memset (s_active, 0, sizeof s_active);
+    s_start_rc = 0;
+    proto_config_t cfg = { .init_timeout_ms = 3000, .keepalive_ms = 1000 };
+    return proto_new (kind, &cfg, &s_ops, NULL, 0);
+}
+
+//  Feeds a message and returns what happened since the last call.
+static const char *
+s_feed (proto_conn_t *p, const char *text)
+{
+    memset (s_log, 0, sizeof s_log);
+    proto_on_text (p, text, strlen (text), 10);
+    return s_log;
+}
+
+#define SUB(id, q) "{\"type\":\"subscribe\",\"id\":\"" id "\",\"payload\":{\"query\":\"" q "\"}}"
+
+static void
+test_tws_init_and_ack (void)
+{
+    proto_conn_t *p = s_new (PROTO_TRANSPORT_WS);
+    CHECK (!proto_acknowledged (p));
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\"}"), "send {\"type\":\"connection_ack\"}\n");
+    CHECK (proto_acknowledged (p));
+    CHECK_INT (proto_deadline (p), -1);
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\"}"),
+               "close 4429 Too many initialisation requests\n");
+    //  Nothing happens after a close.
+    CHECK_STR (s_feed (p, "{\"type\":\"ping\"}"), "");
+    proto_destroy (&p);
+    CHECK (p == NULL);
+
+    p = s_new (PROTO_TRANSPORT_WS);
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\",\"payload\":{\"token\":\"x\"}}"),
+               "send {\"type\":\"connection_ack\"}\n");
+    proto_destroy (&p);
+    p = s_new (PROTO_TRANSPORT_WS);
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\",\"payload\":\"x\"}"),
+               "close 4400 Invalid message received\n");
+    proto_destroy (&p);
+}
+
+static void
+test_tws_init_timeout (void)
+{
+    proto_conn_t *p = s_new (PROTO_TRANSPORT_WS);
+    CHECK_INT (proto_deadline (p), 3000);
+    proto_on_timer (p, 2999);
+    CHECK_STR (s_log, "");
+    proto_on_timer (p, 3000);
+    CHECK_STR (s_log, "close 4408 Connection initialisation timeout\n");
+    CHECK_INT (proto_deadline (p), -1);
+    proto_destroy (&p);
+}
+
+static void
+test_tws_subscribe_before_ack (void)
+{
+    proto_conn_t *p = s_new (PROTO_TRANSPORT_WS);
+    CHECK_STR (s_feed (p, SUB ("1", "subscription { a }")), "close 4401 Unauthorized\n");
+    proto_destroy (&p);
+}
+
+static void
+test_tws_subscribe_complete (void)
+{
+    proto_conn_t *p = s_new (PROTO_TRANSPORT_WS);
+    s_feed (p, "{\"type\":\"connection_init\"}");
+    CHECK_STR (s_feed (p, SUB ("1", "subscription { a }")), "start 1 subscription { a }\n");
+    CHECK_STR (s_feed (p, SUB ("1", "subscription { a }")),
+               "close 4409 Subscriber for 1 already exists\n");
+    proto_destroy (&p);
+
+    p = s_new (PROTO_TRANSPORT_WS);
+    s_feed (p, "{\"type\":\"connection_init\"}");
+    s_feed (p, SUB ("1", "s"));
+    CHECK_STR (s_feed (p, "{\"type\":\"complete\",\"id\":\"1\"}"), "stop 1\n");
+    //  Unknown ids are ignored, and a completed id can be reused.
+    CHECK_STR (s_feed (p, "{\"type\":\"complete\",\"id\":\"1\"}"), "");
+    CHECK_STR (s_feed (p, "{\"type\":\"complete\",\"id\":\"nope\"}"), "");
+    CHECK_STR (s_feed (p, SUB ("1", "s")), "start 1 s\n");
+    CHECK_STR (s_feed (p, "{\"type\":\"complete\"}"), "close 4400 Invalid message received\n");
+    proto_destroy (&p);
+}
+
+static void
+test_tws_subscribe_errors (void)
+{
+    proto_conn_t *p = s_new (PROTO_TRANSPORT_WS);
+    s_feed (p, "{\"type\":\"connection_init\"}");
+    s_start_rc = -1;
+    CHECK_STR (s_feed (p, SUB ("7", "query { a }")),
+               "start 7 query { a }\n"
+               "send {\"type\":\"error\",\"id\":\"7\",\"payload\":[{\"message\":\"bad query\"}]}\n");
+    //  An error ends the operation: the id is free again.
+    s_start_rc = 0;
+    CHECK_STR (s_feed (p, SUB ("7", "s")), "start 7 s\n");
+    s_start_rc = -2;
+    CHECK_STR (s_feed (p, SUB ("8", "s")), "start 8 s\nclose 4500 Internal server error\n");
+    proto_destroy (&p);
+}
+
+static void
+test_tws_invalid_messages (void)
+{
+    static const char *bad[] = {
+        "not json",
+        "[1,2]",
+        "\"text\"",
+        "{}",
+        "{\"type\":42}",
+        "{\"type\":\"\"}",
+        "{\"type\":\"bogus\"}",
+        "{\"type\":\"next\",\"id\":\"1\",\"payload\":{}}",
+        "{\"type\":\"connection_ack\"}",
+        "{\"type\":\"error\",\"id\":\"1\",\"payload\":[]}",
+        "{\"type\":\"subscribe\",\"payload\":{\"query\":\"s\"}}",
+        "{\"type\":\"subscribe\",\"id\":\"\",\"payload\":{\"query\":\"s\"}}",
+        "{\"type\":\"subscribe\",\"id\":1,\"payload\":{\"query\":\"s\"}}",
+        "{\"type\":\"subscribe\",\"id\":\"1\"}",
+        "{\"type\":\"subscribe\",\"id\":\"1\",\"payload\":{\"query\":1}}",
+        "{\"type\":\"subscribe\",\"id\":\"1\",\"payload\":{\"query\":\"s\",\"variables\":[]}}",
+        "{\"type\":\"subscribe\",\"id\":\"1\",\"payload\":{\"query\":\"s\",\"operationName\":5}}",
+        "{\"type\":\"subscribe\",\"id\":\"1\",\"payload\":{\"query\":\"s\",\"extensions\":\"x\"}}",
+        "{\"type\":\"ping\",\"payload\":[1]}",
+        "{\"type\":\"pong\",\"payload\":3}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        proto_conn_t *p = s_new (PROTO_TRANSPORT_WS);
+        s_feed (p, "{\"type\":\"connection_init\"}");
+        const char *got = s_feed (p, bad[i]);
+        if (strcmp (got, "close 4400 Invalid message received\n") != 0) {
+            fprintf (stderr, "  for %s\n", bad[i]);
+            CHECK_STR (got, "close 4400 Invalid message received\n");
+        }
+        proto_destroy (&p);
+    }
+    //  Null payloads and variables are fine.
+    proto_conn_t *p = s_new (PROTO_TRANSPORT_WS);
+    s_feed (p, "{\"type\":\"connection_init\",\"payload\":null}");
+    CHECK_STR (s_feed (p, "{\"type\":\"subscribe\",\"id\":\"1\",\"payload\":{\"query\":\"s\","
+                          "\"variables\":null,\"operationName\":null,\"extensions\":null}}"),
+               "start 1 s\n");
+    proto_on_binary (p, 0);
+    CHECK (strstr (s_log, "close 4400 Binary") != NULL);
+    proto_destroy (&p);
+}
+
+static void
+test_tws_ping_pong (void)
+{
+    proto_conn_t *p = s_new (PROTO_TRANSPORT_WS);
+    //  Pings are answered before and after the handshake.
+    CHECK_STR (s_feed (p, "{\"type\":\"ping\"}"), "send {\"type\":\"pong\"}\n");
+    CHECK_STR (s_feed (p, "{\"type\":\"ping\",\"payload\":{\"t\":1}}"),
+               "send {\"type\":\"pong\",\"payload\":{\"t\":1}}\n");
+    CHECK_STR (s_feed (p, "{\"type\":\"pong\"}"), "");
+    proto_destroy (&p);
+}
+
+static void
+test_result_prefix (void)
+{
+    jbuf_t b;
+    jbuf_init (&b, 0);
+    proto_result_prefix (PROTO_TRANSPORT_WS, "a\"b", &b);
+    jbuf_puts (&b, "{}" PROTO_RESULT_SUFFIX);
+    jbuf_putc (&b, 0);
+    CHECK_STR (b.data, "{\"id\":\"a\\\"b\",\"type\":\"next\",\"payload\":{}}");
+    jbuf_reset (&b);
+    proto_result_prefix (PROTO_LEGACY_WS, "1", &b);
+    jbuf_putc (&b, 0);
+    CHECK_STR (b.data, "{\"id\":\"1\",\"type\":\"data\",\"payload\":");
+    jbuf_free (&b);
+}
+
+static void
+test_legacy_session (void)
+{
+    proto_conn_t *p = s_new (PROTO_LEGACY_WS);
+    //  start before init is allowed, as subscriptions-transport-ws allows it.
+    CHECK_STR (s_feed (p, "{\"type\":\"start\",\"id\":\"1\",\"payload\":{\"query\":\"s\"}}"),
+               "start 1 s\n");
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\",\"payload\":{}}"),
+               "send {\"type\":\"connection_ack\"}\nsend {\"type\":\"ka\"}\n");
+    CHECK_INT (proto_deadline (p), 1010);
+    memset (s_log, 0, sizeof s_log);
+    proto_on_timer (p, 1010);
+    CHECK_STR (s_log, "send {\"type\":\"ka\"}\n");
+    CHECK_INT (proto_deadline (p), 2010);
+    CHECK_STR (s_feed (p, "{\"type\":\"stop\",\"id\":\"1\"}"),
+               "stop 1\nsend {\"type\":\"complete\",\"id\":\"1\"}\n");
+    CHECK_STR (s_feed (p, "{\"type\":\"stop\",\"id\":\"1\"}"), "");
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_terminate\"}"), "close 1000 \n");
+    proto_destroy (&p);
+}
+
+static void
+test_legacy_errors (void)
+{
+    proto_conn_t *p = s_new (PROTO_LEGACY_WS);
+    s_feed (p, "{\"type\":\"connection_init\"}");
+    s_start_rc = -1;
+    CHECK_STR (s_feed (p, "{\"type\":\"start\",\"id\":\"2\",\"payload\":{\"query\":\"q\"}}"),
+               "start 2 q\n"
+               "send {\"type\":\"data\",\"id\":\"2\",\"payload\":{\"errors\":[{\"message\":\"bad query\"}]}}\n"
+               "send {\"type\":\"complete\",\"id\":\"2\"}\n");
+    CHECK (strstr (s_feed (p, "nonsense"), "send {\"type\":\"connection_error\",\"payload\":{\"message\":")
+           != NULL);
+    CHECK_STR (s_feed (p, "{\"type\":\"wat\",\"id\":\"3\"}"),
+               "send {\"type\":\"error\",\"id\":\"3\",\"payload\":{\"message\":\"Invalid message type!\"}}\n");
+    CHECK (strstr (s_feed (p, "{\"type\":\"start\",\"id\":\"4\",\"payload\":{}}"),
+                   "Invalid start message: the payload's query must be a string") != NULL);
+    //  Reusing an id stops the old subscription first.
+    s_start_rc = 0;
+    s_feed (p, "{\"type\":\"start\",\"id\":\"5\",\"payload\":{\"query\":\"a\"}}");
+    CHECK_STR (s_feed (p, "{\"type\":\"start\",\"id\":\"5\",\"payload\":{\"query\":\"b\"}}"),
+               "stop 5\nstart 5 b\n");
+    proto_destroy (&p);
+}
+
+int
+main (int argc, char **argv)
+{
+    TEST_INIT (argc, argv);
+    RUN (test_tws_init_and_ack);
+    RUN (test_tws_init_timeout);
+    RUN (test_tws_subscribe_before_ack);
+    RUN (test_tws_subscribe_complete);
+    RUN (test_tws_subscribe_errors);
+    RUN (test_tws_invalid_messages);
+    RUN (test_tws_ping_pong);
+    RUN (test_result_prefix);
+    RUN (test_legacy_session);
+    RUN (test_legacy_errors);
+    return TEST_RESULT ();
+}
