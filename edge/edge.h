@@ -24,6 +24,7 @@ typedef struct {
     int max_depth;              //  deepest field nesting in a selection
     int max_subscriptions;      //  per connection
     int max_connections;        //  WebSocket connections at once
+    int max_connections_given;  //  set on the command line (else a default)
     size_t max_queue_messages;  //  outbound messages queued per connection
     size_t max_queue_bytes;     //  outbound bytes queued per connection
     size_t max_result;          //  largest rendered result, bytes

@@ -27,7 +27,8 @@ s_usage (FILE *f)
         "  --schema FILE               the GraphQL schema (SDL) with @topic directives\n"
         "  --host ADDR                 address to listen on; '' for all (127.0.0.1)\n"
         "  --port N                    port; 0 picks a free one, which is logged (8080)\n"
-        "  --broker EP                 the broker's egress (tcp://127.0.0.1:7401)\n"
+        "  --broker EP                 the broker's egress ($HERALD_SUB_ENDPOINT, else\n"
+        "                              tcp://127.0.0.1:7401)\n"
         "  --static DIR                serve files from DIR at / (off)\n"
         "\n"
         "Protocol timing:\n"
@@ -78,7 +79,8 @@ main (int argc, char **argv)
     edge_config_t cfg = {
         .host = "127.0.0.1",
         .port = 8080,
-        .broker = "tcp://127.0.0.1:7401",
+        .broker = getenv ("HERALD_SUB_ENDPOINT") && *getenv ("HERALD_SUB_ENDPOINT")
+                      ? getenv ("HERALD_SUB_ENDPOINT") : "tcp://127.0.0.1:7401",
         .init_timeout_ms = 3000,
         .legacy_ka_ms = 15000,
         .ping_interval_s = 30,
@@ -158,6 +160,7 @@ main (int argc, char **argv)
             case O_CONNS:
                 if (s_number (name, optarg, 1, 10000000, &v)) return EXIT_USAGE;
                 cfg.max_connections = (int) v;
+                cfg.max_connections_given = 1;
                 break;
             case O_MSG:
                 if (s_number (name, optarg, 64, big, &v)) return EXIT_USAGE;

@@ -764,9 +764,11 @@ edge_run (const edge_config_t *cfg)
     s_edge.max_connections = cfg->max_connections;
     if ((rlim_t) cfg->max_connections + spare > nofile) {
         s_edge.max_connections = nofile > spare ? (int) (nofile - spare) : 1;
-        hlog_warn ("the descriptor limit is %llu, so at most %d connections are accepted "
-                   "(--max-connections %d); raise it with ulimit -n",
-                   (unsigned long long) nofile, s_edge.max_connections, cfg->max_connections);
+        //  Only a limit the operator asked for deserves a warning.
+        hlog (cfg->max_connections_given ? HLOG_WARN : HLOG_INFO,
+              "the descriptor limit is %llu, so at most %d connections are accepted "
+              "(--max-connections %d); raise it with ulimit -n",
+              (unsigned long long) nofile, s_edge.max_connections, cfg->max_connections);
     }
 
     s_edge.schema = s_load_schema (cfg->schema_path);

@@ -8,16 +8,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUN_PKGS=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
-          libjansson-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev python3)
+          libjansson-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev python3
+          python3-aiohttp)
 TEST_PKGS=(python3-pytest python3-zmq python3-websockets valgrind clang libclang-rt-14-dev
-           binutils g++)
+           binutils g++ chromium)
+# In dependency order: the node example links the binding's folder.
 NPM_DIRS=(examples/chat)
 
 mode=${1:-run}
 want=("${RUN_PKGS[@]}")
 case "$mode" in
     run) ;;
-    test) want+=("${TEST_PKGS[@]}"); NPM_DIRS+=(tests/node) ;;
+    test) want+=("${TEST_PKGS[@]}"); NPM_DIRS+=(bindings/node examples/node-server tests/node) ;;
     *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
 esac
 # Node.js: any installed one (18 or newer) will do; otherwise Debian's.

@@ -3,9 +3,11 @@
 # builds, and runs on localhost
 #   herald-broker   the pub/sub backbone
 #   herald-edge     GraphQL over WebSocket, serving the chat page
+#   the Python example server, whose sendMessage mutation the page uses
 #   a demo publisher posting to chat.general every few seconds (Python)
-# Open http://127.0.0.1:8080/ to watch messages arrive. Ctrl-C stops it all.
-# HERALD_PORT changes the web port.
+# Open the printed URL to chat. Ctrl-C stops it all.
+# HERALD_PORT changes the web port (8080), HERALD_API_PORT the mutation
+# server's (4001).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,7 @@ scripts/deps.sh run
 scripts/build.sh build
 
 port=${HERALD_PORT:-8080}
+api_port=${HERALD_API_PORT:-4001}
 pids=()
 cleanup() {
     trap - INT TERM EXIT
@@ -35,13 +38,18 @@ pids+=($!)
 started herald-edge "$!"
 
 export PYTHONPATH="$PWD/bindings/python" HERALD_LIBRARY="$PWD/build/libclient/libherald.so.1"
+/usr/bin/python3 examples/python-server/server.py --port "$api_port" &
+pids+=($!)
+started "the example server" "$!"
 /usr/bin/python3 examples/demo/publisher.py &
 pids+=($!)
 
 cat <<MSG
 
 Herald is running on localhost:
-  chat page  http://127.0.0.1:$port/            (GraphQL over WebSocket at ws://127.0.0.1:$port/graphql)
+  chat page  http://127.0.0.1:$port/?mutation=http://127.0.0.1:$api_port/graphql
+             (open it in two windows; GraphQL over WebSocket at ws://127.0.0.1:$port/graphql)
+  mutations  http://127.0.0.1:$api_port/graphql  (examples/python-server: sendMessage publishes)
   broker     ingress tcp://127.0.0.1:7400, egress tcp://127.0.0.1:7401, stats tcp://127.0.0.1:7403
   demo       a Python publisher posts to chat.general every 3 seconds
 

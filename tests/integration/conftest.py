@@ -237,6 +237,31 @@ def broker():
     assert rc == 0, "broker exited with %d:\n%s" % (rc, b.text())
 
 
+def free_port() -> int:
+    """A TCP port that is free now (for programs that cannot pick one)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 15.0) -> None:
+    """Wait until an HTTP server answers at url (any status)."""
+    import urllib.error
+    import urllib.request
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def run(cmd, *, env=None, timeout=30, input=None, check=False, cwd=None) -> subprocess.CompletedProcess:
     """Run a command, capturing text output."""
     return subprocess.run(

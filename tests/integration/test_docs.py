@@ -3,6 +3,9 @@
 A fenced block preceded by a marker is run against a real broker:
 
     <!-- doc-test: python -->                       run, must exit 0
+    <!-- doc-test: node -->                         the same with Node, where
+                                                    require('herald') is the
+                                                    binding in bindings/node
     <!-- doc-test: sh -->                           run with bash -e, must exit 0
     <!-- doc-test: python background publish=T -->  runs until stopped; events
                                                     published to T must show
@@ -19,6 +22,7 @@ HERALD_PUB_ENDPOINT/HERALD_SUB_ENDPOINT/HERALD_STATS_ENDPOINT point at it;
 """
 
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -27,7 +31,7 @@ import uuid
 import pytest
 
 import herald
-from conftest import BUILD, PYTHON, ROOT, Edge, c_env, py_env, run
+from conftest import BUILD, PYTHON, ROOT, SANITIZED, Edge, c_env, py_env, run
 
 MARK = re.compile(
     r"<!-- doc-test: (?P<kind>\w+)(?P<opts>[^>]*?)\s*-->\s*\n```\w*\n(?P<code>.*?)^```",
@@ -56,11 +60,11 @@ def localise(code, broker):
                   flags=re.M)
 
 
-def env_for(broker, kind, opts=()):
-    # Shell snippets may start Python too, which needs py_env's settings
-    # (in a sanitizer build, the preloaded ASan runtime). The edge's
-    # snippets run only curl, which is better off without it.
-    env = c_env() if kind == "c" or "edge" in opts else py_env()
+def env_for(broker, kind, code):
+    # Snippets that start Python need py_env's settings (in a sanitizer
+    # build, the preloaded ASan runtime); other programs (curl hangs with
+    # it) run without.
+    env = py_env() if kind == "python" or "python" in code else c_env()
     env.update(HERALD_PUB_ENDPOINT=broker.ingress, HERALD_SUB_ENDPOINT=broker.egress,
                HERALD_STATS_ENDPOINT=broker.endpoints["stats"])
     return env
@@ -69,20 +73,40 @@ def env_for(broker, kind, opts=()):
 def command(kind, code):
     if kind == "python":
         return [PYTHON, "-c", code]
+    if kind == "node":
+        return [shutil.which("node") or "node", "-e", code]
     return ["bash", "-e", "-c", code]
 
 
+@pytest.fixture(scope="module")
+def node_path(tmp_path_factory):
+    """A node_modules holding the binding as 'herald', as users install it."""
+    if not shutil.which("node") or not (ROOT / "bindings" / "node" / "node_modules").exists():
+        return None
+    modules = tmp_path_factory.mktemp("node") / "node_modules"
+    modules.mkdir()
+    (modules / "herald").symlink_to(ROOT / "bindings" / "node")
+    return str(modules)
+
+
 @pytest.mark.parametrize("kind,opts,code", snippets())
-def test_doc_snippet(broker, kind, opts, code):
+def test_doc_snippet(broker, node_path, kind, opts, code):
     if kind == "c":
         path = ROOT / opts[0]
         assert code == path.read_text(), f"the block differs from {opts[0]}"
-        out = run([BUILD / "examples" / path.stem], env=env_for(broker, "c"), timeout=30)
+        out = run([BUILD / "examples" / path.stem], env=env_for(broker, "c", ""), timeout=30)
         assert out.returncode == 0, out.stderr
         assert out.stdout
         return
     code = localise(code, broker)
-    env = env_for(broker, kind, opts)
+    env = env_for(broker, kind, code)
+    if kind == "node":
+        if not node_path:
+            pytest.skip("node or the binding's npm packages are missing (scripts/deps.sh test)")
+        if SANITIZED:
+            pytest.skip("node cannot load the sanitizer build of libherald")
+        env["NODE_PATH"] = node_path
+        env.pop("LD_PRELOAD", None)
     if "edge" in opts:
         edge = Edge(broker)
         try:

@@ -45,11 +45,13 @@ async function stop(proc) {
   return code;
 }
 
-export async function startBroker() {
+// Starts a broker on free ports, or on the endpoints given (for a restart).
+export async function startBroker(at = {}) {
   const endpoints = {};
+  const ep = (role) => at[role] || 'tcp://127.0.0.1:*';
   const proc = await startLogged(path.join(BUILD, 'broker', 'herald-broker'),
-    ['--stats-interval', '0', '--ingress', 'tcp://127.0.0.1:*', '--egress', 'tcp://127.0.0.1:*',
-     '--xsub', 'tcp://127.0.0.1:*', '--stats', 'tcp://127.0.0.1:*'],
+    ['--stats-interval', '0', '--ingress', ep('ingress'), '--egress', ep('egress'),
+     '--xsub', ep('xsub'), '--stats', ep('stats')],
     (line) => {
       const m = /(\w+) listening on (\S+)/.exec(line);
       if (m) endpoints[m[1]] = m[2];

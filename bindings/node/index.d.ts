@@ -1,0 +1,81 @@
+// Type declarations for the herald Node binding (index.js).
+
+/** The C library's herald_err_t codes. */
+export declare const ErrorCode: {
+  readonly OK: 0;
+  readonly INVALID: 1;
+  readonly NOMEM: 2;
+  readonly TOPIC: 3;
+  readonly TOO_BIG: 4;
+  readonly JSON: 5;
+  readonly MSGPACK: 6;
+  readonly AGAIN: 7;
+  readonly TIMEOUT: 8;
+  readonly ENDPOINT: 9;
+  readonly INTERRUPTED: 10;
+  readonly TRANSPORT: 11;
+};
+
+/** A libherald call failed. */
+export declare class HeraldError extends Error {
+  /** The C error code (see ErrorCode). */
+  readonly code: number;
+  /** The code's name, such as "TOPIC". */
+  readonly codeName: string;
+}
+
+export interface PublisherOptions {
+  /** ms close() waits to flush queued messages (default 2000; null: forever). */
+  linger?: number | null;
+  /** ms a publish waits for queue room before throwing AGAIN (default 1000; null: forever). */
+  sendTimeout?: number | null;
+  /** messages that may queue towards the broker (default 100000). */
+  hwm?: number;
+  /** largest packed payload in bytes (default 1048576). */
+  maxPayload?: number;
+}
+
+export declare class Publisher {
+  /** endpoint: the broker's ingress; default $HERALD_PUB_ENDPOINT or tcp://127.0.0.1:7400. */
+  constructor(endpoint?: string | null, options?: PublisherOptions);
+  /** Publish a JSON-serialisable value. */
+  publish(topic: string, value: unknown): void;
+  /** Publish JSON text as it is. */
+  publishJson(topic: string, text: string): void;
+  /** Publish one msgpack value given as bytes. */
+  publishRaw(topic: string, bytes: Uint8Array): void;
+  /** Flush (for at most `linger` ms) and close. Safe to call twice. */
+  close(): void;
+}
+
+export interface SubscriberOptions {
+  /** Yield msgpack Buffers instead of decoded JSON. */
+  raw?: boolean;
+  /** messages that may wait unread (default 100000). */
+  hwm?: number;
+  /** larger payloads are skipped (default 1048576). */
+  maxPayload?: number;
+  /** ms of each wait on the thread pool; subscribe() and close() may wait this long (default 100). */
+  pollMs?: number;
+}
+
+export interface HeraldEvent<T = unknown> {
+  topic: string;
+  event: T;
+}
+
+export declare class Subscriber<T = unknown> implements AsyncIterable<HeraldEvent<T>> {
+  /** endpoint: the broker's egress; default $HERALD_SUB_ENDPOINT or tcp://127.0.0.1:7401. */
+  constructor(endpoint?: string | null, topics?: string | string[], options?: SubscriberOptions);
+  subscribe(...topics: string[]): Promise<void>;
+  unsubscribe(...topics: string[]): Promise<void>;
+  /** Resolves once the broker confirms the subscriptions made so far. */
+  ready(timeoutMs?: number): Promise<void>;
+  next(): Promise<IteratorResult<HeraldEvent<T>>>;
+  [Symbol.asyncIterator](): AsyncIterator<HeraldEvent<T>>;
+  /** End iteration and release everything. Safe to call twice. */
+  close(): void;
+}
+
+/** The loaded libherald's version, "MAJOR.MINOR.PATCH". */
+export declare function version(): string;

@@ -1,0 +1,149 @@
+// The chat page end to end in a real browser (Debian's chromium, driven by
+// playwright-core): two browser contexts open the page served by the edge;
+// a message sent from one, through the Python example server's mutation,
+// appears in both; after a reload the page's new subscription receives the
+// next message. Screenshots go to $HERALD_BUILD_DIR/artifacts/.
+//
+// It also measures the time from sending a mutation to the message showing
+// in the other browser, over 50 messages, and prints the median (not an
+// assertion: machines differ).
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { BUILD, ROOT, startBroker, startEdge, waitFor, waitMetric } from './harness.mjs';
+
+const CHROMIUM = process.env.HERALD_CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = path.join(BUILD, 'artifacts');
+const CHANNEL = 'e2e';
+
+let broker, edge, server, serverUrl, browser;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+before(async () => {
+  broker = await startBroker();
+  edge = await startEdge(broker, ['--static', path.join(BUILD, 'examples', 'chat', 'www')]);
+  const port = await freePort();
+  serverUrl = `http://127.0.0.1:${port}/graphql`;
+  server = spawn('/usr/bin/python3', [path.join(ROOT, 'examples', 'python-server', 'server.py'), '--port', String(port)], {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      LD_PRELOAD: process.env.HERALD_ASAN_LIB || '',
+      ASAN_OPTIONS: 'detect_leaks=0',
+      PYTHONPATH: path.join(ROOT, 'bindings', 'python'),
+      HERALD_LIBRARY: path.join(BUILD, 'libclient', 'libherald.so.1'),
+      HERALD_PUB_ENDPOINT: broker.ingress,
+    },
+  });
+  await waitFor(async () => {
+    try {
+      return (await fetch(serverUrl, { method: 'OPTIONS' })).status === 204;
+    } catch {
+      return false;
+    }
+  }, 'the example server');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  assert.equal(await edge.stop(), 0);
+  assert.equal(await broker.stop(), 0);
+});
+
+async function openChat() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err));
+  await page.goto(`${edge.http}/?channel=${CHANNEL}&mutation=${encodeURIComponent(serverUrl)}`);
+  await page.locator('#status', { hasText: 'live' }).waitFor();
+  return page;
+}
+
+const texts = (page) => page.locator('#messages .text').allTextContents();
+
+test('a message sent in one browser appears in both, and after a reload', async () => {
+  const a = await openChat();
+  const b = await openChat();
+  await waitMetric(edge, 'herald_edge_subscriptions', (v) => v === 2);
+
+  await a.fill('#author', 'alice');
+  await a.fill('#text', 'hello from alice');
+  await a.click('#send-form button');
+  for (const page of [a, b]) {
+    await page.locator('#messages .text', { hasText: 'hello from alice' }).waitFor();
+  }
+  assert.deepEqual(await texts(b), ['hello from alice']);
+  assert.equal(await b.locator('#messages strong').first().textContent(), 'alice');
+
+  await b.reload();
+  await b.locator('#status', { hasText: 'live' }).waitFor();
+  // The old subscription went with the old page; the new one is in place.
+  await waitMetric(edge, 'herald_edge_connections', (v) => v === 2);
+  await waitMetric(edge, 'herald_edge_subscriptions', (v) => v === 2);
+  await a.fill('#text', 'after the reload');
+  await a.click('#send-form button');
+  await b.locator('#messages .text', { hasText: 'after the reload' }).waitFor();
+  assert.deepEqual(await texts(b), ['after the reload']);
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await a.screenshot({ path: path.join(ARTIFACTS, 'chat-sender.png') });
+  await b.screenshot({ path: path.join(ARTIFACTS, 'chat-receiver.png') });
+  console.log(`screenshots: ${path.join(ARTIFACTS, 'chat-sender.png')}, chat-receiver.png`);
+  await a.context().close();
+  await b.context().close();
+});
+
+test('time from mutation to browser, over 50 messages', async () => {
+  const page = await openChat();
+  await waitMetric(edge, 'herald_edge_subscriptions', (v) => v === 1);
+  // The page notes when each message's element appears.
+  await page.evaluate(() => {
+    window.seen = {};
+    new MutationObserver((records) => {
+      const now = performance.timeOrigin + performance.now();
+      for (const r of records) for (const n of r.addedNodes) if (n.dataset) window.seen[n.dataset.id] = now;
+    }).observe(document.getElementById('messages'), { childList: true });
+  });
+  const latencies = [];
+  for (let i = 0; i < 50; i++) {
+    const sent = performance.timeOrigin + performance.now();
+    const res = await fetch(serverUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation($t: String!) { sendMessage(channel: "e2e", text: $t, author: "bench") { id } }',
+        variables: { t: `latency ${i}` },
+      }),
+    });
+    const { data } = await res.json();
+    const id = data.sendMessage.id;
+    const shown = await (await page.waitForFunction((key) => window.seen[key], id)).jsonValue();
+    latencies.push(shown - sent);
+  }
+  latencies.sort((x, y) => x - y);
+  const median = (latencies[24] + latencies[25]) / 2;
+  console.log(`mutation -> browser over 50 messages: median ${median.toFixed(1)} ms, ` +
+              `p90 ${latencies[44].toFixed(1)} ms, max ${latencies[49].toFixed(1)} ms`);
+  assert.equal(latencies.length, 50);
+  await page.context().close();
+});
