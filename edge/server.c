@@ -48,7 +48,7 @@ typedef struct {
     hub_sub_t *sub;
 } conn_sub_t;
 
-typedef struct {
+typedef struct conn {
     struct lws *wsi;
     proto_conn_t *proto;
     lws_sorted_usec_list_t sul;     //  the protocol's next deadline
@@ -68,6 +68,9 @@ typedef struct {
     char close_reason[124];
     char *http_body;                //  HTTP: the response body, after LWS_PRE
     size_t http_len;
+    struct conn *flush_prev;        //  in the edge's list of queues to flush
+    struct conn *flush_next;
+    int flush_listed;
 } conn_t;
 
 //  Close codes counted in the metrics.
@@ -93,6 +96,8 @@ typedef struct {
     uv_loop_t loop;
     uv_signal_t sigint;
     uv_signal_t sigterm;
+    uv_prepare_t prepare;           //  flushes queues before the loop waits
+    conn_t *flush_head;             //  connections with new output
     gql_schema_t *schema;
     gql_limits_t limits;
     hub_t *hub;
@@ -129,6 +134,75 @@ s_conn_close (conn_t *c, int code, const char *reason)
     lws_callback_on_writable (c->wsi);
 }
 
+//  Connections with new output are listed, and written to directly just
+//  before the loop waits for I/O (the uv_prepare below), as Redis does:
+//  no writability round trip through epoll for a socket that has room,
+//  and every message queued in this turn of the loop goes in one send.
+static void
+s_flush_list (conn_t *c)
+{
+    if (c->flush_listed)
+        return;
+    c->flush_listed = 1;
+    c->flush_prev = NULL;
+    c->flush_next = s_edge.flush_head;
+    if (s_edge.flush_head)
+        s_edge.flush_head->flush_prev = c;
+    s_edge.flush_head = c;
+}
+
+static void
+s_flush_unlist (conn_t *c)
+{
+    if (!c->flush_listed)
+        return;
+    if (c->flush_prev)
+        c->flush_prev->flush_next = c->flush_next;
+    else
+        s_edge.flush_head = c->flush_next;
+    if (c->flush_next)
+        c->flush_next->flush_prev = c->flush_prev;
+    c->flush_listed = 0;
+}
+
+//  Writes up to max_chunks of the queue. Returns 0, or -1 if the write
+//  failed (lws then closes the connection).
+static int
+s_conn_write (conn_t *c, int max_chunks)
+{
+    for (int i = 0; i < max_chunks; i++) {
+        size_t len;
+        const char *data = outq_peek (&c->out, &len);
+        //  If lws kept part of the last write, it calls back when the
+        //  socket takes more; the queue waits until then.
+        if (!data || lws_partial_buffered (c->wsi))
+            return 0;
+        //  Whole frames, already framed: lws writes them as they are, in
+        //  one send, buffering any part the socket does not take.
+        if (lws_write (c->wsi, (unsigned char *) data, len, LWS_WRITE_HTTP) < 0)
+            return -1;
+        s_edge.m.bytes_out += len;
+        outq_consume (&c->out, len);
+    }
+    return 0;
+}
+
+static void
+s_on_prepare (uv_prepare_t *handle)
+{
+    (void) handle;
+    while (s_edge.flush_head) {
+        conn_t *c = s_edge.flush_head;
+        s_flush_unlist (c);
+        if (c->close_code)
+            continue;
+        //  A large backlog is finished from the writable callback, so one
+        //  busy client cannot hold up the loop.
+        if (s_conn_write (c, 4) != 0 || c->out.head)
+            lws_callback_on_writable (c->wsi);
+    }
+}
+
 //  Queues one message made of parts. A connection whose queue is over its
 //  bounds is a slow consumer: it is closed, and its queue dropped.
 static void
@@ -157,7 +231,7 @@ s_conn_send (conn_t *c, const char *const *parts, const size_t *lens, int n)
     }
     s_edge.m.messages_out++;
     if (was_empty)
-        lws_callback_on_writable (c->wsi);
+        s_flush_list (c);
 }
 
 static conn_sub_t *
@@ -206,6 +280,7 @@ static void
 s_conn_cleanup (conn_t *c)
 {
     lws_sul_cancel (&c->sul);
+    s_flush_unlist (c);
     while (c->nsubs > 0)
         s_conn_drop_sub (c, &c->subs[c->nsubs - 1]);
     free (c->subs);
@@ -583,16 +658,8 @@ s_writeable (conn_t *c, struct lws *wsi)
         }
         return 0;
     }
-    size_t len;
-    const char *data = outq_peek (&c->out, &len);
-    if (data) {
-        //  Whole frames, already framed: lws writes them as they are, in
-        //  one send, buffering any part the socket does not take.
-        if (lws_write (wsi, (unsigned char *) data, len, LWS_WRITE_HTTP) < 0)
-            return -1;
-        s_edge.m.bytes_out += len;
-        outq_consume (&c->out, len);
-    }
+    if (s_conn_write (c, 4) != 0)
+        return -1;
     if (c->out.head || c->close_code)
         lws_callback_on_writable (wsi);
     return 0;
@@ -689,6 +756,8 @@ s_on_signal (uv_signal_t *handle, int signum)
     hlog_info ("%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
     uv_signal_stop (&s_edge.sigint);
     uv_signal_stop (&s_edge.sigterm);
+    uv_prepare_stop (&s_edge.prepare);
+    uv_close ((uv_handle_t *) &s_edge.prepare, NULL);
     uv_close ((uv_handle_t *) &s_edge.sigint, NULL);
     uv_close ((uv_handle_t *) &s_edge.sigterm, NULL);
     //  Closing the connections unsubscribes everything (through the hub),
@@ -832,6 +901,8 @@ edge_run (const edge_config_t *cfg)
     s_edge.upstream = upstream_new (&s_edge.loop, cfg->broker, s_on_event, NULL);
     if (!s_edge.upstream)
         goto out;
+    uv_prepare_init (&s_edge.loop, &s_edge.prepare);
+    uv_prepare_start (&s_edge.prepare, s_on_prepare);
     uv_signal_init (&s_edge.loop, &s_edge.sigint);
     uv_signal_init (&s_edge.loop, &s_edge.sigterm);
     uv_signal_start (&s_edge.sigint, s_on_signal, SIGINT);

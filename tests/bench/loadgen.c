@@ -1,0 +1,729 @@
+/*  loadgen.c: herald-loadgen, a native load generator for GraphQL
+ *  subscription servers that speak graphql-transport-ws.
+ *
+ *  It opens N WebSocket connections (from source addresses spread over
+ *  127.0.0.0/8, so that it is not held to one address's ephemeral ports),
+ *  subscribes each to one of T channels, then publishes events through
+ *  libherald at a fixed rate and measures every delivery:
+ *
+ *  - latency, from the send timestamp in the payload to the read, in a
+ *    log-linear histogram (p50, p90, p99, p99.9, max);
+ *  - loss and reordering, from a per-channel sequence number;
+ *  - the delivered rate, and the connect-and-subscribe rate.
+ *
+ *  One thread runs every connection on epoll and reads in 64 KiB batches;
+ *  a second thread publishes. Events are messages of examples/chat's
+ *  schema: id is the sequence number, text starts with the send time in
+ *  nanoseconds (CLOCK_MONOTONIC) and is padded to the payload size.
+ *  The subscription is
+ *      subscription($c: String!) { messageAdded(channel: $c) { id text } }
+ *  so any server with that schema (herald-edge, the Node peer) can be
+ *  measured the same way. The result is one JSON line on stdout.
+ *
+ *  herald-loadgen --help lists the options.
+ */
+#define _GNU_SOURCE            //  memmem
+#include "herald.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CHANNELS 100000
+#define READ_CHUNK 65536
+
+enum { C_CONNECTING, C_UPGRADING, C_INIT, C_LIVE, C_DEAD };
+
+typedef struct {
+    int fd;
+    int state;
+    int channel;
+    char *buf;              //  unparsed input
+    size_t len;
+    size_t cap;
+    uint64_t next_seq;      //  the sequence number expected next
+    int started;
+} conn_t;
+
+//  Log-linear histogram: 16 sub-buckets per power of two (6% precision).
+#define H_SUB 16
+#define H_BUCKETS (64 * H_SUB)
+typedef struct {
+    uint64_t counts[H_BUCKETS];
+    uint64_t n;
+    uint64_t max;
+} hist_t;
+
+typedef struct {
+    //  options
+    char host[64];
+    int port;
+    char path[128];
+    int connections;
+    int channels;
+    int sources;
+    const char *publish;    //  libherald ingress endpoint
+    double rate;            //  events per second, all channels together
+    double duration;        //  seconds of publishing
+    double warmup;          //  seconds of publishing not measured
+    int payload;            //  bytes of text
+    int concurrency;        //  handshakes in flight at once
+    double settle;          //  seconds between subscribing and publishing
+    double drain;           //  seconds to wait for the last deliveries
+    const char *label;
+    //  state
+    conn_t *conns;
+    int epfd;
+    hist_t hist;
+    uint64_t deliveries;
+    uint64_t measured;      //  deliveries counted in the histogram
+    uint64_t gaps;          //  events missing
+    uint64_t reorders;
+    uint64_t errors;        //  error messages, closes, failed connections
+    int live;
+    int failed;
+    atomic_uint_fast64_t published[MAX_CHANNELS];
+    atomic_int publishing;  //  1 while the publisher runs
+    atomic_uint_fast64_t measure_from_ns;
+    uint64_t first_ns;      //  first and last measured delivery
+    uint64_t last_ns;
+} lg_t;
+
+static lg_t G;
+
+static uint64_t
+s_now_ns (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static void
+s_hist_add (hist_t *h, uint64_t v)
+{
+    int idx;
+    if (v < H_SUB)
+        idx = (int) v;
+    else {
+        int msb = 63 - __builtin_clzll (v);
+        int sub = (int) ((v >> (msb - 4)) & (H_SUB - 1));
+        idx = (msb - 3) * H_SUB + sub;
+    }
+    if (idx >= H_BUCKETS)
+        idx = H_BUCKETS - 1;
+    h->counts[idx]++;
+    h->n++;
+    if (v > h->max)
+        h->max = v;
+}
+
+//  The upper bound of a bucket, in the histogram's unit.
+static uint64_t
+s_hist_value (int idx)
+{
+    if (idx < H_SUB)
+        return (uint64_t) idx;
+    int msb = idx / H_SUB + 3;
+    int sub = idx % H_SUB;
+    return ((uint64_t) (H_SUB + sub + 1) << (msb - 4)) - 1;
+}
+
+static double
+s_hist_pct (const hist_t *h, double p)
+{
+    if (h->n == 0)
+        return 0;
+    uint64_t want = (uint64_t) ceil (p / 100.0 * (double) h->n), seen = 0;
+    for (int i = 0; i < H_BUCKETS; i++) {
+        seen += h->counts[i];
+        if (seen >= want) {
+            uint64_t v = s_hist_value (i);
+            return (double) (v < h->max ? v : h->max);
+        }
+    }
+    return (double) h->max;
+}
+
+//  ---------------------------------------------------------------------
+//  WebSocket client framing (client frames are masked)
+
+static int
+s_send_all (int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = send (fd, p, len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                //  Rare (small control messages): wait briefly for room.
+                struct timespec ts = { 0, 100000 };
+                nanosleep (&ts, NULL);
+                continue;
+            }
+            return -1;
+        }
+        p += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+static int
+s_send_frame (conn_t *c, int opcode, const char *payload, size_t len)
+{
+    unsigned char frame[16 + 4096];
+    if (len > 4096)
+        return -1;
+    size_t h = 0;
+    frame[h++] = (unsigned char) (0x80 | opcode);
+    if (len < 126)
+        frame[h++] = (unsigned char) (0x80 | len);
+    else {
+        frame[h++] = 0x80 | 126;
+        frame[h++] = (unsigned char) (len >> 8);
+        frame[h++] = (unsigned char) len;
+    }
+    uint32_t key = (uint32_t) rand ();
+    unsigned char mask[4];
+    memcpy (mask, &key, 4);
+    memcpy (frame + h, mask, 4);
+    h += 4;
+    for (size_t i = 0; i < len; i++)
+        frame[h + i] = (unsigned char) payload[i] ^ mask[i & 3];
+    return s_send_all (c->fd, frame, h + len);
+}
+
+static int
+s_send_text (conn_t *c, const char *text)
+{
+    return s_send_frame (c, 0x1, text, strlen (text));
+}
+
+//  ---------------------------------------------------------------------
+//  Connections
+
+static void
+s_conn_fail (conn_t *c, const char *why)
+{
+    if (c->state == C_DEAD)
+        return;
+    if (c->state == C_LIVE)
+        G.live--;
+    if (G.failed < 5)
+        fprintf (stderr, "loadgen: connection %d: %s\n", (int) (c - G.conns), why);
+    G.failed++;
+    G.errors++;
+    c->state = C_DEAD;
+    epoll_ctl (G.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close (c->fd);
+    free (c->buf);
+    c->buf = NULL;
+}
+
+static int
+s_conn_open (int i)
+{
+    conn_t *c = &G.conns[i];
+    memset (c, 0, sizeof *c);
+    c->channel = i % G.channels;
+    c->fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (c->fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt (c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    //  Spread the source addresses: 127.0.0.2 and up.
+    struct sockaddr_in src = { .sin_family = AF_INET };
+    src.sin_addr.s_addr = htonl (0x7f000002u + (uint32_t) (i % G.sources));
+    if (bind (c->fd, (struct sockaddr *) &src, sizeof src) != 0) {
+        close (c->fd);
+        return -1;
+    }
+    struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) G.port) };
+    inet_pton (AF_INET, G.host, &dst.sin_addr);
+    if (connect (c->fd, (struct sockaddr *) &dst, sizeof dst) != 0 && errno != EINPROGRESS) {
+        close (c->fd);
+        return -1;
+    }
+    c->state = C_CONNECTING;
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.u32 = (uint32_t) i };
+    epoll_ctl (G.epfd, EPOLL_CTL_ADD, c->fd, &ev);
+    return 0;
+}
+
+static void
+s_conn_connected (conn_t *c, int i)
+{
+    char req[512];
+    snprintf (req, sizeof req,
+              "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+              "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n",
+              G.path, G.host, G.port);
+    if (s_send_all (c->fd, req, strlen (req)) != 0) {
+        s_conn_fail (c, "cannot send the upgrade");
+        return;
+    }
+    c->state = C_UPGRADING;
+    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t) i };
+    epoll_ctl (G.epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+//  Reads a decimal number at p; returns the value and advances *p.
+static uint64_t
+s_number (const char **p, const char *end)
+{
+    uint64_t v = 0;
+    while (*p < end && **p >= '0' && **p <= '9')
+        v = v * 10 + (uint64_t) (*(*p)++ - '0');
+    return v;
+}
+
+static void
+s_on_next (conn_t *c, const char *msg, size_t len, uint64_t now)
+{
+    static const char id_key[] = "\"id\":\"";
+    static const char text_key[] = "\"text\":\"";
+    const char *end = msg + len;
+    //  The message's own "id" (the operation) comes first; the event's
+    //  id is inside the payload.
+    const char *payload = memmem (msg, len, "\"payload\"", 9);
+    const char *p = payload ? memmem (payload, (size_t) (end - payload), id_key, sizeof id_key - 1) : NULL;
+    const char *t = p ? memmem (p, (size_t) (end - p), text_key, sizeof text_key - 1) : NULL;
+    if (!t) {
+        G.errors++;
+        return;
+    }
+    p += sizeof id_key - 1;
+    t += sizeof text_key - 1;
+    uint64_t seq = s_number (&p, end);
+    uint64_t sent = s_number (&t, end);
+    G.deliveries++;
+    if (!c->started) {
+        c->started = 1;
+        c->next_seq = seq;      //  subscribed mid-stream: start here
+    }
+    if (seq > c->next_seq)
+        G.gaps += seq - c->next_seq;
+    else if (seq < c->next_seq)
+        G.reorders++;
+    if (seq >= c->next_seq)
+        c->next_seq = seq + 1;
+    if (sent >= atomic_load (&G.measure_from_ns) && now >= sent) {
+        s_hist_add (&G.hist, (now - sent) / 1000);     //  microseconds
+        G.measured++;
+        if (!G.first_ns)
+            G.first_ns = now;
+        G.last_ns = now;
+    }
+}
+
+static void
+s_on_text (conn_t *c, const char *msg, size_t len, uint64_t now)
+{
+    if (len > 20 && memmem (msg, len < 48 ? len : 48, "\"next\"", 6)) {
+        s_on_next (c, msg, len, now);
+        return;
+    }
+    if (memmem (msg, len, "\"connection_ack\"", 16)) {
+        char sub[512];
+        snprintf (sub, sizeof sub,
+                  "{\"type\":\"subscribe\",\"id\":\"1\",\"payload\":{\"query\":"
+                  "\"subscription($c: String!) { messageAdded(channel: $c) { id text } }\","
+                  "\"variables\":{\"c\":\"b%d\"}}}",
+                  c->channel);
+        if (s_send_text (c, sub) != 0)
+            s_conn_fail (c, "cannot subscribe");
+        else {
+            c->state = C_LIVE;
+            G.live++;
+        }
+        return;
+    }
+    if (memmem (msg, len, "\"ping\"", 6)) {
+        s_send_text (c, "{\"type\":\"pong\"}");
+        return;
+    }
+    if (memmem (msg, len, "\"error\"", 7) || memmem (msg, len, "\"complete\"", 10)) {
+        G.errors++;
+        if (G.errors < 5)
+            fprintf (stderr, "loadgen: %.*s\n", (int) (len < 300 ? len : 300), msg);
+    }
+}
+
+//  Parses whole frames from the buffer; returns bytes consumed.
+static size_t
+s_parse (conn_t *c, uint64_t now)
+{
+    size_t pos = 0;
+    while (c->len - pos >= 2) {
+        const unsigned char *b = (const unsigned char *) c->buf + pos;
+        int opcode = b[0] & 0x0f;
+        uint64_t n = b[1] & 0x7f;
+        size_t h = 2;
+        if (n == 126) {
+            if (c->len - pos < 4)
+                break;
+            n = (uint64_t) b[2] << 8 | b[3];
+            h = 4;
+        }
+        else if (n == 127) {
+            if (c->len - pos < 10)
+                break;
+            n = 0;
+            for (int i = 0; i < 8; i++)
+                n = n << 8 | b[2 + i];
+            h = 10;
+        }
+        if (c->len - pos - h < n)
+            break;
+        const char *payload = c->buf + pos + h;
+        if (opcode == 0x1)
+            s_on_text (c, payload, (size_t) n, now);
+        else if (opcode == 0x9)
+            s_send_frame (c, 0xA, payload, (size_t) n);     //  pong
+        else if (opcode == 0x8) {
+            char why[160];
+            int code = n >= 2 ? ((unsigned char) payload[0] << 8 | (unsigned char) payload[1]) : 0;
+            snprintf (why, sizeof why, "closed by the server (%d %.*s)", code,
+                      (int) (n > 2 ? (n - 2 < 100 ? n - 2 : 100) : 0), payload + 2);
+            s_conn_fail (c, why);
+            return 0;
+        }
+        pos += h + (size_t) n;
+    }
+    return pos;
+}
+
+static void
+s_on_readable (conn_t *c, uint64_t now)
+{
+    for (int rounds = 0; rounds < 4; rounds++) {
+        if (c->cap - c->len < READ_CHUNK) {
+            size_t cap = c->len + READ_CHUNK;
+            char *buf = realloc (c->buf, cap);
+            if (!buf) {
+                s_conn_fail (c, "out of memory");
+                return;
+            }
+            c->buf = buf;
+            c->cap = cap;
+        }
+        ssize_t n = recv (c->fd, c->buf + c->len, c->cap - c->len, 0);
+        if (n == 0) {
+            s_conn_fail (c, "the server closed the connection");
+            return;
+        }
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                s_conn_fail (c, strerror (errno));
+            return;
+        }
+        c->len += (size_t) n;
+        if (c->state == C_UPGRADING) {
+            char *eoh = memmem (c->buf, c->len, "\r\n\r\n", 4);
+            if (!eoh)
+                continue;
+            if (c->len < 12 || memcmp (c->buf + 9, "101", 3) != 0) {
+                s_conn_fail (c, "the upgrade was refused");
+                return;
+            }
+            size_t used = (size_t) (eoh + 4 - c->buf);
+            memmove (c->buf, c->buf + used, c->len - used);
+            c->len -= used;
+            c->state = C_INIT;
+            if (s_send_text (c, "{\"type\":\"connection_init\"}") != 0) {
+                s_conn_fail (c, "cannot send connection_init");
+                return;
+            }
+        }
+        size_t used = s_parse (c, now);
+        if (c->state == C_DEAD)
+            return;
+        if (used) {
+            memmove (c->buf, c->buf + used, c->len - used);
+            c->len -= used;
+        }
+        //  Idle connections keep no buffer.
+        if (c->len == 0 && c->cap > READ_CHUNK * 2) {
+            free (c->buf);
+            c->buf = NULL;
+            c->cap = 0;
+        }
+        if ((size_t) n < READ_CHUNK)
+            return;
+    }
+}
+
+//  Runs the event loop until deadline_ns, or until done() says stop.
+static void
+s_loop (uint64_t deadline_ns, int (*done) (void))
+{
+    struct epoll_event evs[512];
+    while (s_now_ns () < deadline_ns && !(done && done ())) {
+        int n = epoll_wait (G.epfd, evs, 512, 10);
+        uint64_t now = s_now_ns ();
+        for (int k = 0; k < n; k++) {
+            conn_t *c = &G.conns[evs[k].data.u32];
+            if (c->state == C_DEAD)
+                continue;
+            if (c->state == C_CONNECTING) {
+                int err = 0;
+                socklen_t len = sizeof err;
+                getsockopt (c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                if (err) {
+                    s_conn_fail (c, strerror (err));
+                    continue;
+                }
+                s_conn_connected (c, (int) evs[k].data.u32);
+                continue;
+            }
+            if (evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                s_on_readable (c, now);
+        }
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  The publisher thread
+
+static void *
+s_publisher (void *arg)
+{
+    (void) arg;
+    int err;
+    herald_publisher_t *pub = herald_publisher_new (G.publish, &err);
+    if (!pub) {
+        fprintf (stderr, "loadgen: publisher: %s\n", herald_errmsg ());
+        exit (1);
+    }
+    herald_publisher_set_option (pub, HERALD_OPT_SEND_TIMEOUT_MS, -1);
+    char *pad = malloc ((size_t) G.payload + 1);
+    memset (pad, 'x', (size_t) G.payload);
+    pad[G.payload] = 0;
+    char *json = malloc ((size_t) G.payload + 128);
+    uint64_t start = s_now_ns ();
+    uint64_t total = (uint64_t) (G.rate * G.duration);
+    uint64_t measure_after = (uint64_t) (G.rate * G.warmup);
+    for (uint64_t i = 0; i < total; i++) {
+        //  Keep to the rate: event i is due at start + i / rate.
+        uint64_t due = start + (uint64_t) ((double) i * 1e9 / G.rate);
+        uint64_t now = s_now_ns ();
+        if (now < due) {
+            uint64_t wait = due - now;
+            struct timespec ts = { (time_t) (wait / 1000000000u), (long) (wait % 1000000000u) };
+            nanosleep (&ts, NULL);
+        }
+        if (i == measure_after)
+            atomic_store (&G.measure_from_ns, s_now_ns ());
+        int ch = (int) (i % (uint64_t) G.channels);
+        uint64_t seq = atomic_fetch_add (&G.published[ch], 1);
+        char topic[32];
+        snprintf (topic, sizeof topic, "chat.b%d", ch);
+        //  text: the send time in ns, then padding to the payload size.
+        int n = snprintf (json, (size_t) G.payload + 128, "{\"id\":\"%llu\",\"text\":\"%llu %.*s\"}",
+                          (unsigned long long) seq, (unsigned long long) s_now_ns (),
+                          G.payload > 24 ? G.payload - 24 : 1, pad);
+        if (herald_publish_json (pub, topic, json, (size_t) n) != HERALD_OK) {
+            fprintf (stderr, "loadgen: publish: %s\n", herald_errmsg ());
+            break;
+        }
+    }
+    herald_publisher_destroy (&pub);
+    free (pad);
+    free (json);
+    atomic_store (&G.publishing, 0);
+    return NULL;
+}
+
+//  ---------------------------------------------------------------------
+
+static int
+s_all_settled (void)
+{
+    return G.live + G.failed >= G.connections;
+}
+
+static void
+s_usage (FILE *f)
+{
+    fprintf (f,
+        "Usage: herald-loadgen [OPTIONS]\n"
+        "\n"
+        "Connect N graphql-transport-ws clients to a server, subscribe them to T\n"
+        "channels of examples/chat's messageAdded, publish through a Herald broker at\n"
+        "a fixed rate, and report deliveries, loss, reordering and latency as JSON.\n"
+        "\n"
+        "  --url URL            ws://HOST:PORT/PATH (ws://127.0.0.1:8080/graphql)\n"
+        "  --connections N      clients (1000)\n"
+        "  --channels T         channels, spread evenly over the clients (1)\n"
+        "  --sources S          source addresses 127.0.0.2.. to spread over (16)\n"
+        "  --concurrency C      handshakes in flight at once (500)\n"
+        "  --publish EP         broker ingress to publish to (none: connect only)\n"
+        "  --rate R             events per second, all channels together (100)\n"
+        "  --duration S         seconds of publishing (5)\n"
+        "  --warmup S           first seconds of publishing not measured (1)\n"
+        "  --payload B          bytes of text per event (100)\n"
+        "  --settle S           seconds between subscribing and publishing (1)\n"
+        "  --drain S            seconds to wait for deliveries after publishing (2)\n"
+        "  --hold S             with no --publish: keep the connections open S seconds\n"
+        "  --label TEXT         a label for the JSON result\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    const char *url = "ws://127.0.0.1:8080/graphql";
+    double hold = 0;
+    G.connections = 1000;
+    G.channels = 1;
+    G.sources = 16;
+    G.concurrency = 500;
+    G.rate = 100;
+    G.duration = 5;
+    G.warmup = 1;
+    G.payload = 100;
+    G.settle = 1;
+    G.drain = 2;
+    G.label = "";
+    static const struct option opts[] = {
+        { "url", 1, NULL, 'u' }, { "connections", 1, NULL, 'n' }, { "channels", 1, NULL, 't' },
+        { "sources", 1, NULL, 's' }, { "concurrency", 1, NULL, 'c' }, { "publish", 1, NULL, 'p' },
+        { "rate", 1, NULL, 'r' }, { "duration", 1, NULL, 'd' }, { "warmup", 1, NULL, 'w' },
+        { "payload", 1, NULL, 'b' }, { "settle", 1, NULL, 'S' }, { "drain", 1, NULL, 'D' },
+        { "hold", 1, NULL, 'H' }, { "label", 1, NULL, 'l' }, { "help", 0, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    int o;
+    while ((o = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
+        switch (o) {
+            case 'u': url = optarg; break;
+            case 'n': G.connections = atoi (optarg); break;
+            case 't': G.channels = atoi (optarg); break;
+            case 's': G.sources = atoi (optarg); break;
+            case 'c': G.concurrency = atoi (optarg); break;
+            case 'p': G.publish = optarg; break;
+            case 'r': G.rate = atof (optarg); break;
+            case 'd': G.duration = atof (optarg); break;
+            case 'w': G.warmup = atof (optarg); break;
+            case 'b': G.payload = atoi (optarg); break;
+            case 'S': G.settle = atof (optarg); break;
+            case 'D': G.drain = atof (optarg); break;
+            case 'H': hold = atof (optarg); break;
+            case 'l': G.label = optarg; break;
+            case 'h': s_usage (stdout); return 0;
+            default: s_usage (stderr); return 2;
+        }
+    }
+    if (sscanf (url, "ws://%63[^:]:%d%127s", G.host, &G.port, G.path) != 3 || G.connections < 1
+        || G.channels < 1 || G.channels > MAX_CHANNELS || G.channels > G.connections
+        || G.sources < 1 || G.sources > 250 || G.rate <= 0 || G.payload < 30 || G.payload > 3000) {
+        fprintf (stderr, "loadgen: bad arguments (try --help)\n");
+        return 2;
+    }
+    signal (SIGPIPE, SIG_IGN);
+    struct rlimit rl;
+    getrlimit (RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit (RLIMIT_NOFILE, &rl);
+    if ((rlim_t) G.connections + 64 > rl.rlim_cur) {
+        fprintf (stderr, "loadgen: %d connections need more descriptors than the limit (%llu)\n",
+                 G.connections, (unsigned long long) rl.rlim_cur);
+        return 2;
+    }
+    G.conns = calloc ((size_t) G.connections, sizeof *G.conns);
+    G.epfd = epoll_create1 (0);
+    atomic_store (&G.measure_from_ns, UINT64_MAX);
+
+    //  Connect storm: connect, upgrade, init and subscribe everyone, with
+    //  at most --concurrency handshakes in flight.
+    uint64_t t0 = s_now_ns ();
+    int opened = 0;
+    while (!s_all_settled ()) {
+        while (opened < G.connections && opened - G.live - G.failed < G.concurrency) {
+            if (s_conn_open (opened) != 0) {
+                G.failed++;
+                G.errors++;
+            }
+            opened++;
+        }
+        s_loop (s_now_ns () + 5000000, s_all_settled);
+        if (s_now_ns () - t0 > 120000000000ull) {
+            fprintf (stderr, "loadgen: connecting took over 120 s\n");
+            break;
+        }
+    }
+    double connect_s = (double) (s_now_ns () - t0) / 1e9;
+    fprintf (stderr, "loadgen: %d connected and subscribed in %.2f s (%d failed)\n", G.live,
+             connect_s, G.failed);
+
+    double publish_s = 0;
+    uint64_t published_total = 0, expected = 0;
+    if (G.publish) {
+        s_loop (s_now_ns () + (uint64_t) (G.settle * 1e9), NULL);
+        atomic_store (&G.publishing, 1);
+        pthread_t t;
+        uint64_t p0 = s_now_ns ();
+        pthread_create (&t, NULL, s_publisher, NULL);
+        while (atomic_load (&G.publishing))
+            s_loop (s_now_ns () + 50000000, NULL);
+        pthread_join (t, NULL);
+        publish_s = (double) (s_now_ns () - p0) / 1e9;
+        //  Let the last deliveries arrive.
+        for (int ch = 0; ch < G.channels; ch++)
+            published_total += atomic_load (&G.published[ch]);
+        for (int i = 0; i < G.connections; i++)
+            if (G.conns[i].state == C_LIVE)
+                expected += atomic_load (&G.published[G.conns[i].channel]);
+        uint64_t until = s_now_ns () + (uint64_t) (G.drain * 1e9);
+        while (G.deliveries < expected && s_now_ns () < until)
+            s_loop (s_now_ns () + 10000000, NULL);
+    }
+    else if (hold > 0)
+        s_loop (s_now_ns () + (uint64_t) (hold * 1e9), NULL);
+
+    double span = G.last_ns > G.first_ns ? (double) (G.last_ns - G.first_ns) / 1e9 : 0;
+    //  Deliveries still missing at the end are lost too.
+    uint64_t lost = expected > G.deliveries ? expected - G.deliveries : 0;
+    printf ("{\"label\":\"%s\",\"connections\":%d,\"live\":%d,\"failed\":%d,\"channels\":%d,"
+            "\"connect_seconds\":%.3f,\"connects_per_s\":%.0f,"
+            "\"rate\":%.0f,\"published\":%llu,\"publish_seconds\":%.3f,"
+            "\"expected\":%llu,\"deliveries\":%llu,\"lost\":%llu,\"gaps\":%llu,\"reorders\":%llu,"
+            "\"errors\":%llu,\"measured\":%llu,\"delivered_per_s\":%.0f,"
+            "\"latency_us\":{\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"p999\":%.0f,\"max\":%llu}}\n",
+            G.label, G.connections, G.live, G.failed, G.channels, connect_s,
+            connect_s > 0 ? G.live / connect_s : 0, G.rate,
+            (unsigned long long) published_total, publish_s, (unsigned long long) expected,
+            (unsigned long long) G.deliveries, (unsigned long long) lost,
+            (unsigned long long) G.gaps, (unsigned long long) G.reorders,
+            (unsigned long long) G.errors, (unsigned long long) G.measured,
+            span > 0 ? (double) G.measured / span : 0,
+            s_hist_pct (&G.hist, 50), s_hist_pct (&G.hist, 90), s_hist_pct (&G.hist, 99),
+            s_hist_pct (&G.hist, 99.9), (unsigned long long) G.hist.max);
+    for (int i = 0; i < G.connections; i++)
+        if (G.conns[i].state != C_DEAD && G.conns[i].fd > 0) {
+            close (G.conns[i].fd);
+            free (G.conns[i].buf);
+        }
+    free (G.conns);
+    close (G.epfd);
+    return 0;
+}
