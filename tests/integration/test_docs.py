@@ -1,28 +1,44 @@
 """The commands and code in README.md and docs/*.md work.
 
-A fenced block preceded by a marker is run against a real broker:
+Every fenced block carries a marker that says how it is checked:
 
-    <!-- doc-test: python -->                       run, must exit 0
-    <!-- doc-test: node -->                         the same with Node, where
-                                                    require('herald') is the
-                                                    binding in bindings/node
-    <!-- doc-test: sh -->                           run with bash -e, must exit 0
-    <!-- doc-test: python background publish=T -->  runs until stopped; events
-                                                    published to T must show
-                                                    in its output
-    <!-- doc-test: sh background publish=T -->      the same, for a shell command
-    <!-- doc-test: c FILE -->                       the block is FILE verbatim,
-                                                    and FILE's program runs
-    <!-- doc-test: sh edge -->                      runs with a herald-edge too,
-                                                    its port in place of 8080
+    <!-- doc-test: sh -->               run with bash -e; must exit 0
+    <!-- doc-test: python -->           run with Debian's Python; must exit 0
+    <!-- doc-test: node -->             run with Node, where require('herald')
+                                        is the binding in bindings/node
+    <!-- doc-test: c FILE -->           the block is FILE verbatim, and the
+                                        program built from it runs
+    <!-- doc-test: excerpt FILE -->     the block is a verbatim part of FILE
+                                        (a tested file), whitespace aside
+    <!-- doc-test: output of CMD -->    the block is CMD's output (for
+                                        'herald stats', its fields)
+    <!-- doc-test: gql -->              checked by tests/unit/gql/test_gql_docs.c,
+                                        which holds the block verbatim
+    <!-- doc-test: config (why) -->     not a command (a diagram, a unit file)
+    <!-- doc-test: manual (why) -->     run elsewhere, as the reason says
 
-The default endpoints in a block are replaced by the test broker's, and
-HERALD_PUB_ENDPOINT/HERALD_SUB_ENDPOINT/HERALD_STATS_ENDPOINT point at it;
-"build/" means the build tree under test.
+Options after the kind:
+
+    background wait=TEXT   keep it running; wait for TEXT in its output
+    publish=TOPIC          (with background) publish to TOPIC until the
+                           snippet prints what was published
+    args=A,B               arguments for a 'c' program
+    edge                   a herald-edge runs too; its port replaces 8080
+    free-ports             the broker command gets '*' ports
+    installed              libherald is installed in a temporary prefix,
+                           found through PKG_CONFIG_PATH
+
+Against the test broker: its endpoints replace the defaults, and
+HERALD_PUB_ENDPOINT, HERALD_SUB_ENDPOINT and HERALD_STATS_ENDPOINT point at
+it; "build/" means the build tree under test; port 8080 becomes a free port.
+Tutorial blocks (docs/tutorial.md) are run by test_tutorial.py.
 """
 
+import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -31,10 +47,10 @@ import uuid
 import pytest
 
 import herald
-from conftest import BUILD, PYTHON, ROOT, SANITIZED, Edge, c_env, py_env, run
+from conftest import BUILD, PYTHON, ROOT, SANITIZED, Edge, c_env, free_port, py_env, run
 
 MARK = re.compile(
-    r"<!-- doc-test: (?P<kind>\w+)(?P<opts>[^>]*?)\s*-->\s*\n```\w*\n(?P<code>.*?)^```",
+    r"<!-- doc-test: (?P<kind>[\w-]+)(?P<opts>[^>]*?)\s*-->\s*\n```[\w-]*\n(?P<code>.*?)^```",
     re.S | re.M,
 )
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -46,16 +62,32 @@ def snippets():
         text = path.read_text()
         for m in MARK.finditer(text):
             line = text.count("\n", 0, m.start()) + 1
-            found.append(pytest.param(
-                m.group("kind"), m.group("opts").split(), m.group("code"),
-                id=f"{path.relative_to(ROOT)}:{line}"))
+            found.append(pytest.param(m.group("kind"), m.group("opts").split(), m.group("code"),
+                                      id=f"{path.relative_to(ROOT)}:{line}"))
     return found
 
 
-def localise(code, broker):
+def test_every_block_is_marked():
+    unmarked = []
+    for path in DOCS:
+        lines = path.read_text().split("\n")
+        inside = False
+        for i, line in enumerate(lines):
+            if not line.startswith("```"):
+                continue
+            if not inside:
+                before = lines[i - 1] if i else ""
+                if "<!-- doc-test:" not in before and "<!-- tutorial:" not in before:
+                    unmarked.append(f"{path.relative_to(ROOT)}:{i + 1}")
+            inside = not inside
+    assert not unmarked, f"blocks without a doc-test marker: {unmarked}"
+
+
+def localise(code, broker, port):
     code = code.replace("tcp://127.0.0.1:7400", broker.ingress)
     code = code.replace("tcp://127.0.0.1:7401", broker.egress)
     code = code.replace("tcp://127.0.0.1:7403", broker.endpoints["stats"])
+    code = code.replace("8080", str(port))
     return re.sub(r"(^|[\s'\"=])build/", lambda m: m.group(1) + str(BUILD) + "/", code,
                   flags=re.M)
 
@@ -78,6 +110,10 @@ def command(kind, code):
     return ["bash", "-e", "-c", code]
 
 
+def normalise(text):
+    return " ".join(text.split())
+
+
 @pytest.fixture(scope="module")
 def node_path(tmp_path_factory):
     """A node_modules holding the binding as 'herald', as users install it."""
@@ -89,17 +125,96 @@ def node_path(tmp_path_factory):
     return str(modules)
 
 
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """libherald installed in a temporary prefix, and a scratch directory
+    that sees the repository's examples/."""
+    prefix = tmp_path_factory.mktemp("prefix")
+    run(["cmake", "--install", BUILD, "--prefix", prefix], check=True)
+    work = tmp_path_factory.mktemp("work")
+    (work / "examples").symlink_to(ROOT / "examples")
+    return prefix, work
+
+
+def run_background(cmd, env, cwd, wait, publish, broker):
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, text=True, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = []
+    threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 20
+        if wait:
+            while not any(wait in line for line in list(output)):
+                assert proc.poll() is None, "exited:\n" + "".join(output)
+                assert time.monotonic() < deadline, f"no '{wait}' in:\n" + "".join(output)
+                time.sleep(0.05)
+        if publish:
+            marker = uuid.uuid4().hex
+            with herald.Publisher(broker.ingress) as pub:
+                # The snippet subscribes on its own schedule: publish until
+                # it shows that it received one.
+                while not any(marker in line for line in list(output)):
+                    assert proc.poll() is None, "exited:\n" + "".join(output)
+                    assert time.monotonic() < deadline, "no event seen:\n" + "".join(output)
+                    pub.publish(publish, {"id": marker, "text": marker})
+                    time.sleep(0.2)
+        assert proc.poll() is None, "exited:\n" + "".join(output)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
 @pytest.mark.parametrize("kind,opts,code", snippets())
-def test_doc_snippet(broker, node_path, kind, opts, code):
+def test_doc_snippet(broker, node_path, installed, kind, opts, code):
+    options = {o.split("=", 1)[0]: (o.split("=", 1)[1] if "=" in o else True) for o in opts}
+    if kind in ("config", "manual"):
+        assert " ".join(opts).startswith("("), "say why it is not run, in parentheses"
+        return
+    if kind == "excerpt":
+        source = (ROOT / opts[0]).read_text()
+        assert normalise(code) in normalise(source), f"the block is not part of {opts[0]}"
+        return
+    if kind == "gql":
+        c_source = (ROOT / "tests" / "unit" / "gql" / "test_gql_docs.c").read_text()
+        joined = re.sub(r'"\s*\n\s*"', "", c_source)            # C string continuations
+        escaped = code.rstrip("\n").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        assert escaped in joined or normalise(escaped) in normalise(joined), \
+            "test_gql_docs.c does not hold this example"
+        return
+    if kind == "output":
+        what = " ".join(opts[1:])
+        if what == "herald stats":
+            out = run([BUILD / "libclient" / "herald", "stats", "-e", broker.endpoints["stats"]],
+                      check=True)
+            assert set(json.loads(code)) == set(json.loads(out.stdout))
+        else:
+            out = run([localise(what, broker, 0)], env=env_for(broker, "c", ""), check=True)
+            assert out.stdout.strip() == code.strip()
+        return
     if kind == "c":
         path = ROOT / opts[0]
         assert code == path.read_text(), f"the block differs from {opts[0]}"
-        out = run([BUILD / "examples" / path.stem], env=env_for(broker, "c", ""), timeout=30)
-        assert out.returncode == 0, out.stderr
-        assert out.stdout
+        cmd = [str(BUILD / "examples" / path.stem)]
+        if "args" in options:
+            cmd += options["args"].split(",")
+        env = env_for(broker, "c", "")
+        if "background" in options:
+            run_background(cmd, env, ROOT, options.get("wait"), options.get("publish"), broker)
+            return
+        out = run(cmd, env=env, timeout=30)
+        assert out.returncode == 0 and out.stdout, out.stderr
         return
-    code = localise(code, broker)
+
+    assert kind in ("sh", "python", "node"), f"unknown kind {kind}"
+    port = free_port()
+    code = localise(code, broker, port)
+    if "free-ports" in options:
+        code = code.replace(f"{BUILD}/broker/herald-broker",
+                            f"{BUILD}/broker/herald-broker --ingress 'tcp://127.0.0.1:*' "
+                            "--egress 'tcp://127.0.0.1:*' --xsub 'tcp://127.0.0.1:*' "
+                            "--stats 'tcp://127.0.0.1:*'")
     env = env_for(broker, kind, code)
+    cwd = ROOT
     if kind == "node":
         if not node_path:
             pytest.skip("node or the binding's npm packages are missing (scripts/deps.sh test)")
@@ -107,36 +222,23 @@ def test_doc_snippet(broker, node_path, kind, opts, code):
             pytest.skip("node cannot load the sanitizer build of libherald")
         env["NODE_PATH"] = node_path
         env.pop("LD_PRELOAD", None)
-    if "edge" in opts:
-        edge = Edge(broker)
+    if "installed" in options:
+        if SANITIZED:
+            pytest.skip("builds against the plain installed library")
+        prefix, cwd = installed
+        env.update(PKG_CONFIG_PATH=str(prefix / "lib" / "pkgconfig"),
+                   LD_LIBRARY_PATH=str(prefix / "lib"))
+    if "edge" in options:
+        edge = Edge(broker, port=port)
         try:
-            out = run(command(kind, code.replace("127.0.0.1:8080", f"127.0.0.1:{edge.port}")),
-                      env=env, timeout=60, cwd=ROOT)
+            out = run(command(kind, code), env=env, timeout=60, cwd=cwd)
             assert out.returncode == 0 and out.stdout, out.stdout + out.stderr
         finally:
             assert edge.stop() == 0
         return
-    if "background" not in opts:
-        out = run(command(kind, code), env=env, timeout=60, cwd=ROOT)
-        assert out.returncode == 0, out.stdout + out.stderr
+    if "background" in options:
+        run_background(command(kind, code), env, cwd, options.get("wait"),
+                       options.get("publish"), broker)
         return
-
-    topic = next(o.split("=", 1)[1] for o in opts if o.startswith("publish="))
-    proc = subprocess.Popen(command(kind, code), env=env, cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    output = []
-    threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True).start()
-    marker = uuid.uuid4().hex
-    try:
-        with herald.Publisher(broker.ingress) as pub:
-            deadline = time.monotonic() + 20
-            # The snippet subscribes on its own schedule: publish until it
-            # shows that it received one.
-            while not any(marker in line for line in list(output)):
-                assert proc.poll() is None, "".join(output)
-                assert time.monotonic() < deadline, "no event seen:\n" + "".join(output)
-                pub.publish(topic, {"id": marker, "text": marker})
-                time.sleep(0.2)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    out = run(command(kind, code), env=env, timeout=120, cwd=cwd)
+    assert out.returncode == 0, out.stdout + out.stderr
