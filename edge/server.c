@@ -729,10 +729,13 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     return lws_callback_http_dummy (wsi, reason, user, in, len);
 }
 
+//  512-byte receive buffers: larger client messages arrive in pieces and
+//  are reassembled (s_receive), while every idle connection holds 512
+//  bytes less (2.7 instead of 3.2 KB of RSS per subscribed connection).
 static struct lws_protocols s_protocols[] = {
-    { REJECT_NAME, s_callback, sizeof (conn_t), 1024, PROTOCOL_REJECT, NULL, OUTQ_CHUNK },
-    { "graphql-transport-ws", s_callback, sizeof (conn_t), 1024, PROTOCOL_TRANSPORT, NULL, OUTQ_CHUNK },
-    { "graphql-ws", s_callback, sizeof (conn_t), 1024, PROTOCOL_LEGACY, NULL, OUTQ_CHUNK },
+    { REJECT_NAME, s_callback, sizeof (conn_t), 512, PROTOCOL_REJECT, NULL, OUTQ_CHUNK },
+    { "graphql-transport-ws", s_callback, sizeof (conn_t), 512, PROTOCOL_TRANSPORT, NULL, OUTQ_CHUNK },
+    { "graphql-ws", s_callback, sizeof (conn_t), 512, PROTOCOL_LEGACY, NULL, OUTQ_CHUNK },
     { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 

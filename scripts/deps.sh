@@ -19,7 +19,7 @@ mode=${1:-run}
 want=("${RUN_PKGS[@]}")
 case "$mode" in
     run) ;;
-    test) want+=("${TEST_PKGS[@]}"); NPM_DIRS+=(bindings/node examples/node-server tests/node) ;;
+    test) want+=("${TEST_PKGS[@]}"); NPM_DIRS+=(bindings/node examples/node-server tests/node tests/bench/peer) ;;
     *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
 esac
 # Node.js: any installed one (18 or newer) will do; otherwise Debian's.

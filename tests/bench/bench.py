@@ -7,15 +7,17 @@
    high-water marks, so the rate is sustained with nothing dropped. Rounds alternate between
    the two so that machine noise hits both alike; the table gives the
    median of each and their ratio.
-2. Python: Publisher.publish() and publish_raw() calls per second.
+2. Python and Node: publish() calls per second.
+3. herald-edge against graphql-ws on Node (edgebench.py).
 
-    tests/bench/bench.py [--build DIR] [--count N] [--rounds R] [--quick]
+    tests/bench/bench.py [--build DIR] [--only backbone|edge] [--quick]
 """
 
 import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -69,51 +71,103 @@ print(json.dumps(result))
 """
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description="Herald backbone benchmarks")
-    ap.add_argument("--build", default=str(ROOT / "build"))
-    ap.add_argument("--count", type=int, default=1_000_000)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--quick", action="store_true", help="a few seconds, to check it runs")
-    args = ap.parse_args()
-    build = Path(args.build).resolve()
-    count, rounds, py_count = args.count, args.rounds, 200_000
-    if args.quick:
-        count, rounds, py_count = 20_000, 1, 5_000
+NODE_BENCH = r"""
+const herald = require(process.argv[3]);
+const count = Number(process.argv[2]);
+const pub = new herald.Publisher(process.argv[1], { sendTimeout: null });
+const obj = { id: '12345', text: 'x'.repeat(60), author: { name: 'ann' } };
+const t = process.hrtime.bigint();
+for (let i = 0; i < count; i++) pub.publish('bench.node', obj);
+const s = Number(process.hrtime.bigint() - t) / 1e9;
+pub.close();
+console.log(JSON.stringify({ publish: count / s }));
+"""
 
-    proc, eps = start_broker(build)
-    try:
-        results = {"broker": [], "direct": []}
-        for _ in range(rounds):
-            for mode in ("direct", "broker"):
-                r = run_backbone(build, mode, eps, count)
-                results[mode].append(r)
-                print(f"  round: {mode:6} {r['msgs_per_s']:>12,.0f} msg/s  lost {r['lost']}"
-                      f"  gaps {r['gaps']}  out of order {r['out_of_order']}", flush=True)
-        env = dict(os.environ, PYTHONPATH=str(ROOT / "bindings" / "python"),
-                   HERALD_LIBRARY=str(build / "libclient" / "libherald.so.1"))
-        py = subprocess.run([sys.executable, "-c", PY_BENCH, eps["ingress"], str(py_count)],
-                            capture_output=True, text=True, env=env, timeout=600)
-        if py.returncode != 0:
-            raise SystemExit(py.stderr)
-        py_rates = json.loads(py.stdout)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+
+def backbone(build: Path, eps: dict, count: int, rounds: int, py_count: int) -> str:
+    results = {"broker": [], "direct": []}
+    for _ in range(rounds):
+        for mode in ("direct", "broker"):
+            r = run_backbone(build, mode, eps, count)
+            results[mode].append(r)
+            print(f"  round: {mode:6} {r['msgs_per_s']:>12,.0f} msg/s  lost {r['lost']}"
+                  f"  gaps {r['gaps']}  out of order {r['out_of_order']}", flush=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "bindings" / "python"),
+               HERALD_LIBRARY=str(build / "libclient" / "libherald.so.1"))
+    py = subprocess.run([sys.executable, "-c", PY_BENCH, eps["ingress"], str(py_count)],
+                        capture_output=True, text=True, env=env, timeout=600)
+    if py.returncode != 0:
+        raise SystemExit(py.stderr)
+    rates = json.loads(py.stdout)
+    node = shutil.which("node")
+    if node and (ROOT / "bindings" / "node" / "node_modules").exists():
+        out = subprocess.run([node, "-e", NODE_BENCH, eps["ingress"], str(py_count),
+                              str(ROOT / "bindings" / "node")],
+                             capture_output=True, text=True, env=env, timeout=600)
+        if out.returncode == 0:
+            rates["node"] = json.loads(out.stdout)["publish"]
 
     med = {m: statistics.median(r["msgs_per_s"] for r in rs) for m, rs in results.items()}
     lost = {m: sum(r["lost"] for r in rs) for m, rs in results.items()}
-    print()
-    print(f"Backbone, {count:,} messages of 100 B, median of {rounds} round(s), one machine")
-    print(f"{'path':<36}{'msg/s':>14}{'lost':>8}")
-    print(f"{'libherald -> herald-broker -> libherald':<36}{med['broker']:>14,.0f}{lost['broker']:>8}")
-    print(f"{'ZeroMQ PUB -> SUB, no broker':<36}{med['direct']:>14,.0f}{lost['direct']:>8}")
     ratio = med["broker"] / med["direct"] if med["direct"] else 0
-    print(f"{'ratio broker/direct':<36}{ratio:>14.2f}")
+    lines = [
+        f"Backbone: {count:,} messages of 100 B, median of {rounds} round(s)",
+        "",
+        "| Path | messages/s | lost |",
+        "|---|---|---|",
+        f"| libherald -> herald-broker -> libherald | {med['broker']:,.0f} | {lost['broker']} |",
+        f"| ZeroMQ PUB -> SUB, no broker | {med['direct']:,.0f} | {lost['direct']} |",
+        f"| ratio broker/direct | {ratio:.2f} | |",
+        "",
+        f"Publishing from the bindings, {py_count:,} calls each",
+        "",
+        "| Call | calls/s |",
+        "|---|---|",
+        f"| Python Publisher.publish(topic, dict) | {rates['publish']:,.0f} |",
+        f"| Python Publisher.publish_raw(topic, bytes) | {rates['publish_raw']:,.0f} |",
+    ]
+    if "node" in rates:
+        lines.append(f"| Node Publisher.publish(topic, object) | {rates['node']:,.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Herald benchmarks (docs/benchmarks.md)")
+    ap.add_argument("--build", default=str(ROOT / "build"))
+    ap.add_argument("--only", choices=["backbone", "edge"], help="run one part")
+    ap.add_argument("--count", type=int, default=1_000_000, help="messages per backbone round")
+    ap.add_argument("--rounds", type=int, default=3, help="backbone rounds")
+    ap.add_argument("--quick", action="store_true", help="a few seconds, to check it runs")
+    ap.add_argument("--out", default=None, help="where to write results (default BUILD/bench)")
+    args = ap.parse_args()
+    build = Path(args.build).resolve()
+    out_dir = Path(args.out) if args.out else build / "bench"
+    count, rounds, py_count = args.count, args.rounds, 200_000
+    if args.quick:
+        count, rounds, py_count = 20_000, 1, 5_000
+    with open("/proc/cpuinfo") as f:
+        cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
+    print(f"Machine: {os.cpu_count()} CPUs ({cpu}), Linux {os.uname().release}", flush=True)
+
+    proc, eps = start_broker(build)
+    sections = []
+    try:
+        if args.only in (None, "backbone"):
+            sections.append(backbone(build, eps, count, rounds, py_count))
+        if args.only in (None, "edge"):
+            sys.path.insert(0, str(Path(__file__).parent))
+            import edgebench
+            results = edgebench.run(build, eps["ingress"], eps["egress"], args.quick, out_dir,
+                                    log=lambda m: print(m, flush=True))
+            sections.append("herald-edge and the peer, side by side (herald-loadgen, same events)"
+                            "\n\n" + edgebench.table(results)
+                            + f"\n\nPlot: {out_dir / 'latency.svg'}; raw results: "
+                            f"{out_dir / 'edge-results.json'}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
     print()
-    print(f"Python publishing, {py_count:,} calls each")
-    print(f"{'Publisher.publish(topic, dict)':<36}{py_rates['publish']:>14,.0f} calls/s")
-    print(f"{'Publisher.publish_raw(topic, bytes)':<36}{py_rates['publish_raw']:>14,.0f} calls/s")
+    print("\n\n".join(sections))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ Options after the kind:
 
 Against the test broker: its endpoints replace the defaults, and
 HERALD_PUB_ENDPOINT, HERALD_SUB_ENDPOINT and HERALD_STATS_ENDPOINT point at
-it; "build/" means the build tree under test; port 8080 becomes a free port.
+it; "build/" means the build tree under test; port 8080 becomes the test
+edge's port, or 0 (a free port the program picks) when none runs.
 Tutorial blocks (docs/tutorial.md) are run by test_tutorial.py.
 """
 
@@ -47,7 +48,7 @@ import uuid
 import pytest
 
 import herald
-from conftest import BUILD, PYTHON, ROOT, SANITIZED, Edge, c_env, free_port, py_env, run
+from conftest import BUILD, PYTHON, ROOT, SANITIZED, Edge, c_env, py_env, run
 
 MARK = re.compile(
     r"<!-- doc-test: (?P<kind>[\w-]+)(?P<opts>[^>]*?)\s*-->\s*\n```[\w-]*\n(?P<code>.*?)^```",
@@ -206,8 +207,10 @@ def test_doc_snippet(broker, node_path, installed, kind, opts, code):
         return
 
     assert kind in ("sh", "python", "node"), f"unknown kind {kind}"
-    port = free_port()
-    code = localise(code, broker, port)
+    # Port 8080 is the edge's: the test edge's port where one runs, else 0
+    # (the program picks a free port itself, which cannot race).
+    edge = Edge(broker) if "edge" in options else None
+    code = localise(code, broker, edge.port if edge else 0)
     if "free-ports" in options:
         code = code.replace(f"{BUILD}/broker/herald-broker",
                             f"{BUILD}/broker/herald-broker --ingress 'tcp://127.0.0.1:*' "
@@ -228,8 +231,7 @@ def test_doc_snippet(broker, node_path, installed, kind, opts, code):
         prefix, cwd = installed
         env.update(PKG_CONFIG_PATH=str(prefix / "lib" / "pkgconfig"),
                    LD_LIBRARY_PATH=str(prefix / "lib"))
-    if "edge" in options:
-        edge = Edge(broker, port=port)
+    if edge:
         try:
             out = run(command(kind, code), env=env, timeout=60, cwd=cwd)
             assert out.returncode == 0 and out.stdout, out.stdout + out.stderr

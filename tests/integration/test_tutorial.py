@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, ROOT, SANITIZED, free_port, py_env, run
+from conftest import BUILD, ROOT, SANITIZED, py_env, run
 
 MARK = re.compile(r"<!-- tutorial: (?P<kind>\w+)(?P<opts>[^>]*?)\s*-->\s*\n```\w*\n(?P<code>.*?)^```",
                   re.S | re.M)
@@ -30,7 +30,9 @@ def test_tutorial(broker, tmp_path):
     work = tmp_path
     (work / "build").symlink_to(BUILD)
     (work / "bindings").symlink_to(ROOT / "bindings")
-    port = str(free_port())
+    # The tutorial's edge binds port 0 here (a free port it picks itself,
+    # which cannot race) and later steps use the port it logs.
+    port = "0"
     env = py_env(HERALD_PUB_ENDPOINT=broker.ingress, HERALD_SUB_ENDPOINT=broker.egress)
     node = shutil.which("node")
     background = []
@@ -64,6 +66,9 @@ def test_tutorial(broker, tmp_path):
                     assert proc.poll() is None, f"{code} exited:\n{''.join(lines)}"
                     assert time.monotonic() < deadline, f"{code}: no '{wait}':\n{''.join(lines)}"
                     time.sleep(0.05)
+                m = re.search(r"listening on http://[^:]+:(\d+)", "".join(lines))
+                if m:
+                    port = m.group(1)
                 continue
             out = run(["bash", "-e", "-c", code], env=step_env, cwd=work, timeout=60)
             assert out.returncode == 0, f"{code}\n{out.stdout}{out.stderr}"

@@ -1,0 +1,311 @@
+"""herald-edge against the reference Node stack, side by side, with the
+same load generator (herald-loadgen) and the same events (published
+through herald-broker; the peer feeds its in-memory PubSub from it).
+
+Scenarios:
+  a. fan-out: one topic, 1k and 10k subscribers; the publish rate rises
+     until delivery falls behind; the highest rate delivered in full is
+     reported, with latency at each rate;
+  b. many topics: 10k subscribers over 1k topics, the same way;
+  c. idle memory: RSS per subscribed idle connection;
+  d. connect storm: connections plus subscribes completed per second.
+
+Used by bench.py; see docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Target:
+    """A server under test: herald-edge, or the Node peer."""
+
+    def __init__(self, name, cmd, env):
+        self.name = name
+        self.cmd = cmd
+        self.env = env
+        self.proc = None
+        self.port = None
+
+    def start(self) -> None:
+        # Port 0: the server picks a free one and logs it, which avoids
+        # racing other programs for a port chosen here.
+        cmd = [c.replace("{port}", "0") for c in self.cmd]
+        self.proc = subprocess.Popen(cmd, env=self.env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        lines = []
+        while True:
+            line = self.proc.stderr.readline()
+            lines.append(line)
+            if not line:
+                raise SystemExit(f"{self.name} did not start:\n" + "".join(lines))
+            m = re.search(r"listening on http://[^:]+:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{self.name} did not start in time")
+        # Drain its log so that it never blocks on a full pipe.
+        import threading
+        threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+
+def loadgen(build: Path, target: Target, ingress: str | None, **opts) -> dict:
+    cmd = [str(build / "tests" / "bench" / "herald-loadgen"), "--url", target.url,
+           "--label", target.name]
+    if ingress:
+        cmd += ["--publish", ingress]
+    for key, value in opts.items():
+        cmd += ["--" + key.replace("_", "-"), str(value)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    try:
+        return json.loads(out.stdout)
+    except json.JSONDecodeError:
+        raise SystemExit(f"herald-loadgen failed: {out.stderr}")
+
+
+def sustained(r: dict, offered: float) -> bool:
+    """Delivered in full, at the offered rate, without runaway latency."""
+    return (r["lost"] == 0 and r["errors"] == 0 and r["reorders"] == 0 and r["live"] == r["connections"]
+            and r["delivered_per_s"] >= 0.95 * offered and r["latency_us"]["p99"] < 1_000_000)
+
+
+def ramp(build, targets, ingress, connections, channels, ladder, duration, log):
+    """Raises deliveries/s along the ladder, alternating the targets at each
+    step; a target leaves the race at its first step not delivered in full.
+    Returns {target: [results]}, each result with 'offered' and 'ok'."""
+    results = {t.name: [] for t in targets}
+    running = {t.name for t in targets}
+    for offered in ladder:
+        for t in targets:
+            if t.name not in running:
+                continue
+            # Each event goes to connections/channels subscribers.
+            rate = offered * channels / connections
+            r = loadgen(build, t, ingress, connections=connections, channels=channels,
+                        rate=f"{rate:.3f}", duration=duration, warmup=1, settle=1.5, drain=3)
+            r["offered"] = offered
+            r["ok"] = sustained(r, offered)
+            results[t.name].append(r)
+            log(f"  {t.name:7} {connections:>6} conns {channels:>5} topics  offered {offered:>10,.0f}/s"
+                f"  delivered {r['delivered_per_s']:>10,.0f}/s  lost {r['lost']}  p50 "
+                f"{r['latency_us']['p50'] / 1000:.1f} ms  p99 {r['latency_us']['p99'] / 1000:.1f} ms"
+                f"  {'ok' if r['ok'] else 'behind'}")
+            if not r["ok"]:
+                running.discard(t.name)
+        if not running:
+            break
+    return results
+
+
+def best(results: list[dict]) -> dict | None:
+    ok = [r for r in results if r["ok"]]
+    return max(ok, key=lambda r: r["delivered_per_s"]) if ok else None
+
+
+def idle_memory(build, target: Target, connections: int, log) -> dict:
+    """Fresh process; RSS before and after `connections` subscribed idle
+    connections (spread over 100 topics)."""
+    target.start()
+    try:
+        time.sleep(0.5)
+        before = rss_kb(target.proc.pid)
+        proc = subprocess.Popen([str(build / "tests" / "bench" / "herald-loadgen"), "--url", target.url,
+                                 "--connections", str(connections), "--channels", "100",
+                                 "--hold", "600", "--label", target.name],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = proc.stderr.readline()        # "... connected and subscribed in X s"
+        m = re.search(r"(\d+) connected and subscribed in ([\d.]+) s \((\d+) failed\)", line)
+        time.sleep(2)
+        after = rss_kb(target.proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        live = int(m.group(1)) if m else 0
+        seconds = float(m.group(2)) if m else 0
+        result = {"connections": connections, "live": live, "rss_before_kb": before,
+                  "rss_after_kb": after,
+                  "per_conn_bytes": (after - before) * 1024 / live if live else 0,
+                  "connects_per_s": live / seconds if seconds else 0}
+        log(f"  {target.name:7} {connections:>6} idle: RSS {before / 1024:.1f} -> {after / 1024:.1f} MiB,"
+            f" {result['per_conn_bytes']:,.0f} B per connection; {result['connects_per_s']:,.0f}"
+            " connects+subscribes/s")
+        return result
+    finally:
+        target.stop()
+
+
+def fd_limit() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return hard
+
+
+def svg_plot(series: dict, path: Path, title: str) -> None:
+    """Latency (p50, p99) against delivered rate, log-log, one line each."""
+    import math
+    w, h, left, bottom, top, right = 760, 440, 70, 50, 40, 160
+    points = [(r["delivered_per_s"], r["latency_us"][q] / 1000)
+              for rs in series.values() for r in rs for q in ("p50", "p99")
+              if r["delivered_per_s"] > 0 and r["latency_us"][q] > 0]
+    if not points:
+        return
+    xmin = 10 ** math.floor(math.log10(min(p[0] for p in points)))
+    xmax = 10 ** math.ceil(math.log10(max(p[0] for p in points)))
+    ymin = 10 ** math.floor(math.log10(min(p[1] for p in points)))
+    ymax = 10 ** math.ceil(math.log10(max(p[1] for p in points)))
+
+    def X(v):
+        return left + (math.log10(v) - math.log10(xmin)) / (math.log10(xmax) - math.log10(xmin)) * (w - left - right)
+
+    def Y(v):
+        return h - bottom - (math.log10(v) - math.log10(ymin)) / (math.log10(ymax) - math.log10(ymin)) * (h - top - bottom)
+
+    colors = {"herald": "#1f6feb", "peer": "#d1242f"}
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{w}" height="{h}" fill="white"/>',
+           f'<text x="{w / 2 - 60}" y="22" font-size="14">{title}</text>']
+    d = xmin
+    while d <= xmax:
+        out.append(f'<line x1="{X(d):.1f}" y1="{top}" x2="{X(d):.1f}" y2="{h - bottom}" stroke="#ddd"/>')
+        out.append(f'<text x="{X(d) - 15:.1f}" y="{h - bottom + 18}">{d:,.0f}</text>')
+        d *= 10
+    d = ymin
+    while d <= ymax:
+        out.append(f'<line x1="{left}" y1="{Y(d):.1f}" x2="{w - right}" y2="{Y(d):.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="8" y="{Y(d) + 4:.1f}">{d:g} ms</text>')
+        d *= 10
+    out.append(f'<text x="{w / 2 - 80}" y="{h - 12}">deliveries per second (log)</text>')
+    legend = 0
+    for name, rs in series.items():
+        for q, dash in (("p50", ""), ("p99", ' stroke-dasharray="5,4"')):
+            pts = [(X(r["delivered_per_s"]), Y(r["latency_us"][q] / 1000)) for r in rs
+                   if r["delivered_per_s"] > 0 and r["latency_us"][q] > 0]
+            if not pts:
+                continue
+            color = colors.get(name.split()[0], "#555")
+            out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="'
+                       + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
+            for x, y in pts:
+                out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>')
+            ly = top + 10 + legend * 18
+            out.append(f'<line x1="{w - right + 10}" y1="{ly}" x2="{w - right + 40}" y2="{ly}" '
+                       f'stroke="{color}" stroke-width="2"{dash}/>')
+            out.append(f'<text x="{w - right + 45}" y="{ly + 4}">{name} {q}</text>')
+            legend += 1
+    out.append("</svg>")
+    path.write_text("\n".join(out))
+
+
+def run(build: Path, ingress: str, egress: str, quick: bool, out_dir: Path, log=print) -> dict:
+    env = dict(os.environ, HERALD_SUB_ENDPOINT=egress, HERALD_BUILD_DIR=str(build),
+               HERALD_LIBRARY=str(build / "libclient" / "libherald.so.1"))
+    schema = str(ROOT / "examples" / "chat" / "schema.graphql")
+    herald = Target("herald", [str(build / "edge" / "herald-edge"), "--schema", schema,
+                               "--port", "{port}"], env)
+    peer = Target("peer", ["node", str(ROOT / "tests" / "bench" / "peer" / "server.mjs"),
+                           "--port", "{port}", "--schema", schema], env)
+    targets = [herald, peer]
+    results = {"fanout": {}, "topics": {}, "idle": {}}
+    duration = 1.5 if quick else 3
+
+    for t in targets:
+        t.start()
+    try:
+        fanouts = [100] if quick else [1000, 10000]
+        for n in fanouts:
+            log(f"(a) fan-out: {n} subscribers of one topic")
+            ladder = [2_000, 10_000] if quick else \
+                [20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 1_000_000, 1_500_000, 2_000_000]
+            results["fanout"][n] = ramp(build, targets, ingress, n, 1, ladder, duration, log)
+        n, topics = (100, 10) if quick else (10_000, 1_000)
+        log(f"(b) many topics: {n} subscribers over {topics} topics")
+        ladder = [2_000] if quick else [20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 1_000_000]
+        results["topics"][n] = ramp(build, targets, ingress, n, topics, ladder, duration, log)
+    finally:
+        for t in targets:
+            t.stop()
+
+    limit = fd_limit() - 200
+    sizes = [100] if quick else [10_000, 50_000, 100_000]
+    log(f"(c, d) idle memory and connect storm (descriptor limit {limit + 200})")
+    for n in sizes:
+        if n > limit:
+            log(f"  {n}: skipped: the hard descriptor limit ({limit + 200}) is below it")
+            results["idle"][n] = None
+            continue
+        results["idle"][n] = {t.name: idle_memory(build, t, n, log) for t in targets}
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "edge-results.json").write_text(json.dumps(results, indent=1))
+    plot_n = fanouts[-1]
+    svg_plot({f"{name} ({plot_n} subs)": rs for name, rs in results["fanout"][plot_n].items()},
+             out_dir / "latency.svg", f"Latency against delivered rate, one topic, {plot_n} subscribers")
+    return results
+
+
+def table(results: dict) -> str:
+    rows = ["| Scenario | herald-edge | peer (graphql-ws, Node) | herald/peer |", "|---|---|---|---|"]
+
+    def ratio(a, b):
+        return f"{a / b:.1f}x" if a and b else "n/a"
+
+    def lat(r):
+        text = f"{r['latency_us']['p50'] / 1000:.1f} / {r['latency_us']['p99'] / 1000:.1f} ms"
+        return text if r["ok"] else text + " (behind)"
+
+    for kind, label in (("fanout", "one topic"), ("topics", "over many topics")):
+        for n, per in results[kind].items():
+            h, p = best(per.get("herald", [])), best(per.get("peer", []))
+            hv = h["delivered_per_s"] if h else 0
+            pv = p["delivered_per_s"] if p else 0
+            tag = "a" if kind == "fanout" else "b"
+            rows.append(f"| ({tag}) max deliveries/s with none lost, {n} subscribers {label} | "
+                        f"{hv:,.0f} | {pv:,.0f} | {ratio(hv, pv)} |")
+            # Latency where both were measured at the same offered rate.
+            for offered in sorted({r["offered"] for r in per.get("herald", [])}
+                                  & {r["offered"] for r in per.get("peer", [])}):
+                hr = next(r for r in per["herald"] if r["offered"] == offered)
+                pr = next(r for r in per["peer"] if r["offered"] == offered)
+                rows.append(f"| ({tag}) p50 / p99 latency at {offered:,.0f} deliveries/s offered | "
+                            f"{lat(hr)} | {lat(pr)} | |")
+    for n, per in results["idle"].items():
+        if not per:
+            rows.append(f"| (c) RSS per idle subscribed connection, {n} connections | n/a (descriptor limit) | n/a | |")
+            continue
+        h, p = per["herald"], per["peer"]
+        rows.append(f"| (c) RSS per idle subscribed connection, {n} connections | {h['per_conn_bytes']:,.0f} B | "
+                    f"{p['per_conn_bytes']:,.0f} B | {ratio(p['per_conn_bytes'], h['per_conn_bytes'])} smaller |")
+        rows.append(f"| (d) connects + subscribes per second, {n} connections | {h['connects_per_s']:,.0f} | "
+                    f"{p['connects_per_s']:,.0f} | {ratio(h['connects_per_s'], p['connects_per_s'])} |")
+    return "\n".join(rows)
