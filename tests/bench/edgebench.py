@@ -122,7 +122,9 @@ def ramp(build, targets, ingress, connections, channels, ladder, duration, log):
             log(f"  {t.name:7} {connections:>6} conns {channels:>5} topics  offered {offered:>10,.0f}/s"
                 f"  delivered {r['delivered_per_s']:>10,.0f}/s  lost {r['lost']}  p50 "
                 f"{r['latency_us']['p50'] / 1000:.1f} ms  p99 {r['latency_us']['p99'] / 1000:.1f} ms"
-                f"  {'ok' if r['ok'] else 'behind'}")
+                f"  {'ok' if r['ok'] else 'behind'}"
+                + (f" (clients left: {r['connections'] - r['live']}, errors {r['errors']})"
+                   if r["live"] != r["connections"] or r["errors"] else ""))
             if not r["ok"]:
                 running.discard(t.name)
         if not running:
@@ -174,7 +176,7 @@ def fd_limit() -> int:
 def svg_plot(series: dict, path: Path, title: str) -> None:
     """Latency (p50, p99) against delivered rate, log-log, one line each."""
     import math
-    w, h, left, bottom, top, right = 760, 440, 70, 50, 40, 160
+    w, h, left, bottom, top, right = 820, 460, 70, 50, 40, 190
     points = [(r["delivered_per_s"], r["latency_us"][q] / 1000)
               for rs in series.values() for r in rs for q in ("p50", "p99")
               if r["delivered_per_s"] > 0 and r["latency_us"][q] > 0]
@@ -191,10 +193,11 @@ def svg_plot(series: dict, path: Path, title: str) -> None:
     def Y(v):
         return h - bottom - (math.log10(v) - math.log10(ymin)) / (math.log10(ymax) - math.log10(ymin)) * (h - top - bottom)
 
-    colors = {"herald": "#1f6feb", "peer": "#d1242f"}
+    palette = ["#1f6feb", "#d1242f", "#7fb2ff", "#f08a8f"]
+    colors = {name: palette[i % len(palette)] for i, name in enumerate(series)}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
            f'<rect width="{w}" height="{h}" fill="white"/>',
-           f'<text x="{w / 2 - 60}" y="22" font-size="14">{title}</text>']
+           f'<text x="{left}" y="22" font-size="14">{title}</text>']
     d = xmin
     while d <= xmax:
         out.append(f'<line x1="{X(d):.1f}" y1="{top}" x2="{X(d):.1f}" y2="{h - bottom}" stroke="#ddd"/>')
@@ -213,7 +216,7 @@ def svg_plot(series: dict, path: Path, title: str) -> None:
                    if r["delivered_per_s"] > 0 and r["latency_us"][q] > 0]
             if not pts:
                 continue
-            color = colors.get(name.split()[0], "#555")
+            color = colors[name]
             out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="'
                        + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
             for x, y in pts:
@@ -246,7 +249,8 @@ def run(build: Path, ingress: str, egress: str, quick: bool, out_dir: Path, log=
         for n in fanouts:
             log(f"(a) fan-out: {n} subscribers of one topic")
             ladder = [2_000, 10_000] if quick else \
-                [20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 1_000_000, 1_500_000, 2_000_000]
+                [20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 1_000_000, 1_500_000, 2_000_000,
+                 3_000_000, 4_000_000, 6_000_000]
             results["fanout"][n] = ramp(build, targets, ingress, n, 1, ladder, duration, log)
         n, topics = (100, 10) if quick else (10_000, 1_000)
         log(f"(b) many topics: {n} subscribers over {topics} topics")
@@ -268,9 +272,12 @@ def run(build: Path, ingress: str, egress: str, quick: bool, out_dir: Path, log=
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "edge-results.json").write_text(json.dumps(results, indent=1))
-    plot_n = fanouts[-1]
-    svg_plot({f"{name} ({plot_n} subs)": rs for name, rs in results["fanout"][plot_n].items()},
-             out_dir / "latency.svg", f"Latency against delivered rate, one topic, {plot_n} subscribers")
+    series = {}
+    for n in fanouts:
+        for name, rs in results["fanout"][n].items():
+            series[f"{name}, {n:,} subs"] = rs
+    svg_plot(series, out_dir / "latency.svg",
+             "Latency (p50 solid, p99 dashed) against delivered rate, one topic")
     return results
 
 
