@@ -56,9 +56,56 @@ def py_env(**extra: str) -> dict:
     return env
 
 
-class Broker:
+class Service:
+    """A program of ours under test: started with its stderr read until a
+    line shows it is ready, the rest kept in self.log."""
+
+    name = "service"
+
+    def _launch(self, cmd, ready, timeout: float = 10.0) -> None:
+        """Starts cmd and reads its stderr until ready(line) is true."""
+        self.log = []
+        self.proc = subprocess.Popen([str(c) for c in cmd], stderr=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, text=True, env=c_env())
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.proc.stderr.readline()
+            if not line:
+                raise RuntimeError(f"{self.name} exited at start:\n" + "".join(self.log))
+            self.log.append(line)
+            if ready(line):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not start:\n" + "".join(self.log))
+        # Keep draining stderr so that the program never blocks on it.
+        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+
+    def _drain(self, proc) -> None:
+        for line in proc.stderr:
+            self.log.append(line)
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"{self.name} did not stop on signal {sig}")
+        time.sleep(0.05)  # let the drain thread read the last lines
+        return rc
+
+    def text(self) -> str:
+        return "".join(self.log)
+
+
+class Broker(Service):
     """A herald-broker process. Ports are picked by the broker itself
     ('*'), read back from its log, and can be reused for a restart."""
+
+    name = "broker"
 
     ROLES = ("ingress", "egress", "xsub", "stats")
 
@@ -70,35 +117,20 @@ class Broker:
         self.start(ports)
 
     def start(self, ports: dict | None = None) -> None:
-        cmd = [str(BROKER), "--stats-interval", "0"]
+        cmd = [BROKER, "--stats-interval", "0"]
         for role in self.ROLES:
             port = ports[role] if ports else "*"
             cmd += [f"--{role}", f"tcp://127.0.0.1:{port}"]
-        cmd += self.args
-        self.log = []
-        self.proc = subprocess.Popen(
-            cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=c_env()
-        )
         found: dict[str, str] = {}
         pattern = re.compile(r"(\w+) listening on (\S+)")
-        deadline = time.monotonic() + 10
-        while len(found) < len(self.ROLES):
-            line = self.proc.stderr.readline()
-            if not line:
-                raise RuntimeError("broker exited at start:\n" + "".join(self.log))
-            self.log.append(line)
+
+        def ready(line):
             m = pattern.search(line)
             if m:
                 found[m.group(1)] = m.group(2)
-            if time.monotonic() > deadline:
-                raise RuntimeError("broker did not start:\n" + "".join(self.log))
+            return len(found) == len(self.ROLES)
+        self._launch(cmd + self.args, ready)
         self.endpoints = found
-        # Keep draining stderr so that the broker never blocks on it.
-        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
-
-    def _drain(self, proc: subprocess.Popen) -> None:
-        for line in proc.stderr:
-            self.log.append(line)
 
     @property
     def ingress(self) -> str:
@@ -131,25 +163,11 @@ class Broker:
                 return stats
             time.sleep(0.05)
 
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("broker did not stop on signal %d" % sig)
-        time.sleep(0.05)  # let the drain thread read the last lines
-        return rc
 
-    def text(self) -> str:
-        return "".join(self.log)
-
-
-class Edge:
+class Edge(Service):
     """A herald-edge process on a free port, fed by a broker."""
+
+    name = "edge"
 
     def __init__(self, broker: Broker, *args: str, schema=CHAT_SCHEMA, port: int = 0) -> None:
         self.broker = broker
@@ -160,29 +178,15 @@ class Edge:
         self.start(port)
 
     def start(self, port: int = 0) -> None:
-        cmd = [str(EDGE), "--schema", str(self.schema), "--port", str(port),
-               "--broker", self.broker.egress, *self.args]
-        self.log = []
-        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     text=True, env=c_env())
         pattern = re.compile(r"listening on http://[^:]+:(\d+)")
-        deadline = time.monotonic() + 10
-        while True:
-            line = self.proc.stderr.readline()
-            if not line:
-                raise RuntimeError("edge exited at start:\n" + "".join(self.log))
-            self.log.append(line)
+
+        def ready(line):
             m = pattern.search(line)
             if m:
                 self.port = int(m.group(1))
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("edge did not start:\n" + "".join(self.log))
-        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
-
-    def _drain(self, proc) -> None:
-        for line in proc.stderr:
-            self.log.append(line)
+            return bool(m)
+        self._launch([EDGE, "--schema", self.schema, "--port", port, "--broker", self.broker.egress,
+                      *self.args], ready)
 
     @property
     def url(self) -> str:
@@ -211,22 +215,6 @@ class Edge:
             if predicate(value) or time.monotonic() > deadline:
                 return value
             time.sleep(0.05)
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("edge did not stop on signal %d" % sig)
-        time.sleep(0.05)
-        return rc
-
-    def text(self) -> str:
-        return "".join(self.log)
 
 
 @pytest.fixture
