@@ -85,6 +85,11 @@ async def graphql(request: web.Request) -> web.Response:
     return web.json_response(result, headers=CORS)
 
 
+async def close_publisher(_app: web.Application) -> None:
+    """Flushes what is still queued (within the publisher's linger)."""
+    publisher.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Python example GraphQL server for Herald")
     parser.add_argument("--port", type=int, default=4001)
@@ -93,7 +98,7 @@ def main() -> None:
     app = web.Application(client_max_size=1 << 20)
     app.router.add_route("POST", "/graphql", graphql)
     app.router.add_route("OPTIONS", "/graphql", graphql)
-    app.on_cleanup.append(lambda _: publisher.close())
+    app.on_cleanup.append(close_publisher)
     print(f"python example server: http://{args.host}:{args.port}/graphql", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None)
 

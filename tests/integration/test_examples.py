@@ -28,7 +28,8 @@ def post(url, query, variables):
         return json.loads(r.read())
 
 
-def start_server(kind, broker):
+def start_server(kind, broker, log):
+    """Starts an example server, its stderr going to the file log."""
     port = free_port()
     env = py_env(HERALD_PUB_ENDPOINT=broker.ingress)
     if kind == "python":
@@ -39,17 +40,19 @@ def start_server(kind, broker):
             pytest.skip("node or the example's npm packages are missing (scripts/deps.sh test)")
         cmd = [node, ROOT / "examples" / "node-server" / "server.mjs", "--port", str(port)]
         env.pop("LD_PRELOAD", None)        # node loads libherald through koffi
-    proc = subprocess.Popen([str(c) for c in cmd], env=env)
+    proc = subprocess.Popen([str(c) for c in cmd], env=env, stderr=log)
     url = f"http://127.0.0.1:{port}/graphql"
     wait_http(url)
     return proc, url
 
 
 @pytest.mark.parametrize("kind", ["python", "node"])
-def test_mutation_reaches_edge_subscribers(edge, broker, kind):
+def test_mutation_reaches_edge_subscribers(edge, broker, kind, tmp_path):
     if kind == "node" and SANITIZED:
         pytest.skip("node cannot load the sanitizer build of libherald")
-    proc, url = start_server(kind, broker)
+    log_path = tmp_path / "server.log"
+    log = open(log_path, "w")
+    proc, url = start_server(kind, broker, log)
     try:
         async def main():
             c = await Client.open(edge.url)
@@ -72,6 +75,10 @@ def test_mutation_reaches_edge_subscribers(edge, broker, kind):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        log.close()
+    # It shuts down cleanly, closing its publisher.
+    errors = log_path.read_text()
+    assert "Traceback" not in errors and "Error" not in errors, errors
 
 
 @pytest.mark.skipif(SANITIZED, reason="builds against the plain installed library")
