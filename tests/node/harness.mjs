@@ -6,9 +6,11 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILD = path.resolve(process.env.HERALD_BUILD_DIR || path.join(ROOT, 'build'));
@@ -103,6 +105,42 @@ export async function waitFor(predicate, what, timeoutMs = 10000) {
 export const waitMetric = (edge, name, test, timeoutMs) =>
   waitFor(async () => test((await metrics(edge))[name] ?? 0), `${name}`, timeoutMs);
 
+// The environment for a Python program that imports the herald binding
+// from this tree, plus `extra`.
+export function pythonEnv(extra = {}) {
+  return {
+    ...process.env,
+    // In a sanitizer build, Python needs the ASan runtime preloaded to
+    // load the instrumented libherald (ctest says where it is).
+    LD_PRELOAD: process.env.HERALD_ASAN_LIB || '',
+    ASAN_OPTIONS: 'detect_leaks=0',
+    PYTHONPATH: path.join(ROOT, 'bindings', 'python'),
+    HERALD_LIBRARY: path.join(BUILD, 'libclient', 'libherald.so.1'),
+    ...extra,
+  };
+}
+
+// A free TCP port on 127.0.0.1, for programs that need one given.
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// Debian's chromium ($HERALD_CHROMIUM), headless, without a sandbox and
+// without background networking, driven by playwright-core.
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.HERALD_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
 // A Python process that publishes with the herald binding: each call sends
 // one line to it, and resolves once it has been published.
 export function pythonPublisher(broker) {
@@ -117,15 +155,7 @@ pub.close()
 `;
   const proc = spawn('/usr/bin/python3', ['-c', script, broker.ingress], {
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      // In a sanitizer build, Python needs the ASan runtime preloaded to
-      // load the instrumented libherald (ctest says where it is).
-      LD_PRELOAD: process.env.HERALD_ASAN_LIB || '',
-      ASAN_OPTIONS: 'detect_leaks=0',
-      PYTHONPATH: path.join(ROOT, 'bindings', 'python'),
-      HERALD_LIBRARY: path.join(BUILD, 'libclient', 'libherald.so.1'),
-    },
+    env: pythonEnv(),
   });
   const acks = readline.createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   return {

@@ -1,15 +1,10 @@
 // page_shows.mjs URL TEXT [SECONDS]: opens URL in headless Debian chromium
 // and exits 0 once TEXT is on the page, 1 if it does not show in time.
 // Used by the tutorial test.
-import { chromium } from 'playwright-core';
+import { launchBrowser } from './harness.mjs';
 
 const [url, text, seconds = '30'] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.HERALD_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 let status = 1;
 try {
   const page = await browser.newPage();

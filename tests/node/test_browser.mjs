@@ -11,26 +11,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { BUILD, ROOT, startBroker, startEdge, waitFor, waitMetric } from './harness.mjs';
+import {
+  BUILD, ROOT, freePort, launchBrowser, pythonEnv, startBroker, startEdge, waitFor, waitMetric,
+} from './harness.mjs';
 
-const CHROMIUM = process.env.HERALD_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = path.join(BUILD, 'artifacts');
 const CHANNEL = 'e2e';
 
 let broker, edge, server, serverUrl, browser;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   broker = await startBroker();
@@ -39,14 +29,7 @@ before(async () => {
   serverUrl = `http://127.0.0.1:${port}/graphql`;
   server = spawn('/usr/bin/python3', [path.join(ROOT, 'examples', 'python-server', 'server.py'), '--port', String(port)], {
     stdio: 'inherit',
-    env: {
-      ...process.env,
-      LD_PRELOAD: process.env.HERALD_ASAN_LIB || '',
-      ASAN_OPTIONS: 'detect_leaks=0',
-      PYTHONPATH: path.join(ROOT, 'bindings', 'python'),
-      HERALD_LIBRARY: path.join(BUILD, 'libclient', 'libherald.so.1'),
-      HERALD_PUB_ENDPOINT: broker.ingress,
-    },
+    env: pythonEnv({ HERALD_PUB_ENDPOINT: broker.ingress }),
   });
   await waitFor(async () => {
     try {
@@ -55,12 +38,7 @@ before(async () => {
       return false;
     }
   }, 'the example server');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
