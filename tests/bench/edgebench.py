@@ -84,7 +84,7 @@ class Target:
 
 def loadgen(build: Path, target: Target, ingress: str | None, **opts) -> dict:
     cmd = [str(build / "tests" / "bench" / "herald-loadgen"), "--url", target.url,
-           "--label", target.name]
+           "--label", target.name, "--server-pid", str(target.proc.pid)]
     if ingress:
         cmd += ["--publish", ingress]
     for key, value in opts.items():
@@ -102,6 +102,31 @@ def sustained(r: dict, offered: float) -> bool:
             and r["delivered_per_s"] >= 0.95 * offered and r["latency_us"]["p99"] < 1_000_000)
 
 
+def measure(build, target, ingress, connections, channels, offered, duration, log) -> dict:
+    """One loadgen run at `offered` deliveries/s, logged and judged."""
+    # Each event goes to connections/channels subscribers.
+    rate = offered * channels / connections
+    # The delivered rate is counted over whole events: measure at least 20.
+    duration = max(duration, 1 + 20 / rate)
+    r = loadgen(build, target, ingress, connections=connections, channels=channels,
+                rate=f"{rate:.3f}", duration=f"{duration:.2f}", warmup=1, settle=1.5, drain=3)
+    r["offered"] = offered
+    r["ok"] = sustained(r, offered)
+    if not r["ok"]:
+        # A target that fell behind may still hold a backlog of this run's
+        # events: the next run gets a fresh process.
+        target.stop()
+        target.start()
+    log(f"  {target.name:7} {connections:>6} conns {channels:>5} topics  offered {offered:>10,.0f}/s"
+        f"  delivered {r['delivered_per_s']:>10,.0f}/s  lost {r['lost']}  p50 "
+        f"{r['latency_us']['p50'] / 1000:.1f} ms  p99 {r['latency_us']['p99'] / 1000:.1f} ms"
+        f"  cpu {r['cpu_percent']['server']:.0f}% / loadgen {r['cpu_percent']['loadgen']:.0f}%"
+        f"  {'ok' if r['ok'] else 'behind'}"
+        + (f" (clients left: {r['connections'] - r['live']}, errors {r['errors']})"
+           if r["live"] != r["connections"] or r["errors"] else ""))
+    return r
+
+
 def ramp(build, targets, ingress, connections, channels, ladder, duration, log):
     """Raises deliveries/s along the ladder, alternating the targets at each
     step; a target leaves the race at its first step not delivered in full.
@@ -112,19 +137,8 @@ def ramp(build, targets, ingress, connections, channels, ladder, duration, log):
         for t in targets:
             if t.name not in running:
                 continue
-            # Each event goes to connections/channels subscribers.
-            rate = offered * channels / connections
-            r = loadgen(build, t, ingress, connections=connections, channels=channels,
-                        rate=f"{rate:.3f}", duration=duration, warmup=1, settle=1.5, drain=3)
-            r["offered"] = offered
-            r["ok"] = sustained(r, offered)
+            r = measure(build, t, ingress, connections, channels, offered, duration, log)
             results[t.name].append(r)
-            log(f"  {t.name:7} {connections:>6} conns {channels:>5} topics  offered {offered:>10,.0f}/s"
-                f"  delivered {r['delivered_per_s']:>10,.0f}/s  lost {r['lost']}  p50 "
-                f"{r['latency_us']['p50'] / 1000:.1f} ms  p99 {r['latency_us']['p99'] / 1000:.1f} ms"
-                f"  {'ok' if r['ok'] else 'behind'}"
-                + (f" (clients left: {r['connections'] - r['live']}, errors {r['errors']})"
-                   if r["live"] != r["connections"] or r["errors"] else ""))
             if not r["ok"]:
                 running.discard(t.name)
         if not running:
@@ -148,8 +162,12 @@ def idle_memory(build, target: Target, connections: int, log) -> dict:
                                  "--connections", str(connections), "--channels", "100",
                                  "--hold", "600", "--label", target.name],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = proc.stderr.readline()        # "... connected and subscribed in X s"
-        m = re.search(r"(\d+) connected and subscribed in ([\d.]+) s \((\d+) failed\)", line)
+        m = None
+        for line in proc.stderr:             # "... connected and subscribed in X s"
+            m = re.search(r"(\d+) connected and subscribed in ([\d.]+) s \((\d+) failed\)", line)
+            if m:
+                break
+            log(f"  {target.name:7} loadgen: {line.rstrip()}")
         time.sleep(2)
         after = rss_kb(target.proc.pid)
         proc.send_signal(signal.SIGKILL)
@@ -171,6 +189,12 @@ def idle_memory(build, target: Target, connections: int, log) -> dict:
 def fd_limit() -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     return hard
+
+
+def most_connections() -> int:
+    """The most connections both herald-edge (which keeps 256 descriptors
+    spare) and the load generator can hold under the hard limit."""
+    return fd_limit() - 300
 
 
 def svg_plot(series: dict, path: Path, title: str) -> None:
@@ -242,6 +266,22 @@ def run(build: Path, ingress: str, egress: str, quick: bool, out_dir: Path, log=
     results = {"fanout": {}, "topics": {}, "idle": {}}
     duration = 1.5 if quick else 3
 
+    # The load generator's own ceiling: what it reads from a server that
+    # does nothing but stream prebuilt frames.
+    n = 100 if quick else 1000
+    log(f"(ceiling) herald-loadgen against a trivial server, {n} connections")
+    trivial = Target("trivial", ["node", str(ROOT / "tests" / "bench" / "trivial.mjs"),
+                                 "--port", "{port}"], env)
+    trivial.start()
+    try:
+        r = loadgen(build, trivial, None, connections=n, hold=2 if quick else 5, warmup=1 if quick else 2)
+    finally:
+        trivial.stop()
+    results["ceiling"] = r
+    log(f"  loadgen read {r['delivered_per_s']:,.0f} deliveries/s using {r['cpu_percent']['loadgen']:.0f}%"
+        f" of a core (the server: {r['cpu_percent']['server']:.0f}%), gaps {r['gaps']},"
+        f" reorders {r['reorders']}")
+
     for t in targets:
         t.start()
     try:
@@ -256,19 +296,36 @@ def run(build: Path, ingress: str, egress: str, quick: bool, out_dir: Path, log=
         log(f"(b) many topics: {n} subscribers over {topics} topics")
         ladder = [2_000] if quick else [20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 1_000_000]
         results["topics"][n] = ramp(build, targets, ingress, n, topics, ladder, duration, log)
+        # The latency target: 10,000 subscribers of one topic, 20 events/s.
+        n, events = (100, 20) if quick else (10_000, 20)
+        log(f"(a) latency target: {n} subscribers of one topic, {events} events/s")
+        results["target"] = {t.name: measure(build, t, ingress, n, 1, n * events,
+                                             duration if quick else 6, log) for t in targets}
+        # Scale: as many subscribed connections as the machine allows, all
+        # receiving (the target is 100,000; the descriptor limit may be lower).
+        n = 200 if quick else min(100_000, most_connections())
+        events = 20 if quick else 5
+        log(f"(scale) {n} subscribed connections, all receiving {events} events/s")
+        results["scale"] = {t.name: measure(build, t, ingress, n, 1, n * events, duration, log)
+                            for t in targets}
     finally:
         for t in targets:
             t.stop()
 
-    limit = fd_limit() - 200
+    # Every connection is a descriptor in both the target and the load
+    # generator: sizes over the hard limit are measured at the limit instead.
+    limit = most_connections()
     sizes = [100] if quick else [10_000, 50_000, 100_000]
-    log(f"(c, d) idle memory and connect storm (descriptor limit {limit + 200})")
+    log(f"(c, d) idle memory and connect storm (descriptor limit {fd_limit()})")
     for n in sizes:
         if n > limit:
-            log(f"  {n}: skipped: the hard descriptor limit ({limit + 200}) is below it")
+            log(f"  {n}: skipped: the hard descriptor limit ({fd_limit()}) is below it")
             results["idle"][n] = None
             continue
         results["idle"][n] = {t.name: idle_memory(build, t, n, log) for t in targets}
+    if any(n > limit for n in sizes):
+        log(f"(c) idle memory at the descriptor limit, {limit} connections")
+        results["idle"][limit] = {t.name: idle_memory(build, t, limit, log) for t in targets}
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "edge-results.json").write_text(json.dumps(results, indent=1))
@@ -283,6 +340,13 @@ def run(build: Path, ingress: str, egress: str, quick: bool, out_dir: Path, log=
 
 def table(results: dict) -> str:
     rows = ["| Scenario | herald-edge | peer (graphql-ws, Node) | herald/peer |", "|---|---|---|---|"]
+    ceiling = results.get("ceiling")
+    if ceiling:
+        cpu = ceiling["cpu_percent"]["loadgen"]
+        rows.append(f"| (ceiling) herald-loadgen reading from a trivial server, {ceiling['connections']:,} "
+                    f"connections: {ceiling['delivered_per_s']:,.0f} deliveries/s at {cpu:.0f}% of a core"
+                    + (f", so about {ceiling['delivered_per_s'] * 100 / cpu:,.0f} at 100%" if cpu > 0 else "")
+                    + " | | | |")
 
     def ratio(a, b):
         return f"{a / b:.1f}x" if a and b else "n/a"
@@ -297,8 +361,12 @@ def table(results: dict) -> str:
             hv = h["delivered_per_s"] if h else 0
             pv = p["delivered_per_s"] if p else 0
             tag = "a" if kind == "fanout" else "b"
-            rows.append(f"| ({tag}) max deliveries/s with none lost, {n} subscribers {label} | "
-                        f"{hv:,.0f} | {pv:,.0f} | {ratio(hv, pv)} |")
+
+            def top(value, results):
+                # Below the ladder's first step, only a bound is known.
+                return f"{value:,.0f}" if value else f"below {min(r['offered'] for r in results):,.0f}"
+            rows.append(f"| ({tag}) max deliveries/s with none lost, {n:,} subscribers {label} | "
+                        f"{top(hv, per['herald'])} | {top(pv, per['peer'])} | {ratio(hv, pv)} |")
             # Latency where both were measured at the same offered rate.
             for offered in sorted({r["offered"] for r in per.get("herald", [])}
                                   & {r["offered"] for r in per.get("peer", [])}):
@@ -306,13 +374,27 @@ def table(results: dict) -> str:
                 pr = next(r for r in per["peer"] if r["offered"] == offered)
                 rows.append(f"| ({tag}) p50 / p99 latency at {offered:,.0f} deliveries/s offered | "
                             f"{lat(hr)} | {lat(pr)} | |")
+    target = results.get("target")
+    if target:
+        h, p = target["herald"], target["peer"]
+        rows.append(f"| (a) p50 / p99 latency at {h['offered']:,.0f} deliveries/s, {h['connections']:,} "
+                    f"subscribers of one topic (the latency target) | {lat(h)} | {lat(p)} | |")
+    scale = results.get("scale")
+    if scale:
+        h, p = scale["herald"], scale["peer"]
+
+        def cell(r):
+            return (f"{r['live']:,} live, {r['delivered_per_s']:,.0f} deliveries/s, lost {r['lost']}"
+                    + ("" if r["ok"] else " (behind)"))
+        rows.append(f"| (scale) {h['connections']:,} subscribed connections, all receiving | "
+                    f"{cell(h)} | {cell(p)} | |")
     for n, per in results["idle"].items():
         if not per:
-            rows.append(f"| (c) RSS per idle subscribed connection, {n} connections | n/a (descriptor limit) | n/a | |")
+            rows.append(f"| (c) RSS per idle subscribed connection, {n:,} connections | n/a (descriptor limit) | n/a | |")
             continue
         h, p = per["herald"], per["peer"]
-        rows.append(f"| (c) RSS per idle subscribed connection, {n} connections | {h['per_conn_bytes']:,.0f} B | "
+        rows.append(f"| (c) RSS per idle subscribed connection, {n:,} connections | {h['per_conn_bytes']:,.0f} B | "
                     f"{p['per_conn_bytes']:,.0f} B | {ratio(p['per_conn_bytes'], h['per_conn_bytes'])} smaller |")
-        rows.append(f"| (d) connects + subscribes per second, {n} connections | {h['connects_per_s']:,.0f} | "
+        rows.append(f"| (d) connects + subscribes per second, {n:,} connections | {h['connects_per_s']:,.0f} | "
                     f"{p['connects_per_s']:,.0f} | {ratio(h['connects_per_s'], p['connects_per_s'])} |")
     return "\n".join(rows)

@@ -9,7 +9,11 @@
  *  - latency, from the send timestamp in the payload to the read, in a
  *    log-linear histogram (p50, p90, p99, p99.9, max);
  *  - loss and reordering, from a per-channel sequence number;
- *  - the delivered rate, and the connect-and-subscribe rate.
+ *  - the delivered rate, in steady state: the deliveries read while the
+ *    measured part of the publishing ran, over its length (the warm-up has
+ *    filled the pipeline by then, so a server that keeps up delivers at
+ *    the offered rate, and one that falls behind delivers less);
+ *  - the connect-and-subscribe rate.
  *
  *  One thread runs every connection on epoll and reads in 64 KiB batches;
  *  a second thread publishes. Events are messages of examples/chat's
@@ -87,6 +91,7 @@ typedef struct {
     double settle;          //  seconds between subscribing and publishing
     double drain;           //  seconds to wait for the last deliveries
     const char *label;
+    int server_pid;         //  --server-pid: whose CPU to sample too
     //  state
     conn_t *conns;
     int epfd;
@@ -101,8 +106,9 @@ typedef struct {
     atomic_uint_fast64_t published[MAX_CHANNELS];
     atomic_int publishing;  //  1 while the publisher runs
     atomic_uint_fast64_t measure_from_ns;
-    uint64_t first_ns;      //  first and last measured delivery
-    uint64_t last_ns;
+    atomic_uint_fast64_t measure_until_ns;   //  when publishing ended
+    uint64_t in_window;     //  deliveries read between the two
+    double cpu[2][2];       //  [self, server][from, until]: CPU seconds
 } lg_t;
 
 static lg_t G;
@@ -113,6 +119,43 @@ s_now_ns (void)
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
     return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+//  CPU seconds used so far by this process, or by pid (from /proc), or
+//  -1 if it cannot be read.
+static double
+s_cpu_s (int pid)
+{
+    if (pid == 0) {
+        struct rusage ru;
+        getrusage (RUSAGE_SELF, &ru);
+        return (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6
+               + (double) ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    }
+    char path[64], buf[1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread (buf, 1, sizeof buf - 1, f);
+    fclose (f);
+    buf[n] = 0;
+    //  Fields after the command name (which may hold spaces): state is
+    //  field 3; utime and stime are fields 14 and 15.
+    char *p = strrchr (buf, ')');
+    unsigned long long utime, stime;
+    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return -1;
+    return (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
+}
+
+//  Marks the start (0) or end (1) of the measured window.
+static void
+s_mark (int which)
+{
+    G.cpu[0][which] = s_cpu_s (0);
+    G.cpu[1][which] = G.server_pid ? s_cpu_s (G.server_pid) : -1;
+    atomic_store (which ? &G.measure_until_ns : &G.measure_from_ns, s_now_ns ());
 }
 
 static void
@@ -330,10 +373,10 @@ s_on_next (conn_t *c, const char *msg, size_t len, uint64_t now)
     if (sent >= atomic_load (&G.measure_from_ns) && now >= sent) {
         s_hist_add (&G.hist, (now - sent) / 1000);     //  microseconds
         G.measured++;
-        if (!G.first_ns)
-            G.first_ns = now;
-        G.last_ns = now;
     }
+    uint64_t from = atomic_load (&G.measure_from_ns);
+    if (from && now >= from && !atomic_load (&G.measure_until_ns))
+        G.in_window++;
 }
 
 static void
@@ -533,7 +576,7 @@ s_publisher (void *arg)
             nanosleep (&ts, NULL);
         }
         if (i == measure_after)
-            atomic_store (&G.measure_from_ns, s_now_ns ());
+            s_mark (0);
         int ch = (int) (i % (uint64_t) G.channels);
         uint64_t seq = atomic_fetch_add (&G.published[ch], 1);
         char topic[32];
@@ -547,6 +590,7 @@ s_publisher (void *arg)
             break;
         }
     }
+    s_mark (1);
     herald_publisher_destroy (&pub);
     free (pad);
     free (json);
@@ -584,8 +628,11 @@ s_usage (FILE *f)
         "  --payload B          bytes of text per event (100)\n"
         "  --settle S           seconds between subscribing and publishing (1)\n"
         "  --drain S            seconds to wait for deliveries after publishing (2)\n"
-        "  --hold S             with no --publish: keep the connections open S seconds\n"
-        "  --label TEXT         a label for the JSON result\n");
+        "  --hold S             with no --publish: keep the connections open S seconds,\n"
+        "                       measuring what the server sends after --warmup\n"
+        "                       (against tests/bench/trivial.mjs: this tool's ceiling)\n"
+        "  --label TEXT         a label for the JSON result\n"
+        "  --server-pid PID     also report the server's CPU use while measuring\n");
 }
 
 int
@@ -609,7 +656,8 @@ main (int argc, char **argv)
         { "sources", 1, NULL, 's' }, { "concurrency", 1, NULL, 'c' }, { "publish", 1, NULL, 'p' },
         { "rate", 1, NULL, 'r' }, { "duration", 1, NULL, 'd' }, { "warmup", 1, NULL, 'w' },
         { "payload", 1, NULL, 'b' }, { "settle", 1, NULL, 'S' }, { "drain", 1, NULL, 'D' },
-        { "hold", 1, NULL, 'H' }, { "label", 1, NULL, 'l' }, { "help", 0, NULL, 'h' },
+        { "hold", 1, NULL, 'H' }, { "label", 1, NULL, 'l' },
+        { "server-pid", 1, NULL, 'P' }, { "help", 0, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     int o;
@@ -629,6 +677,7 @@ main (int argc, char **argv)
             case 'D': G.drain = atof (optarg); break;
             case 'H': hold = atof (optarg); break;
             case 'l': G.label = optarg; break;
+            case 'P': G.server_pid = atoi (optarg); break;
             case 'h': s_usage (stdout); return 0;
             default: s_usage (stderr); return 2;
         }
@@ -672,7 +721,7 @@ main (int argc, char **argv)
         }
     }
     double connect_s = (double) (s_now_ns () - t0) / 1e9;
-    fprintf (stderr, "loadgen: %d connected and subscribed in %.2f s (%d failed)\n", G.live,
+    fprintf (stderr, "loadgen: %d connected and subscribed in %.3f s (%d failed)\n", G.live,
              connect_s, G.failed);
 
     double publish_s = 0;
@@ -697,10 +746,23 @@ main (int argc, char **argv)
         while (G.deliveries < expected && s_now_ns () < until)
             s_loop (s_now_ns () + 10000000, NULL);
     }
-    else if (hold > 0)
-        s_loop (s_now_ns () + (uint64_t) (hold * 1e9), NULL);
+    else if (hold > 0) {
+        //  Whatever the server sends on its own is measured after the
+        //  warm-up, as if published (trivial.mjs streams this way).
+        atomic_store (&G.measure_from_ns, UINT64_MAX);
+        uint64_t end = s_now_ns () + (uint64_t) (hold * 1e9);
+        uint64_t from = s_now_ns () + (uint64_t) (G.warmup * 1e9);
+        if (from < end) {
+            s_loop (from, NULL);
+            s_mark (0);
+        }
+        s_loop (end, NULL);
+        s_mark (1);
+    }
 
-    double span = G.last_ns > G.first_ns ? (double) (G.last_ns - G.first_ns) / 1e9 : 0;
+    uint64_t from = atomic_load (&G.measure_from_ns);
+    uint64_t until_ns = atomic_load (&G.measure_until_ns);
+    double span = from && until_ns > from ? (double) (until_ns - from) / 1e9 : 0;
     //  Deliveries still missing at the end are lost too.
     uint64_t lost = expected > G.deliveries ? expected - G.deliveries : 0;
     printf ("{\"label\":\"%s\",\"connections\":%d,\"live\":%d,\"failed\":%d,\"channels\":%d,"
@@ -708,6 +770,7 @@ main (int argc, char **argv)
             "\"rate\":%.0f,\"published\":%llu,\"publish_seconds\":%.3f,"
             "\"expected\":%llu,\"deliveries\":%llu,\"lost\":%llu,\"gaps\":%llu,\"reorders\":%llu,"
             "\"errors\":%llu,\"measured\":%llu,\"delivered_per_s\":%.0f,"
+            "\"cpu_percent\":{\"loadgen\":%.0f,\"server\":%.0f},"
             "\"latency_us\":{\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"p999\":%.0f,\"max\":%llu}}\n",
             G.label, G.connections, G.live, G.failed, G.channels, connect_s,
             connect_s > 0 ? G.live / connect_s : 0, G.rate,
@@ -715,7 +778,9 @@ main (int argc, char **argv)
             (unsigned long long) G.deliveries, (unsigned long long) lost,
             (unsigned long long) G.gaps, (unsigned long long) G.reorders,
             (unsigned long long) G.errors, (unsigned long long) G.measured,
-            span > 0 ? (double) G.measured / span : 0,
+            span > 0 ? (double) G.in_window / span : 0,
+            span > 0 ? 100 * (G.cpu[0][1] - G.cpu[0][0]) / span : 0,
+            span > 0 && G.cpu[1][0] >= 0 && G.cpu[1][1] >= 0 ? 100 * (G.cpu[1][1] - G.cpu[1][0]) / span : -1,
             s_hist_pct (&G.hist, 50), s_hist_pct (&G.hist, 90), s_hist_pct (&G.hist, 99),
             s_hist_pct (&G.hist, 99.9), (unsigned long long) G.hist.max);
     for (int i = 0; i < G.connections; i++)
