@@ -25,6 +25,7 @@
 #include "proto.h"
 #include "upstream.h"
 
+#include <czmq.h>
 #include <errno.h>
 #include <libwebsockets.h>
 #include <signal.h>
@@ -33,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <uv.h>
 
 //  The protocols, in lws's table order. New HTTP connections bind to the
@@ -109,14 +109,6 @@ typedef struct {
 
 //  One edge per process; lws and libuv callbacks find it here.
 static edge_t s_edge;
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 //  ---------------------------------------------------------------------
 //  Connections
@@ -263,7 +255,7 @@ s_conn_schedule (conn_t *c)
         lws_sul_cancel (&c->sul);
         return;
     }
-    int64_t wait = deadline - s_now_ms ();
+    int64_t wait = deadline - zclock_mono ();
     lws_sul_schedule (s_edge.lws, 0, &c->sul, s_on_sul,
                       (lws_usec_t) (wait > 0 ? wait : 0) * LWS_US_PER_MS);
 }
@@ -272,7 +264,7 @@ static void
 s_on_sul (lws_sorted_usec_list_t *sul)
 {
     conn_t *c = lws_container_of (sul, conn_t, sul);
-    proto_on_timer (c->proto, s_now_ms ());
+    proto_on_timer (c->proto, zclock_mono ());
     s_conn_schedule (c);
 }
 
@@ -631,9 +623,9 @@ s_receive (conn_t *c, struct lws *wsi, const char *in, size_t len)
         return;
     }
     if (c->rx_binary)
-        proto_on_binary (c->proto, s_now_ms ());
+        proto_on_binary (c->proto, zclock_mono ());
     else
-        proto_on_text (c->proto, msg, msg_len, s_now_ms ());
+        proto_on_text (c->proto, msg, msg_len, zclock_mono ());
     //  Idle connections should hold no receive buffer.
     free (c->rx);
     c->rx = NULL;
@@ -705,7 +697,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
                 return 0;
             }
             c->proto = proto_new (id == PROTOCOL_LEGACY ? PROTO_LEGACY_WS : PROTO_TRANSPORT_WS,
-                                  &s_edge.proto, &s_proto_ops, c, s_now_ms ());
+                                  &s_edge.proto, &s_proto_ops, c, zclock_mono ());
             if (!c->proto)
                 return -1;
             s_conn_schedule (c);

@@ -295,21 +295,13 @@ done:
     return rc;
 }
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 //  Waits until the socket may have input, or the deadline (-1: none).
 static int
 s_wait (herald_subscriber_t *self, int64_t deadline)
 {
     long timeout = -1;
     if (deadline >= 0) {
-        timeout = (long) (deadline - s_now_ms ());
+        timeout = (long) (deadline - zclock_mono ());
         if (timeout <= 0)
             return herald__fail (HERALD_ERR_TIMEOUT, NULL);
     }
@@ -333,7 +325,7 @@ herald_recv (herald_subscriber_t *self, herald_event_t **event, int timeout_ms)
         (*event)->next = NULL;
         return HERALD_OK;
     }
-    int64_t deadline = timeout_ms < 0 ? -1 : s_now_ms () + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
     while (1) {
         int rc = s_read_one (self, event);
         if (rc == HERALD_OK && *event)
@@ -355,7 +347,7 @@ herald_subscriber_sync (herald_subscriber_t *self, int timeout_ms)
 {
     if (!self)
         return herald__fail (HERALD_ERR_INVALID, "subscriber is NULL");
-    int64_t deadline = timeout_ms < 0 ? -1 : s_now_ms () + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
     while (1) {
         if (self->confirmed_gen == self->sub_gen)
             return HERALD_OK;
