@@ -210,9 +210,9 @@ s_conn_send (conn_t *c, const char *const *parts, const size_t *lens, int n)
         || c->out.bytes + size + 10 > cfg->max_queue_bytes) {
         s_edge.m.slow_consumers++;
         c->slow = 1;
-        outq_clear (&c->out);
         hlog_debug ("closing a slow consumer (%zu messages, %zu bytes queued)",
                     c->out.messages, c->out.bytes);
+        outq_clear (&c->out);
         s_conn_close (c, PROTO_CLOSE_SLOW_CONSUMER, "Slow consumer: outbound queue full");
         return;
     }
