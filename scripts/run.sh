@@ -54,7 +54,7 @@ Herald is running on localhost:
   demo       a Python publisher posts to chat.general every 3 seconds
 
 In another terminal:
-  build/libclient/herald pub chat.general '{"id":"1","text":"hello","author":{"name":"me"}}'
+  build/libclient/herald pub chat.general '{"id":"1","channel":"general","text":"hello","author":{"name":"me"}}'
   build/libclient/herald sub chat.general
   curl -s http://127.0.0.1:$port/metrics | grep -v '^#'
 

@@ -6,6 +6,7 @@ the way a GraphQL mutation resolver would publish after saving a message.
 """
 
 import argparse
+import datetime
 import itertools
 import time
 
@@ -13,7 +14,8 @@ import herald
 
 LINES = [
     "Herald is up: this message went Python -> broker -> edge -> your browser.",
-    "Publish your own: build/libclient/herald pub chat.general '{\"id\":\"x\",\"text\":\"hi\",\"author\":{\"name\":\"you\"}}'",
+    "Publish your own: build/libclient/herald pub chat.general "
+    "'{\"id\":\"x\",\"channel\":\"general\",\"text\":\"hi\",\"author\":{\"name\":\"you\"}}'",
     "Or from Python: herald.Publisher().publish('chat.general', {...})",
 ]
 
@@ -25,12 +27,17 @@ def main() -> None:
     parser.add_argument("--topic", default="chat.general")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between messages")
     args = parser.parse_args()
+    # A whole Message of examples/chat's schema: its channel is the topic's
+    # last part (chat.{channel}), as the mutation would have stored it.
+    channel = args.topic.rsplit(".", 1)[-1]
     with herald.Publisher(args.endpoint) as pub:
         for n in itertools.count(1):
             pub.publish(args.topic, {
-                "id": str(n),
+                "id": f"demo-{n}",
+                "channel": channel,
                 "text": LINES[(n - 1) % len(LINES)],
                 "author": {"name": "demo-bot"},
+                "sentAt": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             })
             time.sleep(args.interval)
 

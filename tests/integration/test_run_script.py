@@ -1,12 +1,14 @@
 """The README's main command, scripts/run.sh, as a user runs it: broker,
 edge with the chat page, the Python example server and the demo publisher
-start; the page is served; a message sent through the example server's
-mutation reaches a subscriber of the edge; the demo publisher's messages
-arrive too; Ctrl-C stops everything."""
+start; the page is served; with the page's own subscription, the demo
+publisher's messages, the README's `herald pub` example and a message sent
+through the example server's mutation all arrive without GraphQL errors;
+Ctrl-C stops everything."""
 
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,6 +24,12 @@ from wsutil import Client
 pytestmark = pytest.mark.skipif(
     SANITIZED or BUILD != ROOT / "build",
     reason="run.sh builds and runs the plain tree, build/")
+
+
+# What the chat page subscribes with, and what the README publishes.
+PAGE_SUBSCRIPTION = re.search(r"const SUBSCRIPTION = `(.*?)`",
+                              (ROOT / "examples" / "chat" / "www" / "app.js").read_text(), re.S).group(1)
+README_PUB = re.search(r"herald pub chat\.general '(.*?)'", (ROOT / "README.md").read_text()).group(1)
 
 
 def port_busy(port):
@@ -53,20 +61,29 @@ def test_run_script():
         async def main():
             c = await Client.open(f"ws://127.0.0.1:{web}/graphql")
             await c.init()
-            await c.subscribe("1", 'subscription { messageAdded(channel: "general") { text author { name } } }')
+            await c.subscribe("1", PAGE_SUBSCRIPTION, {"channel": "general"})
+
+            async def next_from(author):
+                while True:
+                    payload = (await c.recv(15))["payload"]
+                    assert "errors" not in payload, payload
+                    msg = payload["data"]["messageAdded"]
+                    if msg["author"]["name"] == author:
+                        return msg
             # The demo publisher posts every few seconds.
-            demo = await c.recv(15)
-            assert demo["payload"]["data"]["messageAdded"]["author"]["name"] == "demo-bot"
+            demo = await next_from("demo-bot")
+            assert demo["channel"] == "general" and demo["sentAt"]
+            # The README's command-line example.
+            subprocess.run([str(BUILD / "libclient" / "herald"), "pub", "chat.general", README_PUB],
+                           check=True, timeout=10)
+            assert (await next_from(json.loads(README_PUB)["author"]["name"]))["text"] == \
+                json.loads(README_PUB)["text"]
             body = json.dumps({"query": 'mutation { sendMessage(channel: "general", text: "via run.sh", '
                                         'author: "test") { id } }'}).encode()
             req = urllib.request.Request(f"http://127.0.0.1:{api}/graphql", data=body,
                                          headers={"content-type": "application/json"})
             await asyncio.to_thread(lambda: urllib.request.urlopen(req, timeout=10).read())
-            while True:
-                msg = (await c.recv(10))["payload"]["data"]["messageAdded"]
-                if msg["author"]["name"] == "test":
-                    assert msg["text"] == "via run.sh"
-                    break
+            assert (await next_from("test"))["text"] == "via run.sh"
             await c.close()
         asyncio.run(main())
     finally:
