@@ -26,7 +26,7 @@ main (void)
         || herald_subscriber_sync (sub, 5000) != HERALD_OK)
         goto out;
 
-    const char *json = "{\"id\":\"1\",\"text\":\"hello from C\",\"author\":{\"name\":\"c\"}}";
+    const char *json = "{\"id\":\"1\",\"channel\":\"general\",\"text\":\"hello from C\",\"author\":{\"name\":\"c\"}}";
     if (herald_publish_json (pub, "chat.general", json, strlen (json)) != HERALD_OK)
         goto out;
 
