@@ -6,7 +6,9 @@
    direct ZeroMQ PUB->SUB link with no broker. Both run with unlimited
    high-water marks, so the rate is sustained with nothing dropped. Rounds alternate between
    the two so that machine noise hits both alike; the table gives the
-   median of each and their ratio.
+   median of each and their ratio, and the CPU time each message costs
+   (publisher, subscriber and broker together), which bounds the rate the
+   machine's cores can carry.
 2. Python and Node: publish() calls per second.
 3. herald-edge against graphql-ws on Node (edgebench.py).
 
@@ -44,10 +46,11 @@ def start_broker(build: Path):
     return proc, eps
 
 
-def run_backbone(build: Path, mode: str, eps: dict, count: int) -> dict:
+def run_backbone(build: Path, mode: str, eps: dict, count: int, broker_pid: int) -> dict:
     cmd = [str(build / "tests" / "bench" / "bench_backbone"), mode]
     if mode == "broker":
         cmd += [eps["ingress"], eps["egress"]]
+        cmd += ["-p", str(broker_pid)]
     cmd += ["-n", str(count), "-s", "100"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if not out.stdout:
@@ -84,14 +87,16 @@ console.log(JSON.stringify({ publish: count / s }));
 """
 
 
-def backbone(build: Path, eps: dict, count: int, rounds: int, py_count: int) -> str:
+def backbone(build: Path, eps: dict, broker_pid: int, count: int, rounds: int, py_count: int) -> str:
     results = {"broker": [], "direct": []}
     for _ in range(rounds):
         for mode in ("direct", "broker"):
-            r = run_backbone(build, mode, eps, count)
+            r = run_backbone(build, mode, eps, count, broker_pid)
             results[mode].append(r)
             print(f"  round: {mode:6} {r['msgs_per_s']:>12,.0f} msg/s  lost {r['lost']}"
-                  f"  gaps {r['gaps']}  out of order {r['out_of_order']}", flush=True)
+                  f"  gaps {r['gaps']}  out of order {r['out_of_order']}"
+                  f"  CPU {r['cpu_seconds']:.2f} s + broker {r['broker_cpu_seconds']:.2f} s",
+                  flush=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT / "bindings" / "python"),
                HERALD_LIBRARY=str(build / "libclient" / "libherald.so.1"))
     py = subprocess.run([sys.executable, "-c", PY_BENCH, eps["ingress"], str(py_count)],
@@ -110,14 +115,25 @@ def backbone(build: Path, eps: dict, count: int, rounds: int, py_count: int) -> 
     med = {m: statistics.median(r["msgs_per_s"] for r in rs) for m, rs in results.items()}
     lost = {m: sum(r["lost"] for r in rs) for m, rs in results.items()}
     ratio = med["broker"] / med["direct"] if med["direct"] else 0
+    # CPU time per message, in microseconds: the endpoints' process, and
+    # the broker. The machine's cores can carry at most cores / total.
+    us = {m: {part: statistics.median(r[key] for r in rs) * 1e6 / count
+              for part, key in (("ends", "cpu_seconds"), ("broker", "broker_cpu_seconds"))}
+          for m, rs in results.items()}
+    cores = os.cpu_count() or 1
+
+    def cpu_cell(m):
+        total = us[m]["ends"] + us[m]["broker"]
+        parts = f"{us[m]['ends']:.2f} ends + {us[m]['broker']:.2f} broker = " if us[m]["broker"] else ""
+        return f"{parts}{total:.2f} µs | {cores * 1e6 / total:,.0f} |" if total else "n/a | |"
     lines = [
         f"Backbone: {count:,} messages of 100 B, median of {rounds} round(s)",
         "",
-        "| Path | messages/s | lost |",
-        "|---|---|---|",
-        f"| libherald -> herald-broker -> libherald | {med['broker']:,.0f} | {lost['broker']} |",
-        f"| ZeroMQ PUB -> SUB, no broker | {med['direct']:,.0f} | {lost['direct']} |",
-        f"| ratio broker/direct | {ratio:.2f} | |",
+        f"| Path | messages/s | lost | CPU per message | most the {cores} cores could carry at that CPU cost |",
+        "|---|---|---|---|---|",
+        f"| libherald -> herald-broker -> libherald | {med['broker']:,.0f} | {lost['broker']} | {cpu_cell('broker')}",
+        f"| ZeroMQ PUB -> SUB, no broker | {med['direct']:,.0f} | {lost['direct']} | {cpu_cell('direct')}",
+        f"| ratio broker/direct | {ratio:.2f} | | | |",
         "",
         f"Publishing from the bindings, {py_count:,} calls each",
         "",
@@ -153,7 +169,7 @@ def main() -> None:
     sections = []
     try:
         if args.only in (None, "backbone"):
-            sections.append(backbone(build, eps, count, rounds, py_count))
+            sections.append(backbone(build, eps, proc.pid, count, rounds, py_count))
         if args.only in (None, "edge"):
             sys.path.insert(0, str(Path(__file__).parent))
             import edgebench

@@ -7,12 +7,15 @@
  *    direct   a raw ZeroMQ PUB bound here -> SUB, with no broker
  *
  *  The rate is taken at the subscriber, from the first message received
- *  to the last. Both paths run with unlimited high-water marks (the
+ *  to the last. The CPU time used while the messages flow is reported too:
+ *  this process's (publisher, subscriber and their ZeroMQ I/O threads),
+ *  and with -p the broker's, so that the CPU each message costs can be set
+ *  against the machine's cores. Both paths run with unlimited high-water marks (the
  *  broker with --ingress-hwm 0 --egress-hwm 0), so that neither drops
  *  and the rate is the sustained one.
  *  scripts/bench.sh runs both modes side by side and prints the ratio.
  *
- *  Usage: bench_backbone broker INGRESS EGRESS [-n N] [-s SIZE]
+ *  Usage: bench_backbone broker INGRESS EGRESS [-n N] [-s SIZE] [-p BROKER_PID]
  *         bench_backbone direct [-n N] [-s SIZE]
  */
 #include "herald.h"
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -41,6 +45,9 @@ typedef struct {
     long gaps;                  //  sequence numbers skipped (lost)
     long out_of_order;          //  sequence numbers that went backwards
     double seconds;
+    int broker_pid;             //  -p: also measure this process's CPU
+    double cpu[2];              //  this process's CPU seconds, at start and end
+    double broker_cpu[2];       //  the broker's, likewise
 } bench_t;
 
 static double
@@ -62,6 +69,41 @@ s_payload (unsigned char *buf, size_t size, uint64_t seq)
     memset (buf + 2, 'x', body);
     memcpy (buf + 2, &seq, sizeof seq);
     return size;
+}
+
+//  CPU seconds (user + system) used by this process, or by process pid.
+static double
+s_cpu (int pid)
+{
+    if (pid == 0) {
+        struct rusage ru;
+        getrusage (RUSAGE_SELF, &ru);
+        return (double) ru.ru_utime.tv_sec + (double) ru.ru_utime.tv_usec / 1e6
+               + (double) ru.ru_stime.tv_sec + (double) ru.ru_stime.tv_usec / 1e6;
+    }
+    char path[64], buf[1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen (path, "r");
+    size_t n = f ? fread (buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose (f);
+    buf[n] = 0;
+    //  utime and stime are the 12th and 13th fields after the command name.
+    char *p = strrchr (buf, ')');
+    unsigned long long ticks[2] = { 0, 0 };
+    for (int field = 0; p && field < 13; field++) {
+        p = strchr (p + 1, ' ');
+        if (p && field >= 11)
+            ticks[field - 11] = strtoull (p + 1, NULL, 10);
+    }
+    return (double) (ticks[0] + ticks[1]) / (double) sysconf (_SC_CLK_TCK);
+}
+
+static void
+s_mark_cpu (bench_t *b, int end)
+{
+    b->cpu[end] = s_cpu (0);
+    b->broker_cpu[end] = b->broker_pid ? s_cpu (b->broker_pid) : 0;
 }
 
 static uint64_t
@@ -153,12 +195,14 @@ s_publish (bench_t *b)
         while (!b->ready)
             usleep (1000);
         usleep (300000);
+        s_mark_cpu (b, 0);
         for (long i = 0; i < b->count; i++) {
             size_t n = s_payload (buf, b->size, (uint64_t) i);
             zmq_send (pub, TOPIC, strlen (TOPIC), ZMQ_SNDMORE);
             zmq_send (pub, buf, n, 0);
         }
         pthread_join (t, NULL);
+        s_mark_cpu (b, 1);
         zmq_close (pub);
     }
     else {
@@ -169,6 +213,7 @@ s_publish (bench_t *b)
         herald_publisher_t *pub = herald_publisher_new (b->ingress, NULL);
         herald_publisher_set_option (pub, HERALD_OPT_SEND_TIMEOUT_MS, -1);
         herald_publisher_set_option (pub, HERALD_OPT_HWM, 0);
+        s_mark_cpu (b, 0);
         for (long i = 0; i < b->count; i++) {
             size_t n = s_payload (buf, b->size, (uint64_t) i);
             if (herald_publish (pub, TOPIC, buf, n) != HERALD_OK) {
@@ -177,6 +222,7 @@ s_publish (bench_t *b)
             }
         }
         pthread_join (t, NULL);
+        s_mark_cpu (b, 1);
         herald_publisher_destroy (&pub);
     }
     free (buf);
@@ -206,6 +252,8 @@ main (int argc, char **argv)
             b.count = atol (argv[i + 1]);
         else if (strcmp (argv[i], "-s") == 0)
             b.size = (size_t) atol (argv[i + 1]);
+        else if (strcmp (argv[i], "-p") == 0 && !b.direct)
+            b.broker_pid = atoi (argv[i + 1]);
     }
     if (b.size < 12 || b.size > 200 || b.count < 1) {
         fprintf (stderr, "bench: -s must be 12..200 and -n positive\n");
@@ -218,8 +266,10 @@ main (int argc, char **argv)
         zmq_ctx_term (b.zctx);
     double rate = b.seconds > 0 ? (double) b.received / b.seconds : 0;
     printf ("{\"mode\":\"%s\",\"sent\":%ld,\"received\":%ld,\"lost\":%ld,"
-            "\"gaps\":%ld,\"out_of_order\":%ld,\"seconds\":%.3f,\"msgs_per_s\":%.0f}\n",
+            "\"gaps\":%ld,\"out_of_order\":%ld,\"seconds\":%.3f,\"msgs_per_s\":%.0f,"
+            "\"cpu_seconds\":%.3f,\"broker_cpu_seconds\":%.3f}\n",
             b.direct ? "direct" : "broker", b.count, b.received, b.count - b.received,
-            b.gaps, b.out_of_order, b.seconds, rate);
+            b.gaps, b.out_of_order, b.seconds, rate, b.cpu[1] - b.cpu[0],
+            b.broker_cpu[1] - b.broker_cpu[0]);
     return b.received == b.count ? 0 : 1;
 }

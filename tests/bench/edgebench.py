@@ -10,6 +10,10 @@ Scenarios:
   c. idle memory: RSS per subscribed idle connection;
   d. connect storm: connections plus subscribes completed per second.
 
+Beside them: the load generator's ceiling (against tests/bench/trivial.mjs)
+and the kernel's floor under the latency target (tests/bench/sendfloor.c:
+bare send() calls to as many loopback connections, with no server).
+
 Used by bench.py; see docs/benchmarks.md.
 """
 
@@ -282,6 +286,23 @@ def run(build: Path, ingress: str, egress: str, quick: bool, out_dir: Path, log=
         f" of a core (the server: {r['cpu_percent']['server']:.0f}%), gaps {r['gaps']},"
         f" reorders {r['reorders']}")
 
+    # The kernel's floor under the latency target: bare send() calls to as
+    # many loopback connections, at the same rate, with no server at all.
+    n, events = (100, 20) if quick else (10_000, 20)
+    results["floor"] = {}
+    for threads in (1, 2):
+        out = subprocess.run([str(build / "tests" / "bench" / "sendfloor"), "--connections", str(n),
+                              "--rate", str(events), "--duration", "1" if quick else "5",
+                              "--threads", str(threads)],
+                             capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            raise SystemExit(f"sendfloor failed: {out.stderr}")
+        r = json.loads(out.stdout)
+        results["floor"][threads] = r
+        log(f"(floor) {n} bare sends from {threads} thread(s), {events} rounds/s: a round takes"
+            f" {r['round_ms']['p50']:.1f} ms (max {r['round_ms']['max']:.1f}),"
+            f" {r['us_per_send']:.1f} µs per send")
+
     for t in targets:
         t.start()
     try:
@@ -379,6 +400,14 @@ def table(results: dict) -> str:
         h, p = target["herald"], target["peer"]
         rows.append(f"| (a) p50 / p99 latency at {h['offered']:,.0f} deliveries/s, {h['connections']:,} "
                     f"subscribers of one topic (the latency target) | {lat(h)} | {lat(p)} | |")
+    floor = results.get("floor")
+    if floor:
+        one, two = floor[1], floor[2]
+        rows.append(f"| (floor) no server, the kernel alone: one {one['size']} B send() to each of "
+                    f"{one['connections']:,} loopback connections, {one['rate']} rounds/s; a round "
+                    f"takes {one['round_ms']['p50']:.1f} ms from 1 thread, {two['round_ms']['p50']:.1f} ms "
+                    f"from 2, so p99 is at least {min(one['p99_floor_ms'], two['p99_floor_ms']):.1f} ms"
+                    f" | | | |")
     scale = results.get("scale")
     if scale:
         h, p = scale["herald"], scale["peer"]
