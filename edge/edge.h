@@ -15,6 +15,8 @@ typedef struct {
     const char *broker;         //  the broker's egress endpoint
     const char *schema_path;
     const char *static_dir;     //  served at /, or NULL
+    const char *tls_cert;       //  PEM certificate (chain) for wss://, or NULL
+    const char *tls_key;        //  its PEM private key, or NULL
     int init_timeout_ms;        //  graphql-transport-ws connection_init wait
     int legacy_ka_ms;           //  legacy protocol "ka" interval; 0: off
     int ping_interval_s;        //  WebSocket ping after this much silence; 0: off

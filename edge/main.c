@@ -30,6 +30,9 @@ s_usage (FILE *f)
         "  --broker EP                 the broker's egress ($HERALD_SUB_ENDPOINT, else\n"
         "                              tcp://127.0.0.1:7401)\n"
         "  --static DIR                serve files from DIR at / (off)\n"
+        "  --tls-cert FILE             serve wss:// and https:// with this PEM\n"
+        "                              certificate chain; needs --tls-key (off)\n"
+        "  --tls-key FILE              the certificate's PEM private key\n"
         "\n"
         "Protocol timing:\n"
         "  --init-timeout-ms MS        close 4408 without connection_init in time (3000)\n"
@@ -95,8 +98,8 @@ main (int argc, char **argv)
         .max_result = 262144,
     };
     enum {
-        O_SCHEMA = 256, O_HOST, O_PORT, O_BROKER, O_STATIC, O_INIT, O_KA, O_PING, O_PING_TO,
-        O_CONNS, O_MSG, O_QUERY, O_DEPTH, O_SUBS, O_QMSG, O_QBYTES, O_RESULT, O_LOG
+        O_SCHEMA = 256, O_HOST, O_PORT, O_BROKER, O_STATIC, O_CERT, O_KEY, O_INIT, O_KA, O_PING,
+        O_PING_TO, O_CONNS, O_MSG, O_QUERY, O_DEPTH, O_SUBS, O_QMSG, O_QBYTES, O_RESULT, O_LOG
     };
     static const struct option opts[] = {
         { "schema", required_argument, NULL, O_SCHEMA },
@@ -104,6 +107,8 @@ main (int argc, char **argv)
         { "port", required_argument, NULL, O_PORT },
         { "broker", required_argument, NULL, O_BROKER },
         { "static", required_argument, NULL, O_STATIC },
+        { "tls-cert", required_argument, NULL, O_CERT },
+        { "tls-key", required_argument, NULL, O_KEY },
         { "init-timeout-ms", required_argument, NULL, O_INIT },
         { "legacy-ka-ms", required_argument, NULL, O_KA },
         { "ping-interval", required_argument, NULL, O_PING },
@@ -137,6 +142,8 @@ main (int argc, char **argv)
             case O_HOST: cfg.host = optarg; break;
             case O_BROKER: cfg.broker = optarg; break;
             case O_STATIC: cfg.static_dir = optarg; break;
+            case O_CERT: cfg.tls_cert = optarg; break;
+            case O_KEY: cfg.tls_key = optarg; break;
             case O_PORT:
                 if (s_number (name, optarg, 0, 65535, &v)) return EXIT_USAGE;
                 cfg.port = (int) v;
@@ -212,6 +219,11 @@ main (int argc, char **argv)
     }
     if (!cfg.schema_path) {
         fprintf (stderr, "herald-edge: --schema FILE is required\nTry 'herald-edge --help'.\n");
+        return EXIT_USAGE;
+    }
+    if (!cfg.tls_cert != !cfg.tls_key) {
+        fprintf (stderr, "herald-edge: --tls-cert and --tls-key go together\n"
+                         "Try 'herald-edge --help'.\n");
         return EXIT_USAGE;
     }
     //  A result must fit in a queue, or it could never be delivered.

@@ -541,6 +541,11 @@ s_confirm_upgrade (struct lws *wsi, const char *upgrade)
     char uri[128];
     if (strcasecmp (upgrade, "websocket") != 0)
         return -1;
+    if (s_edge.cfg->tls_cert && !lws_is_ssl (wsi)) {
+        lws_return_http_status (wsi, HTTP_STATUS_BAD_REQUEST,
+                                "this port takes TLS only: connect with wss://");
+        return 1;
+    }
     if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0
         || strcmp (uri, "/graphql") != 0) {
         lws_return_http_status (wsi, HTTP_STATUS_NOT_FOUND, "WebSocket endpoint is /graphql");
@@ -784,6 +789,25 @@ s_raise_nofile (rlim_t want)
     return rl.rlim_cur;
 }
 
+//  lws reports an unreadable certificate or key only as a failed vhost:
+//  say which file, and why, first.
+static int
+s_check_tls_files (const edge_config_t *cfg)
+{
+    const char *files[2] = { cfg->tls_cert, cfg->tls_key };
+    const char *what[2] = { "certificate", "private key" };
+    for (int i = 0; i < 2; i++) {
+        FILE *f = files[i] ? fopen (files[i], "rb") : NULL;
+        if (files[i] && !f) {
+            hlog_error ("cannot read the TLS %s %s: %s", what[i], files[i], strerror (errno));
+            return -1;
+        }
+        if (f)
+            fclose (f);
+    }
+    return 0;
+}
+
 static gql_schema_t *
 s_load_schema (const char *path)
 {
@@ -836,8 +860,10 @@ edge_run (const edge_config_t *cfg)
     }
 
     s_edge.schema = s_load_schema (cfg->schema_path);
-    if (!s_edge.schema)
+    if (!s_edge.schema || s_check_tls_files (cfg) != 0) {
+        gql_schema_destroy (&s_edge.schema);
         return 1;
+    }
     uv_loop_init (&s_edge.loop);
     s_edge.hub = hub_new (&s_hub_ops, NULL, cfg->max_result);
     if (!s_edge.hub)
@@ -874,6 +900,16 @@ edge_run (const edge_config_t *cfg)
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8
                    | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN
                    | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    if (cfg->tls_cert) {
+        //  Plain HTTP on the TLS port is answered with a redirect to
+        //  https, and a plain WebSocket upgrade with an error (below),
+        //  rather than a reset the client cannot explain.
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT
+                        | LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT
+                        | LWS_SERVER_OPTION_REDIRECT_HTTP_TO_HTTPS;
+        info.ssl_cert_filepath = cfg->tls_cert;
+        info.ssl_private_key_filepath = cfg->tls_key;
+    }
     info.foreign_loops = loops;
     info.pcontext = &s_edge.lws;
     info.count_threads = 1;
@@ -886,8 +922,13 @@ edge_run (const edge_config_t *cfg)
     if (!vhost) {
         //  A failed lws context can leave handles of its (now unloaded)
         //  event-loop plugin in our loop, so the loop must not run again.
-        hlog_error ("cannot listen on %s:%d (is the address in use?)",
-                    *cfg->host ? cfg->host : "*", cfg->port);
+        if (cfg->tls_cert)
+            hlog_error ("cannot listen on %s:%d with TLS (is the address in use, or are "
+                        "%s and %s not a PEM certificate and its key?)",
+                        *cfg->host ? cfg->host : "*", cfg->port, cfg->tls_cert, cfg->tls_key);
+        else
+            hlog_error ("cannot listen on %s:%d (is the address in use?)",
+                        *cfg->host ? cfg->host : "*", cfg->port);
         if (s_edge.lws)
             lws_context_destroy (s_edge.lws);
         s_edge.lws = NULL;
@@ -903,9 +944,9 @@ edge_run (const edge_config_t *cfg)
     uv_signal_start (&s_edge.sigint, s_on_signal, SIGINT);
     uv_signal_start (&s_edge.sigterm, s_on_signal, SIGTERM);
     //  With --port 0 the kernel picks the port: log the real one.
-    hlog_info ("listening on http://%s:%d (WebSocket at /graphql), broker %s",
-               *cfg->host ? cfg->host : "0.0.0.0", lws_get_vhost_listen_port (vhost),
-               cfg->broker);
+    hlog_info ("listening on %s://%s:%d (WebSocket at /graphql), broker %s",
+               cfg->tls_cert ? "https" : "http", *cfg->host ? cfg->host : "0.0.0.0",
+               lws_get_vhost_listen_port (vhost), cfg->broker);
 
     uv_run (&s_edge.loop, UV_RUN_DEFAULT);
     status = 0;

@@ -178,23 +178,24 @@ class Edge(Service):
         self.start(port)
 
     def start(self, port: int = 0) -> None:
-        pattern = re.compile(r"listening on http://[^:]+:(\d+)")
+        pattern = re.compile(r"listening on (https?)://[^:]+:(\d+)")
 
         def ready(line):
             m = pattern.search(line)
             if m:
-                self.port = int(m.group(1))
+                self.tls = m.group(1) == "https"
+                self.port = int(m.group(2))
             return bool(m)
         self._launch([EDGE, "--schema", self.schema, "--port", port, "--broker", self.broker.egress,
                       *self.args], ready)
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/graphql"
 
     @property
     def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def metrics(self) -> dict:
         """The /metrics page as {name or name{labels}: value}."""

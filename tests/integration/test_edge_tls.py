@@ -1,0 +1,171 @@
+"""herald-edge with --tls-cert and --tls-key: subscriptions over wss://,
+https for the HTTP endpoints, a clear answer to plain ws:// and http:// on
+the TLS port, and clear errors for missing or mismatched files."""
+
+import asyncio
+import http.client
+import shutil
+import ssl
+import subprocess
+import urllib.request
+
+import pytest
+import websockets
+
+import herald
+from conftest import CHAT_SCHEMA, EDGE, Edge, run
+from wsutil import Client
+
+SUB = "subscription($c: String!) { messageAdded(channel: $c) { id text } }"
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+
+
+def make_cert(directory, name: str) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 and localhost, and its key."""
+    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN={name}", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return str(cert), str(key)
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tls")
+    return {"good": make_cert(d, "edge"), "other": make_cert(d, "other")}
+
+
+@pytest.fixture
+def tls_edge(broker, certs):
+    cert, key = certs["good"]
+    edge = Edge(broker, "--tls-cert", cert, "--tls-key", key)
+    yield edge
+    assert edge.stop() == 0, edge.text()
+
+
+def trusting(cert: str) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=cert)
+
+
+def test_subscription_over_wss(broker, certs, tls_edge):
+    assert tls_edge.url.startswith("wss://")
+    context = trusting(certs["good"][0])
+
+    async def main():
+        c = await Client.open(tls_edge.url, ssl=context)
+        await c.init()
+        await c.subscribe("1", SUB, {"c": "tls"})
+
+        # Publish until the edge's subscription at the broker is in place.
+        async def publish():
+            with herald.Publisher(broker.ingress) as pub:
+                n = 0
+                while True:
+                    pub.publish("chat.tls", {"id": str(n), "text": "over TLS", "channel": "tls"})
+                    n += 1
+                    await asyncio.sleep(0.1)
+        publisher = asyncio.create_task(publish())
+        try:
+            msg = await c.recv(10)
+        finally:
+            publisher.cancel()
+        assert msg["type"] == "next" and msg["id"] == "1", msg
+        assert msg["payload"]["data"]["messageAdded"]["text"] == "over TLS"
+        await c.close()
+    asyncio.run(main())
+
+    with urllib.request.urlopen(tls_edge.http + "/healthz", context=context, timeout=10) as r:
+        assert r.status == 200 and r.read().strip() == b"ok"
+
+
+def test_many_events_to_many_clients_over_wss(broker, certs, tls_edge):
+    # Enough data that TLS writes are partial and resumed: 20 clients,
+    # 300 events of 2 KB each, all delivered in order.
+    clients_n, events = 20, 300
+    context = trusting(certs["good"][0])
+
+    async def main():
+        clients = await asyncio.gather(*(Client.open(tls_edge.url, ssl=context)
+                                         for _ in range(clients_n)))
+        await asyncio.gather(*(c.init() for c in clients))
+        await asyncio.gather(*(c.subscribe("s", SUB, {"c": "bulk"}) for c in clients))
+        # The first event's arrival shows the edge's broker subscription is
+        # in place; the numbered events follow it.
+        with herald.Publisher(broker.ingress) as pub:
+            while True:
+                pub.publish("chat.bulk", {"id": "ready", "text": "", "channel": "bulk"})
+                try:
+                    await clients[0].recv(0.2)
+                    break
+                except asyncio.TimeoutError:
+                    pass
+            for n in range(events):
+                pub.publish("chat.bulk", {"id": str(n), "text": "x" * 2000, "channel": "bulk"})
+
+        async def consume(c):
+            n = 0
+            while n < events:
+                msg = await c.recv(30)
+                got = msg["payload"]["data"]["messageAdded"]["id"]
+                if got == "ready":
+                    continue
+                assert got == str(n), msg
+                n += 1
+        await asyncio.gather(*(consume(c) for c in clients))
+        await asyncio.gather(*(c.close() for c in clients))
+    asyncio.run(main())
+
+
+def test_untrusted_certificate_is_refused_by_the_client(tls_edge, certs):
+    # The client checks the edge's certificate: one it does not trust fails.
+    async def main():
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await Client.open(tls_edge.url, ssl=trusting(certs["other"][0]))
+    asyncio.run(main())
+
+
+def test_plain_websocket_on_the_tls_port_gets_400(tls_edge):
+    # A client's handshake fails at once (lws answers in HTTP/1.0, which
+    # python3-websockets does not parse; browsers report the 400).
+    async def main():
+        with pytest.raises(websockets.InvalidHandshake):
+            await asyncio.wait_for(Client.open(f"ws://127.0.0.1:{tls_edge.port}/graphql"), 10)
+    asyncio.run(main())
+    conn = http.client.HTTPConnection("127.0.0.1", tls_edge.port, timeout=10)
+    conn.request("GET", "/graphql", headers={
+        "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Protocol": "graphql-transport-ws"})
+    r = conn.getresponse()
+    assert r.status == 400
+    assert b"connect with wss://" in r.read()
+    conn.close()
+
+
+def test_plain_http_on_the_tls_port_is_redirected(tls_edge):
+    conn = http.client.HTTPConnection("127.0.0.1", tls_edge.port, timeout=10)
+    conn.request("GET", "/healthz")
+    r = conn.getresponse()
+    assert r.status == 301
+    assert r.getheader("location", "").startswith(f"https://127.0.0.1:{tls_edge.port}/")
+    conn.close()
+
+
+def test_tls_files_errors(broker, certs, tmp_path):
+    cert, key = certs["good"]
+    other_key = certs["other"][1]
+    base = [EDGE, "--schema", CHAT_SCHEMA, "--port", "0",
+            "--broker", broker.egress]
+    r = run(base + ["--tls-cert", cert], timeout=10)
+    assert r.returncode == 2 and "--tls-cert and --tls-key go together" in r.stderr
+    r = run(base + ["--tls-cert", str(tmp_path / "missing.crt"), "--tls-key", key], timeout=10)
+    assert r.returncode == 1
+    assert "cannot read the TLS certificate" in r.stderr and "missing.crt" in r.stderr
+    r = run(base + ["--tls-cert", cert, "--tls-key", str(tmp_path / "missing.key")], timeout=10)
+    assert r.returncode == 1 and "cannot read the TLS private key" in r.stderr
+    # A key that is not the certificate's.
+    r = run(base + ["--tls-cert", cert, "--tls-key", other_key], timeout=10)
+    assert r.returncode == 1
+    assert "key values mismatch" in r.stderr and "not a PEM certificate and its key" in r.stderr
