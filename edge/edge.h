@@ -18,6 +18,7 @@ typedef struct {
     const char *tls_cert;       //  PEM certificate (chain) for wss://, or NULL
     const char *tls_key;        //  its PEM private key, or NULL
     int init_timeout_ms;        //  graphql-transport-ws connection_init wait
+    int handshake_timeout_s;    //  TLS and HTTP handshakes must finish in this time
     int legacy_ka_ms;           //  legacy protocol "ka" interval; 0: off
     int ping_interval_s;        //  WebSocket ping after this much silence; 0: off
     int ping_timeout_s;         //  close if nothing heard this long after a ping

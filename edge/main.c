@@ -35,6 +35,8 @@ s_usage (FILE *f)
         "  --tls-key FILE              the certificate's PEM private key\n"
         "\n"
         "Protocol timing:\n"
+        "  --handshake-timeout S       close a connection whose TLS and HTTP handshake\n"
+        "                              is not done in S seconds (10)\n"
         "  --init-timeout-ms MS        close 4408 without connection_init in time (3000)\n"
         "  --legacy-ka-ms MS           graphql-ws \"ka\" interval; 0 off (15000)\n"
         "  --ping-interval S           WebSocket ping after S idle seconds; 0 off (30)\n"
@@ -85,6 +87,7 @@ main (int argc, char **argv)
         .broker = getenv ("HERALD_SUB_ENDPOINT") && *getenv ("HERALD_SUB_ENDPOINT")
                       ? getenv ("HERALD_SUB_ENDPOINT") : "tcp://127.0.0.1:7401",
         .init_timeout_ms = 3000,
+        .handshake_timeout_s = 10,
         .legacy_ka_ms = 15000,
         .ping_interval_s = 30,
         .ping_timeout_s = 30,
@@ -98,8 +101,9 @@ main (int argc, char **argv)
         .max_result = 262144,
     };
     enum {
-        O_SCHEMA = 256, O_HOST, O_PORT, O_BROKER, O_STATIC, O_CERT, O_KEY, O_INIT, O_KA, O_PING,
-        O_PING_TO, O_CONNS, O_MSG, O_QUERY, O_DEPTH, O_SUBS, O_QMSG, O_QBYTES, O_RESULT, O_LOG
+        O_SCHEMA = 256, O_HOST, O_PORT, O_BROKER, O_STATIC, O_CERT, O_KEY, O_HANDSHAKE,
+        O_INIT, O_KA, O_PING, O_PING_TO, O_CONNS, O_MSG, O_QUERY, O_DEPTH, O_SUBS, O_QMSG,
+        O_QBYTES, O_RESULT, O_LOG
     };
     static const struct option opts[] = {
         { "schema", required_argument, NULL, O_SCHEMA },
@@ -109,6 +113,7 @@ main (int argc, char **argv)
         { "static", required_argument, NULL, O_STATIC },
         { "tls-cert", required_argument, NULL, O_CERT },
         { "tls-key", required_argument, NULL, O_KEY },
+        { "handshake-timeout", required_argument, NULL, O_HANDSHAKE },
         { "init-timeout-ms", required_argument, NULL, O_INIT },
         { "legacy-ka-ms", required_argument, NULL, O_KA },
         { "ping-interval", required_argument, NULL, O_PING },
@@ -147,6 +152,10 @@ main (int argc, char **argv)
             case O_PORT:
                 if (s_number (name, optarg, 0, 65535, &v)) return EXIT_USAGE;
                 cfg.port = (int) v;
+                break;
+            case O_HANDSHAKE:
+                if (s_number (name, optarg, 1, 3600, &v)) return EXIT_USAGE;
+                cfg.handshake_timeout_s = (int) v;
                 break;
             case O_INIT:
                 if (s_number (name, optarg, 0, 3600000, &v)) return EXIT_USAGE;

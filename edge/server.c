@@ -914,7 +914,10 @@ edge_run (const edge_config_t *cfg)
     info.pcontext = &s_edge.lws;
     info.count_threads = 1;
     info.fd_limit_per_thread = (unsigned) (s_edge.max_connections + spare);
-    info.timeout_secs = 10;
+    //  lws's timeouts for a connection's start: the TLS handshake, and
+    //  the HTTP request (and WebSocket upgrade) that follows.
+    info.timeout_secs = (unsigned) cfg->handshake_timeout_s;
+    info.timeout_secs_ah_idle = (unsigned) cfg->handshake_timeout_s;
     if (cfg->ping_interval_s > 0)
         info.retry_and_idle_policy = &retry;
     s_edge.lws = lws_create_context (&info);

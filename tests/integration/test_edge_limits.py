@@ -3,6 +3,8 @@ protocol's error."""
 
 import asyncio
 import json
+import socket
+import time
 
 import pytest
 import herald
@@ -133,10 +135,37 @@ def test_init_timeout_applies_to_legacy_too(limited):
     arun(main())
 
 
+@pytest.mark.parametrize("limited", [("--handshake-timeout", "1")], indirect=True)
+def test_handshake_timeout(limited):
+    # A connection that sends half a request, or nothing, is closed once
+    # the timeout passes (well before the default of 10 s, which would
+    # time the socket out here); one that completes its upgrade is not.
+    def closed_after(partial: bytes) -> float:
+        with socket.create_connection(("127.0.0.1", limited.port), timeout=6) as s:
+            started = time.monotonic()
+            if partial:
+                s.sendall(partial)
+            while s.recv(4096):
+                pass
+            return time.monotonic() - started
+    assert closed_after(b"GET /graphql HTTP/1.1\r\nHost: edge\r\n") >= 0.5
+    assert closed_after(b"") >= 0.5
+
+    async def main():
+        c = await Client.open(limited.url)
+        await c.init()
+        await asyncio.sleep(2.5)
+        await c.send(json.dumps({"type": "ping"}))
+        assert (await c.recv())["type"] == "pong"
+        await c.close()
+    arun(main())
+
+
 def test_flags_are_validated():
     for args in (["--port", "70000"], ["--max-depth", "0"], ["--max-connections", "x"],
                  ["--max-query-bytes", "8"], ["--bogus"], ["--log-level", "loud"],
-                 ["--max-queue-bytes", "2048", "--max-result-bytes", "4096"], []):
+                 ["--max-queue-bytes", "2048", "--max-result-bytes", "4096"],
+                 ["--handshake-timeout", "0"], ["--tls-key", "k.pem"], []):
         out = run([EDGE, *args] if args else [EDGE])
         assert out.returncode == 2, (args, out.stderr)
         assert out.stderr
@@ -144,6 +173,7 @@ def test_flags_are_validated():
     assert help_.returncode == 0
     for flag in ("--max-connections", "--max-message-bytes", "--max-query-bytes", "--max-depth",
                  "--max-subscriptions", "--max-queue-messages", "--max-queue-bytes",
-                 "--init-timeout-ms", "--legacy-ka-ms", "--static"):
+                 "--init-timeout-ms", "--legacy-ka-ms", "--static", "--handshake-timeout",
+                 "--tls-cert", "--tls-key"):
         assert flag in help_.stdout
     assert run([EDGE, "--version"]).stdout.startswith("herald-edge ")

@@ -5,8 +5,10 @@ the TLS port, and clear errors for missing or mismatched files."""
 import asyncio
 import http.client
 import shutil
+import socket
 import ssl
 import subprocess
+import time
 import urllib.request
 
 import pytest
@@ -151,6 +153,50 @@ def test_plain_http_on_the_tls_port_is_redirected(tls_edge):
     assert r.status == 301
     assert r.getheader("location", "").startswith(f"https://127.0.0.1:{tls_edge.port}/")
     conn.close()
+
+
+def test_bad_handshakes_are_closed_and_the_edge_keeps_serving(tls_edge, certs):
+    # A TLS record that is not a ClientHello, a truncated one, and random
+    # bytes: each gets a TLS alert or an HTTP error at once, and is closed
+    # (a reset, when the edge closes with some of the bytes unread).
+    for payload in (b"\x16\x03\x01\x00\x05hello", b"\x16\x03\x01\xff\xff" + bytes(3000),
+                    bytes(range(256)) * 8):
+        with socket.create_connection(("127.0.0.1", tls_edge.port), timeout=10) as s:
+            s.sendall(payload)
+            try:
+                answer = s.recv(4096)
+                assert answer[:1] == b"\x15" or answer.startswith(b"HTTP/1."), answer
+                while s.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass
+    # Meanwhile others are served.
+    with urllib.request.urlopen(tls_edge.http + "/healthz", context=trusting(certs["good"][0]),
+                                timeout=10) as r:
+        assert r.status == 200
+
+
+def test_stalled_tls_handshake_is_timed_out(broker, certs):
+    # A client that stops after the first byte of its handshake is closed
+    # after --handshake-timeout (well before the default of 10 s, which
+    # would time the socket out here), while others are served.
+    cert, key = certs["good"]
+    edge = Edge(broker, "--tls-cert", cert, "--tls-key", key, "--handshake-timeout", "1")
+    try:
+        with socket.create_connection(("127.0.0.1", edge.port), timeout=6) as idle:
+            idle.sendall(b"\x16")
+            started = time.monotonic()
+            with urllib.request.urlopen(edge.http + "/healthz", context=trusting(cert),
+                                        timeout=10) as r:
+                assert r.status == 200
+            try:
+                while idle.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass
+            assert time.monotonic() - started >= 0.5
+    finally:
+        assert edge.stop() == 0, edge.text()
 
 
 def test_tls_files_errors(broker, certs, tmp_path):
