@@ -539,6 +539,15 @@ static int
 s_confirm_upgrade (struct lws *wsi, const char *upgrade)
 {
     char uri[128];
+    //  HTTP/2 over clear text is not served (the edge writes whole
+    //  WebSocket frames straight to HTTP/1.1 connections); lws would
+    //  otherwise hang up without a word. Other upgrades lws has already
+    //  answered with 403.
+    if (strcasecmp (upgrade, "h2c") == 0) {
+        lws_return_http_status (wsi, HTTP_STATUS_BAD_REQUEST,
+                                "HTTP/2 is not served here: use HTTP/1.1");
+        return 1;
+    }
     if (strcasecmp (upgrade, "websocket") != 0)
         return -1;
     if (s_edge.cfg->tls_cert && !lws_is_ssl (wsi)) {
@@ -909,6 +918,10 @@ edge_run (const edge_config_t *cfg)
                         | LWS_SERVER_OPTION_REDIRECT_HTTP_TO_HTTPS;
         info.ssl_cert_filepath = cfg->tls_cert;
         info.ssl_private_key_filepath = cfg->tls_key;
+        //  HTTP/1.1 only. Offered h2, browsers would carry WebSockets in
+        //  HTTP/2 streams (RFC 8441), and the edge writes whole
+        //  WebSocket frames straight to the connection.
+        info.alpn = "http/1.1";
     }
     info.foreign_loops = loops;
     info.pcontext = &s_edge.lws;

@@ -155,6 +155,18 @@ def test_unknown_subprotocol_is_refused_at_handshake(edge):
     raw.close()
 
 
+def test_http2_upgrade_gets_400(edge):
+    # curl --http2 asks for h2c: it gets a reason, not a silent hang-up.
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", edge.port, timeout=10)
+    conn.request("GET", "/healthz", headers={"Connection": "Upgrade, HTTP2-Settings",
+                                             "Upgrade": "h2c", "HTTP2-Settings": "AAMAAABkAAQCAAAAAAIAAAAA"})
+    r = conn.getresponse()
+    assert r.status == 400
+    assert b"use HTTP/1.1" in r.read()
+    conn.close()
+
+
 def test_init_timeout_closes_4408(broker):
     edge = Edge(broker, "--init-timeout-ms", "300")
     try:

@@ -82,6 +82,16 @@ def test_subscription_over_wss(broker, certs, tls_edge):
         assert r.status == 200 and r.read().strip() == b"ok"
 
 
+def test_http2_is_not_offered(tls_edge, certs):
+    # Browsers offered h2 would carry WebSockets in HTTP/2 streams, which
+    # the edge does not speak: it must choose HTTP/1.1.
+    context = trusting(certs["good"][0])
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    with socket.create_connection(("127.0.0.1", tls_edge.port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+            assert s.selected_alpn_protocol() == "http/1.1"
+
+
 def test_many_events_to_many_clients_over_wss(broker, certs, tls_edge):
     # Enough data that TLS writes are partial and resumed: 20 clients,
     # 300 events of 2 KB each, all delivered in order.

@@ -64,18 +64,22 @@ export async function startBroker(at = {}) {
 
 export async function startEdge(broker, args = [], port = 0) {
   let listening = 0;
+  let tls = false;
   const proc = await startLogged(path.join(BUILD, 'edge', 'herald-edge'),
     ['--schema', CHAT_SCHEMA, '--broker', broker.egress, '--port', String(port), ...args],
     (line) => {
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(line);
-      if (m) listening = Number(m[1]);
+      const m = /listening on (https?):\/\/[^:]+:(\d+)/.exec(line);
+      if (m) {
+        listening = Number(m[2]);
+        tls = m[1] === 'https';
+      }
       return listening > 0;
     });
   return {
     proc,
     port: listening,
-    url: `ws://127.0.0.1:${listening}/graphql`,
-    http: `http://127.0.0.1:${listening}`,
+    url: `${tls ? 'wss' : 'ws'}://127.0.0.1:${listening}/graphql`,
+    http: `${tls ? 'https' : 'http'}://127.0.0.1:${listening}`,
     stop: () => stop(proc),
   };
 }

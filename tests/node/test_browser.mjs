@@ -4,13 +4,17 @@
 // appears in both; after a reload the page's new subscription receives the
 // next message. Screenshots go to $HERALD_BUILD_DIR/artifacts/.
 //
+// Served over https by an edge with --tls-cert, the page subscribes over
+// wss:// and shows what is sent.
+//
 // It also measures the time from sending a mutation to the message showing
 // in the other browser, over 50 messages, and prints the median (not an
 // assertion: machines differ).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
@@ -89,6 +93,42 @@ test('a message sent in one browser appears in both, and after a reload', async 
   console.log(`screenshots: ${path.join(ARTIFACTS, 'chat-sender.png')}, chat-receiver.png`);
   await a.context().close();
   await b.context().close();
+});
+
+test('over https the page subscribes with wss:// and shows what is sent', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-tls-'));
+  const cert = path.join(dir, 'edge.crt');
+  const key = path.join(dir, 'edge.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1',
+    '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  const tlsEdge = await startEdge(broker, ['--static', path.join(BUILD, 'examples', 'chat', 'www'),
+    '--tls-cert', cert, '--tls-key', key]);
+  try {
+    // The certificate is self-signed: this context trusts it.
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    const sockets = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
+    await page.goto(`${tlsEdge.http}/?channel=tls&mutation=${encodeURIComponent(serverUrl)}`);
+    await page.locator('#status', { hasText: 'live' }).waitFor();
+    assert.deepEqual(sockets, [`wss://127.0.0.1:${tlsEdge.port}/graphql`]);
+    // Send until one shows: the edge subscribes at the broker as the page
+    // subscribes, and a message sent before that is not for this page.
+    await page.fill('#author', 'tls');
+    let shown = false;
+    for (let n = 0; n < 20 && !shown; n++) {
+      await page.fill('#text', `over wss ${n}`);
+      await page.click('#send-form button');
+      shown = await page.locator('#messages .text', { hasText: 'over wss' }).first()
+        .waitFor({ timeout: 1000 }).then(() => true, () => false);
+    }
+    assert.ok(shown, 'no message showed on the https page');
+    await context.close();
+  } finally {
+    assert.equal(await tlsEdge.stop(), 0);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('time from mutation to browser, over 50 messages', async () => {
