@@ -17,6 +17,7 @@ typedef struct {
     const char *static_dir;     //  served at /, or NULL
     const char *tls_cert;       //  PEM certificate (chain) for wss://, or NULL
     const char *tls_key;        //  its PEM private key, or NULL
+    const char *allow_origin;   //  comma-separated origins, or "*" for any
     int init_timeout_ms;        //  graphql-transport-ws connection_init wait
     int handshake_timeout_s;    //  TLS and HTTP handshakes must finish in this time
     int legacy_ka_ms;           //  legacy protocol "ka" interval; 0: off

@@ -33,6 +33,9 @@ s_usage (FILE *f)
         "  --tls-cert FILE             serve wss:// and https:// with this PEM\n"
         "                              certificate chain; needs --tls-key (off)\n"
         "  --tls-key FILE              the certificate's PEM private key\n"
+        "  --allow-origin LIST         browser pages allowed to connect: origins such\n"
+        "                              as https://chat.example.com, comma-separated;\n"
+        "                              others get HTTP 403; '*' for any (*)\n"
         "\n"
         "Protocol timing:\n"
         "  --handshake-timeout S       close a connection whose TLS and HTTP handshake\n"
@@ -78,6 +81,30 @@ s_number (const char *flag, const char *text, long long min, long long max, long
     return 0;
 }
 
+//  --allow-origin: '*', or origins (scheme://host[:port]), comma-separated.
+static int
+s_check_origins (const char *list)
+{
+    if (strcmp (list, "*") == 0)
+        return 0;
+    const char *p = list;
+    while (1) {
+        size_t len = strcspn (p, ",");
+        int scheme = (len > 7 && strncmp (p, "http://", 7) == 0)
+                     || (len > 8 && strncmp (p, "https://", 8) == 0);
+        const char *host = scheme ? strstr (p, "//") + 2 : NULL;
+        if (!scheme || memchr (host, '/', len - (size_t) (host - p)) != NULL) {
+            fprintf (stderr, "herald-edge: --allow-origin takes '*' or origins such as "
+                             "https://chat.example.com, comma-separated, not \"%.*s\"\n",
+                     (int) len, p);
+            return -1;
+        }
+        if (p[len] == 0)
+            return 0;
+        p += len + 1;
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -88,6 +115,7 @@ main (int argc, char **argv)
                       ? getenv ("HERALD_SUB_ENDPOINT") : "tcp://127.0.0.1:7401",
         .init_timeout_ms = 3000,
         .handshake_timeout_s = 10,
+        .allow_origin = "*",
         .legacy_ka_ms = 15000,
         .ping_interval_s = 30,
         .ping_timeout_s = 30,
@@ -101,7 +129,7 @@ main (int argc, char **argv)
         .max_result = 262144,
     };
     enum {
-        O_SCHEMA = 256, O_HOST, O_PORT, O_BROKER, O_STATIC, O_CERT, O_KEY, O_HANDSHAKE,
+        O_SCHEMA = 256, O_HOST, O_PORT, O_BROKER, O_STATIC, O_CERT, O_KEY, O_ORIGIN, O_HANDSHAKE,
         O_INIT, O_KA, O_PING, O_PING_TO, O_CONNS, O_MSG, O_QUERY, O_DEPTH, O_SUBS, O_QMSG,
         O_QBYTES, O_RESULT, O_LOG
     };
@@ -113,6 +141,7 @@ main (int argc, char **argv)
         { "static", required_argument, NULL, O_STATIC },
         { "tls-cert", required_argument, NULL, O_CERT },
         { "tls-key", required_argument, NULL, O_KEY },
+        { "allow-origin", required_argument, NULL, O_ORIGIN },
         { "handshake-timeout", required_argument, NULL, O_HANDSHAKE },
         { "init-timeout-ms", required_argument, NULL, O_INIT },
         { "legacy-ka-ms", required_argument, NULL, O_KA },
@@ -149,6 +178,10 @@ main (int argc, char **argv)
             case O_STATIC: cfg.static_dir = optarg; break;
             case O_CERT: cfg.tls_cert = optarg; break;
             case O_KEY: cfg.tls_key = optarg; break;
+            case O_ORIGIN:
+                if (s_check_origins (optarg)) return EXIT_USAGE;
+                cfg.allow_origin = optarg;
+                break;
             case O_PORT:
                 if (s_number (name, optarg, 0, 65535, &v)) return EXIT_USAGE;
                 cfg.port = (int) v;

@@ -83,6 +83,7 @@ typedef struct {
     size_t connections;
     uint64_t connections_total;
     uint64_t connections_rejected;
+    uint64_t origins_rejected;
     uint64_t subscribe_errors;
     uint64_t slow_consumers;
     uint64_t messages_out;
@@ -453,6 +454,9 @@ s_metrics_text (jbuf_t *b)
     s_metric (b, "herald_edge_connections_rejected_total", "counter",
               "WebSocket upgrades refused because --max-connections was reached.",
               m->connections_rejected);
+    s_metric (b, "herald_edge_origins_rejected_total", "counter",
+              "WebSocket upgrades refused because their Origin is not in --allow-origin.",
+              m->origins_rejected);
     s_metric (b, "herald_edge_subscriptions", "gauge", "Active subscriptions.",
               h->subscriptions);
     s_metric (b, "herald_edge_topics", "gauge", "Topics subscribed at the broker.", h->topics);
@@ -532,8 +536,37 @@ s_http (struct lws *wsi, conn_t *c)
     return rc;
 }
 
-//  Called before lws handles a WebSocket upgrade: the path, the connection
-//  limit and the subprotocol are checked here. Returns what the lws
+//  Whether a WebSocket upgrade's Origin may connect (--allow-origin). A
+//  request without one is not from a browser page, and is let through:
+//  the check keeps other sites' pages from using the edge, nothing more.
+//  Pages the edge serves itself (the Origin names the Host asked for) are
+//  always allowed.
+static int
+s_origin_allowed (struct lws *wsi)
+{
+    const char *list = s_edge.cfg->allow_origin;
+    char origin[256], host[256];
+    if (strcmp (list, "*") == 0 || lws_hdr_total_length (wsi, WSI_TOKEN_ORIGIN) == 0)
+        return 1;
+    if (lws_hdr_copy (wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0)
+        return 0;
+    const char *authority = strstr (origin, "://");
+    if (authority && lws_hdr_copy (wsi, host, sizeof host, WSI_TOKEN_HOST) > 0
+        && strcasecmp (authority + 3, host) == 0)
+        return 1;
+    size_t olen = strlen (origin);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn (p, ",");
+        if (len == olen && strncasecmp (p, origin, len) == 0)
+            return 1;
+        p += len + (p[len] == ',');
+    }
+    hlog_debug ("refused a WebSocket from origin %s", origin);
+    return 0;
+}
+
+//  Called before lws handles a WebSocket upgrade: the path, the origin,
+//  the connection limit and the subprotocol are checked here. Returns what the lws
 //  callback must return.
 static int
 s_confirm_upgrade (struct lws *wsi, const char *upgrade)
@@ -558,6 +591,12 @@ s_confirm_upgrade (struct lws *wsi, const char *upgrade)
     if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0
         || strcmp (uri, "/graphql") != 0) {
         lws_return_http_status (wsi, HTTP_STATUS_NOT_FOUND, "WebSocket endpoint is /graphql");
+        return 1;
+    }
+    if (!s_origin_allowed (wsi)) {
+        s_edge.m.origins_rejected++;
+        lws_return_http_status (wsi, HTTP_STATUS_FORBIDDEN,
+                                "this page's origin may not connect (see --allow-origin)");
         return 1;
     }
     if ((int) s_edge.m.connections >= s_edge.max_connections) {

@@ -8,7 +8,7 @@ import time
 
 import pytest
 import herald
-from conftest import EDGE, Edge, run
+from conftest import CHAT_SCHEMA, EDGE, Edge, run
 from wsutil import LEGACY, Client, RawSocket
 
 SUB = "subscription { messageAdded(channel: \"lim\") { id } }"
@@ -165,15 +165,18 @@ def test_flags_are_validated():
     for args in (["--port", "70000"], ["--max-depth", "0"], ["--max-connections", "x"],
                  ["--max-query-bytes", "8"], ["--bogus"], ["--log-level", "loud"],
                  ["--max-queue-bytes", "2048", "--max-result-bytes", "4096"],
-                 ["--handshake-timeout", "0"], ["--tls-key", "k.pem"], []):
-        out = run([EDGE, *args] if args else [EDGE])
+                 ["--handshake-timeout", "0"], ["--tls-key", "k.pem"],
+                 ["--allow-origin", "https://chat.example.com/"], ["--allow-origin", "chat.example.com"],
+                 []):
+        # With a schema, so that the flag under test is what fails.
+        out = run([EDGE, "--schema", CHAT_SCHEMA, *args] if args else [EDGE])
         assert out.returncode == 2, (args, out.stderr)
-        assert out.stderr
+        assert (args[0] if args else "--schema") in out.stderr, (args, out.stderr)
     help_ = run([EDGE, "--help"])
     assert help_.returncode == 0
     for flag in ("--max-connections", "--max-message-bytes", "--max-query-bytes", "--max-depth",
                  "--max-subscriptions", "--max-queue-messages", "--max-queue-bytes",
                  "--init-timeout-ms", "--legacy-ka-ms", "--static", "--handshake-timeout",
-                 "--tls-cert", "--tls-key"):
+                 "--tls-cert", "--tls-key", "--allow-origin"):
         assert flag in help_.stdout
     assert run([EDGE, "--version"]).stdout.startswith("herald-edge ")

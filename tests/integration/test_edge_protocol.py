@@ -155,6 +155,50 @@ def test_unknown_subprotocol_is_refused_at_handshake(edge):
     raw.close()
 
 
+def upgrade_status(port: int, origin: str | None) -> tuple[int, bytes]:
+    import http.client
+    headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": TWS}
+    if origin is not None:
+        headers["Origin"] = origin
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/graphql", headers=headers)
+    r = conn.getresponse()
+    body = r.read() if r.status != 101 else b""
+    conn.close()
+    return r.status, body
+
+
+def test_allow_origin(broker):
+    edge = Edge(broker, "--allow-origin", "https://chat.example.com,http://localhost:3000")
+    try:
+        # Listed origins, the edge's own pages, and clients that send no
+        # Origin (not a browser page) connect.
+        for origin in ("https://chat.example.com", "http://localhost:3000",
+                       "HTTPS://CHAT.EXAMPLE.COM", f"http://127.0.0.1:{edge.port}", None):
+            assert upgrade_status(edge.port, origin)[0] == 101, origin
+        # Other pages get 403, and are counted.
+        for origin in ("https://evil.example.com", "https://chat.example.com:8443",
+                       "http://chat.example.com", "null"):
+            status, body = upgrade_status(edge.port, origin)
+            assert status == 403 and b"--allow-origin" in body, (origin, status, body)
+        assert edge.metrics()["herald_edge_origins_rejected_total"] == 4
+
+        async def main():
+            c = await Client.open(edge.url, origin="https://chat.example.com")
+            await c.init()
+            await c.close()
+            with pytest.raises(websockets.InvalidHandshake):
+                await Client.open(edge.url, origin="https://evil.example.com")
+        run(main())
+    finally:
+        assert edge.stop() == 0, edge.text()
+
+
+def test_any_origin_by_default(edge):
+    assert upgrade_status(edge.port, "https://anywhere.example.org")[0] == 101
+
+
 def test_http2_upgrade_gets_400(edge):
     # curl --http2 asks for h2c: it gets a reason, not a silent hang-up.
     import http.client
