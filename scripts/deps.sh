@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUN_PKGS=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
-          libjansson-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev python3
+          libjansson-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev python3
           python3-aiohttp)
 TEST_PKGS=(openssl python3-pytest python3-zmq python3-websockets valgrind clang libclang-rt-14-dev
            binutils g++ chromium)

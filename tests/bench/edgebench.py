@@ -10,6 +10,9 @@ Scenarios:
   c. idle memory: RSS per subscribed idle connection;
   d. connect storm: connections plus subscribes completed per second.
 
+And herald-edge over TLS (--tls-cert, wss://) against itself over ws://,
+for fan-out at 1k subscribers and idle memory at 10k connections.
+
 Beside them: the load generator's ceiling (against tests/bench/trivial.mjs)
 and the kernel's floor under the latency target (tests/bench/sendfloor.c:
 bare send() calls to as many loopback connections, with no server).
@@ -23,6 +26,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +53,7 @@ class Target:
         self.env = env
         self.proc = None
         self.port = None
+        self.tls = False
 
     def start(self) -> None:
         # Port 0: the server picks a free one and logs it, which avoids
@@ -62,9 +67,10 @@ class Target:
             lines.append(line)
             if not line:
                 raise SystemExit(f"{self.name} did not start:\n" + "".join(lines))
-            m = re.search(r"listening on http://[^:]+:(\d+)", line)
+            m = re.search(r"listening on (https?)://[^:]+:(\d+)", line)
             if m:
-                self.port = int(m.group(1))
+                self.tls = m.group(1) == "https"
+                self.port = int(m.group(2))
                 break
             if time.monotonic() > deadline:
                 raise SystemExit(f"{self.name} did not start in time")
@@ -83,7 +89,7 @@ class Target:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/graphql"
 
 
 def loadgen(build: Path, target: Target, ingress: str | None, **opts) -> dict:
@@ -188,6 +194,16 @@ def idle_memory(build, target: Target, connections: int, log) -> dict:
         return result
     finally:
         target.stop()
+
+
+def self_signed_cert(directory: Path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, made with openssl."""
+    cert, key = directory / "edge.crt", directory / "edge.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=herald-bench", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return str(cert), str(key)
 
 
 def fd_limit() -> int:
@@ -333,6 +349,30 @@ def run(build: Path, ingress: str, egress: str, quick: bool, out_dir: Path, log=
         for t in targets:
             t.stop()
 
+    # TLS: the same edge serving wss://, beside itself on ws://, with the
+    # same steps.
+    import tempfile
+    cert_dir = Path(tempfile.mkdtemp(prefix="herald-bench-"))
+    cert, key = self_signed_cert(cert_dir)
+    herald_tls = Target("herald-tls", herald.cmd + ["--tls-cert", cert, "--tls-key", key], env)
+    plain_tls = [herald, herald_tls]
+    results["tls"] = {}
+    n = 100 if quick else 1000
+    log(f"(tls) fan-out over wss:// and ws://: {n} subscribers of one topic")
+    for t in plain_tls:
+        t.start()
+    try:
+        ladder = [2_000, 10_000] if quick else [80_000, 320_000, 1_000_000, 2_000_000, 3_000_000]
+        results["tls"]["fanout"] = ramp(build, plain_tls, ingress, n, 1, ladder, duration, log)
+        results["tls"]["connections"] = n
+    finally:
+        for t in plain_tls:
+            t.stop()
+    n = 100 if quick else 10_000
+    log(f"(tls) idle memory over wss:// and ws://, {n} connections")
+    results["tls"]["idle"] = {t.name: idle_memory(build, t, n, log) for t in plain_tls}
+    shutil.rmtree(cert_dir, ignore_errors=True)
+
     # Every connection is a descriptor in both the target and the load
     # generator: sizes over the hard limit are measured at the limit instead.
     limit = most_connections()
@@ -417,6 +457,17 @@ def table(results: dict) -> str:
                     + ("" if r["ok"] else " (behind)"))
         rows.append(f"| (scale) {h['connections']:,} subscribed connections, all receiving | "
                     f"{cell(h)} | {cell(p)} | |")
+    tls = results.get("tls")
+    if tls:
+        per = tls["fanout"]
+        h, t = best(per.get("herald", [])), best(per.get("herald-tls", []))
+        hv, tv = (h["delivered_per_s"] if h else 0), (t["delivered_per_s"] if t else 0)
+        rows.append(f"| (tls) max deliveries/s with none lost, {tls['connections']:,} subscribers one topic, "
+                    f"over wss:// (ws:// in the same steps) | {tv:,.0f} ({hv:,.0f}) | not run over TLS | |")
+        hi, ti = tls["idle"]["herald"], tls["idle"]["herald-tls"]
+        rows.append(f"| (tls) RSS per idle subscribed connection, {hi['connections']:,} connections, over "
+                    f"wss:// (ws:// in the same run) | {ti['per_conn_bytes']:,.0f} B ({hi['per_conn_bytes']:,.0f} B) "
+                    f"| | |")
     for n, per in results["idle"].items():
         if not per:
             rows.append(f"| (c) RSS per idle subscribed connection, {n:,} connections | n/a (descriptor limit) | n/a | |")

@@ -15,6 +15,10 @@
  *    the offered rate, and one that falls behind delivers less);
  *  - the connect-and-subscribe rate.
  *
+ *  With a wss:// URL it speaks TLS (OpenSSL; the server's certificate is
+ *  not checked, as the benchmark's is self-signed), which shows what TLS
+ *  costs the server.
+ *
  *  One thread runs every connection on epoll and reads in 64 KiB batches;
  *  a second thread publishes. Events are messages of examples/chat's
  *  schema: id is the sequence number, text starts with the send time in
@@ -49,13 +53,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #define MAX_CHANNELS 100000
 #define READ_CHUNK 65536
 
-enum { C_CONNECTING, C_UPGRADING, C_INIT, C_LIVE, C_DEAD };
+enum { C_CONNECTING, C_TLS, C_UPGRADING, C_INIT, C_LIVE, C_DEAD };
 
 typedef struct {
     int fd;
+    SSL *ssl;               //  with wss://
     int state;
     int channel;
     char *buf;              //  unparsed input
@@ -79,6 +87,7 @@ typedef struct {
     char host[64];
     int port;
     char path[128];
+    SSL_CTX *tls;           //  wss://: the client context
     int connections;
     int channels;
     int sources;
@@ -207,12 +216,33 @@ s_hist_pct (const hist_t *h, double p)
 //  ---------------------------------------------------------------------
 //  WebSocket client framing (client frames are masked)
 
+//  Sends or receives on a connection, through TLS if it has it. Returns
+//  what send/recv would; TLS's "try again" is EAGAIN.
+static ssize_t
+s_io (conn_t *c, void *data, size_t len, int sending)
+{
+    if (!c->ssl)
+        return sending ? send (c->fd, data, len, MSG_NOSIGNAL) : recv (c->fd, data, len, 0);
+    int n = sending ? SSL_write (c->ssl, data, (int) len) : SSL_read (c->ssl, data, (int) len);
+    if (n > 0)
+        return n;
+    int err = SSL_get_error (c->ssl, n);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (err == SSL_ERROR_ZERO_RETURN)
+        return 0;
+    errno = err == SSL_ERROR_SYSCALL && errno ? errno : EPROTO;
+    return -1;
+}
+
 static int
-s_send_all (int fd, const void *data, size_t len)
+s_send_all (conn_t *c, const void *data, size_t len)
 {
     const char *p = data;
     while (len > 0) {
-        ssize_t n = send (fd, p, len, MSG_NOSIGNAL);
+        ssize_t n = s_io (c, (void *) p, len, 1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -252,7 +282,7 @@ s_send_frame (conn_t *c, int opcode, const char *payload, size_t len)
     h += 4;
     for (size_t i = 0; i < len; i++)
         frame[h + i] = (unsigned char) payload[i] ^ mask[i & 3];
-    return s_send_all (c->fd, frame, h + len);
+    return s_send_all (c, frame, h + len);
 }
 
 static int
@@ -277,6 +307,8 @@ s_conn_fail (conn_t *c, const char *why)
     G.errors++;
     c->state = C_DEAD;
     epoll_ctl (G.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    SSL_free (c->ssl);
+    c->ssl = NULL;
     close (c->fd);
     free (c->buf);
     c->buf = NULL;
@@ -321,12 +353,44 @@ s_conn_connected (conn_t *c, int i)
               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
               "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n",
               G.path, G.host, G.port);
-    if (s_send_all (c->fd, req, strlen (req)) != 0) {
+    if (s_send_all (c, req, strlen (req)) != 0) {
         s_conn_fail (c, "cannot send the upgrade");
         return;
     }
     c->state = C_UPGRADING;
     struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t) i };
+    epoll_ctl (G.epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+//  Drives the TLS handshake; once it is done, sends the upgrade.
+static void
+s_conn_tls (conn_t *c, int i)
+{
+    if (!c->ssl) {
+        c->ssl = SSL_new (G.tls);
+        if (!c->ssl || SSL_set_fd (c->ssl, c->fd) != 1) {
+            s_conn_fail (c, "cannot set up TLS");
+            return;
+        }
+        SSL_set_tlsext_host_name (c->ssl, G.host);
+        SSL_set_connect_state (c->ssl);
+        c->state = C_TLS;
+    }
+    int n = SSL_do_handshake (c->ssl);
+    if (n == 1) {
+        s_conn_connected (c, i);
+        return;
+    }
+    int err = SSL_get_error (c->ssl, n);
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+        char why[160];
+        snprintf (why, sizeof why, "TLS handshake failed: %s",
+                  ERR_reason_error_string (ERR_get_error ()) ?: "connection closed");
+        s_conn_fail (c, why);
+        return;
+    }
+    struct epoll_event ev = { .events = err == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT,
+                              .data.u32 = (uint32_t) i };
     epoll_ctl (G.epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -459,7 +523,7 @@ s_parse (conn_t *c, uint64_t now)
 static void
 s_on_readable (conn_t *c, uint64_t now)
 {
-    for (int rounds = 0; rounds < 4; rounds++) {
+    for (int rounds = 0; rounds < (c->ssl ? 16 : 4); rounds++) {
         if (c->cap - c->len < READ_CHUNK) {
             size_t cap = c->len + READ_CHUNK;
             char *buf = realloc (c->buf, cap);
@@ -470,7 +534,7 @@ s_on_readable (conn_t *c, uint64_t now)
             c->buf = buf;
             c->cap = cap;
         }
-        ssize_t n = recv (c->fd, c->buf + c->len, c->cap - c->len, 0);
+        ssize_t n = s_io (c, c->buf + c->len, c->cap - c->len, 0);
         if (n == 0) {
             s_conn_fail (c, "the server closed the connection");
             return;
@@ -511,7 +575,9 @@ s_on_readable (conn_t *c, uint64_t now)
             c->buf = NULL;
             c->cap = 0;
         }
-        if ((size_t) n < READ_CHUNK)
+        //  A short read emptied the socket; TLS reads one record (at
+        //  most 16 KiB) at a time, so it reads until told to wait.
+        if ((size_t) n < READ_CHUNK && !c->ssl)
             return;
     }
 }
@@ -536,7 +602,14 @@ s_loop (uint64_t deadline_ns, int (*done) (void))
                     s_conn_fail (c, strerror (err));
                     continue;
                 }
-                s_conn_connected (c, (int) evs[k].data.u32);
+                if (G.tls)
+                    s_conn_tls (c, (int) evs[k].data.u32);
+                else
+                    s_conn_connected (c, (int) evs[k].data.u32);
+                continue;
+            }
+            if (c->state == C_TLS) {
+                s_conn_tls (c, (int) evs[k].data.u32);
                 continue;
             }
             if (evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
@@ -616,7 +689,8 @@ s_usage (FILE *f)
         "channels of examples/chat's messageAdded, publish through a Herald broker at\n"
         "a fixed rate, and report deliveries, loss, reordering and latency as JSON.\n"
         "\n"
-        "  --url URL            ws://HOST:PORT/PATH (ws://127.0.0.1:8080/graphql)\n"
+        "  --url URL            ws://HOST:PORT/PATH, or wss:// for TLS (the\n"
+        "                       certificate is not checked) (ws://127.0.0.1:8080/graphql)\n"
         "  --connections N      clients (1000)\n"
         "  --channels T         channels, spread evenly over the clients (1)\n"
         "  --sources S          source addresses 127.0.0.2.. to spread over (16)\n"
@@ -682,13 +756,20 @@ main (int argc, char **argv)
             default: s_usage (stderr); return 2;
         }
     }
-    if (sscanf (url, "ws://%63[^:]:%d%127s", G.host, &G.port, G.path) != 3 || G.connections < 1
+    int tls = strncmp (url, "wss://", 6) == 0;
+    size_t scheme = tls ? 6 : strncmp (url, "ws://", 5) == 0 ? 5 : 0;
+    if (!scheme || sscanf (url + scheme, "%63[^:]:%d%127s", G.host, &G.port, G.path) != 3
+        || G.connections < 1
         || G.channels < 1 || G.channels > MAX_CHANNELS || G.channels > G.connections
         || G.sources < 1 || G.sources > 250 || G.rate <= 0 || G.payload < 30 || G.payload > 3000) {
         fprintf (stderr, "loadgen: bad arguments (try --help)\n");
         return 2;
     }
     signal (SIGPIPE, SIG_IGN);
+    if (tls && !(G.tls = SSL_CTX_new (TLS_client_method ()))) {
+        fprintf (stderr, "loadgen: cannot set up TLS\n");
+        return 1;
+    }
     struct rlimit rl;
     getrlimit (RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
@@ -785,10 +866,12 @@ main (int argc, char **argv)
             s_hist_pct (&G.hist, 99.9), (unsigned long long) G.hist.max);
     for (int i = 0; i < G.connections; i++)
         if (G.conns[i].state != C_DEAD && G.conns[i].fd > 0) {
+            SSL_free (G.conns[i].ssl);
             close (G.conns[i].fd);
             free (G.conns[i].buf);
         }
     free (G.conns);
+    SSL_CTX_free (G.tls);
     close (G.epfd);
     return 0;
 }
