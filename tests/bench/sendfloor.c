@@ -24,6 +24,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -194,6 +195,18 @@ main (int argc, char **argv)
         s_usage (stderr);
         return 2;
     }
+    //  The sender and the reader each hold n descriptors.
+    struct rlimit rl;
+    getrlimit (RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < (rlim_t) n + 64) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < (rlim_t) n + 64) {
+        fprintf (stderr, "sendfloor: %ld connections need %ld descriptors; the limit is %llu\n",
+                 n, n + 64, (unsigned long long) rl.rlim_cur);
+        return 1;
+    }
     int rounds = (int) (duration * (double) rate);
     if (rounds < 1)
         rounds = 1;
@@ -231,6 +244,14 @@ main (int argc, char **argv)
     if (child < 0)
         goto out;
     for (long i = 0; i < n; i++) {
+        //  If the reader fails, its connections never come: stop then.
+        struct pollfd pfd = { .fd = listener, .events = POLLIN };
+        while (poll (&pfd, 1, 1000) == 0)
+            if (waitpid (child, NULL, WNOHANG) == child) {
+                child = -1;
+                fprintf (stderr, "sendfloor: the reader stopped after %ld connections\n", i);
+                goto out;
+            }
         fds[i] = accept (listener, NULL, NULL);
         if (fds[i] < 0) {
             perror ("sendfloor: accept");
