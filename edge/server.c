@@ -539,21 +539,17 @@ s_http (struct lws *wsi, conn_t *c)
 //  Whether a WebSocket upgrade's Origin may connect (--allow-origin). A
 //  request without one is not from a browser page, and is let through:
 //  the check keeps other sites' pages from using the edge, nothing more.
-//  Pages the edge serves itself (the Origin names the Host asked for) are
-//  always allowed.
+//  The edge's own pages are not trusted by their Host header, which a
+//  page on a rebound DNS name controls: they are listed like any other.
 static int
 s_origin_allowed (struct lws *wsi)
 {
     const char *list = s_edge.cfg->allow_origin;
-    char origin[256], host[256];
+    char origin[256];
     if (strcmp (list, "*") == 0 || lws_hdr_total_length (wsi, WSI_TOKEN_ORIGIN) == 0)
         return 1;
     if (lws_hdr_copy (wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0)
         return 0;
-    const char *authority = strstr (origin, "://");
-    if (authority && lws_hdr_copy (wsi, host, sizeof host, WSI_TOKEN_HOST) > 0
-        && strcasecmp (authority + 3, host) == 0)
-        return 1;
     size_t olen = strlen (origin);
     for (const char *p = list; *p;) {
         size_t len = strcspn (p, ",");
@@ -566,8 +562,8 @@ s_origin_allowed (struct lws *wsi)
 }
 
 //  Called before lws handles a WebSocket upgrade: the path, the origin,
-//  the connection limit and the subprotocol are checked here. Returns what the lws
-//  callback must return.
+//  the connection limit and the subprotocol are checked here. Returns
+//  what the lws callback must return.
 static int
 s_confirm_upgrade (struct lws *wsi, const char *upgrade)
 {
