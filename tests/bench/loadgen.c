@@ -372,7 +372,10 @@ s_conn_tls (conn_t *c, int i)
             s_conn_fail (c, "cannot set up TLS");
             return;
         }
-        SSL_set_tlsext_host_name (c->ssl, G.host);
+        //  A name, not an address, goes in the handshake (SNI).
+        struct in_addr addr;
+        if (inet_pton (AF_INET, G.host, &addr) != 1)
+            SSL_set_tlsext_host_name (c->ssl, G.host);
         SSL_set_connect_state (c->ssl);
         c->state = C_TLS;
     }
