@@ -61,11 +61,14 @@ class Service:
     line shows it is ready, the rest kept in self.log."""
 
     name = "service"
+    wrapper: list = []          # runs the program under this (valgrind)
+    launch_timeout = 10.0
 
-    def _launch(self, cmd, ready, timeout: float = 10.0) -> None:
+    def _launch(self, cmd, ready) -> None:
         """Starts cmd and reads its stderr until ready(line) is true."""
         self.log = []
-        self.proc = subprocess.Popen([str(c) for c in cmd], stderr=subprocess.PIPE,
+        timeout = self.launch_timeout
+        self.proc = subprocess.Popen([str(c) for c in [*self.wrapper, *cmd]], stderr=subprocess.PIPE,
                                      stdout=subprocess.DEVNULL, text=True, env=c_env())
         deadline = time.monotonic() + timeout
         while True:
