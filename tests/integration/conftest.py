@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -200,10 +201,19 @@ class Edge(Service):
     def http(self) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
+    @property
+    def ssl_context(self):
+        """For a TLS edge: a client context that trusts its certificate."""
+        if not self.tls:
+            return None
+        import ssl
+        return ssl.create_default_context(cafile=self.args[self.args.index("--tls-cert") + 1])
+
     def metrics(self) -> dict:
         """The /metrics page as {name or name{labels}: value}."""
         import urllib.request
-        with urllib.request.urlopen(self.http + "/metrics", timeout=10) as r:
+        with urllib.request.urlopen(self.http + "/metrics", timeout=10,
+                                    context=self.ssl_context) as r:
             text = r.read().decode()
         out = {}
         for line in text.splitlines():
@@ -219,6 +229,25 @@ class Edge(Service):
             if predicate(value) or time.monotonic() > deadline:
                 return value
             time.sleep(0.05)
+
+
+def make_cert(directory, name: str = "edge") -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 and localhost, and its key,
+    made with the openssl command."""
+    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN={name}", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return str(cert), str(key)
+
+
+@pytest.fixture(scope="session")
+def tls_cert(tmp_path_factory):
+    """(certificate, key) for an edge's --tls-cert and --tls-key."""
+    if not shutil.which("openssl"):
+        pytest.skip("needs the openssl command (scripts/deps.sh test installs it)")
+    return make_cert(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

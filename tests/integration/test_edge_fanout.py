@@ -7,6 +7,8 @@ import asyncio
 import resource
 import time
 
+import pytest
+
 import herald
 from conftest import SANITIZED, Edge
 from wsutil import Client
@@ -106,14 +108,19 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def test_slow_consumer_is_closed_and_others_keep_receiving(broker):
+@pytest.mark.parametrize("tls", [False, True], ids=["ws", "wss"])
+def test_slow_consumer_is_closed_and_others_keep_receiving(broker, tls, request):
     queue_bytes = 512 * 1024
+    tls_args = []
+    if tls:
+        cert, key = request.getfixturevalue("tls_cert")
+        tls_args = ["--tls-cert", cert, "--tls-key", key]
     edge = Edge(broker, "--max-queue-bytes", str(queue_bytes), "--max-queue-messages", "100000",
-                "--max-result-bytes", "65536")
+                "--max-result-bytes", "65536", *tls_args)
     try:
         async def main():
-            slow = await Client.open(edge.url, max_queue=1, read_limit=1024)
-            fast = await Client.open(edge.url)
+            slow = await Client.open(edge.url, max_queue=1, read_limit=1024, ssl=edge.ssl_context)
+            fast = await Client.open(edge.url, ssl=edge.ssl_context)
             await slow.init()
             await fast.init()
             await slow.subscribe("s", SUB, {"c": "slow"})

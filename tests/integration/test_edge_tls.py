@@ -4,10 +4,8 @@ the TLS port, and clear errors for missing or mismatched files."""
 
 import asyncio
 import http.client
-import shutil
 import socket
 import ssl
-import subprocess
 import time
 import urllib.request
 
@@ -15,28 +13,15 @@ import pytest
 import websockets
 
 import herald
-from conftest import CHAT_SCHEMA, EDGE, Edge, run
+from conftest import CHAT_SCHEMA, EDGE, Edge, make_cert, run
 from wsutil import Client
 
 SUB = "subscription($c: String!) { messageAdded(channel: $c) { id text } }"
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
-
-
-def make_cert(directory, name: str) -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1 and localhost, and its key."""
-    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", f"/CN={name}", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                    "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True, timeout=60)
-    return str(cert), str(key)
-
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tls")
-    return {"good": make_cert(d, "edge"), "other": make_cert(d, "other")}
+def certs(tls_cert, tmp_path_factory):
+    return {"good": tls_cert, "other": make_cert(tmp_path_factory.mktemp("other"), "other")}
 
 
 @pytest.fixture
