@@ -32,10 +32,16 @@ typedef struct {
     size_t max_queue_messages;  //  outbound messages queued per connection
     size_t max_queue_bytes;     //  outbound bytes queued per connection
     size_t max_result;          //  largest rendered result, bytes
+    int check;                  //  --check: check the configuration, then exit
 } edge_config_t;
 
 /*  Serve until SIGINT or SIGTERM. Returns the process exit status: 0 after
  *  a clean shutdown, 1 if the edge could not start. */
 int edge_run (const edge_config_t *config);
+
+/*  --check: load the schema and check that the TLS files can be read, then
+ *  print each subscription field with its topic template to stdout.
+ *  Returns 0, or 1 (with the problem logged) if the edge could not start. */
+int edge_check (const edge_config_t *config);
 
 #endif

@@ -58,6 +58,9 @@ s_usage (FILE *f)
         "  --max-queue-bytes N         bytes queued to one client, likewise (1048576)\n"
         "  --max-result-bytes N        largest rendered result (262144)\n"
         "\n"
+        "  --check                     check the schema (and that the TLS files can be\n"
+        "                              read), print each subscription field's broker\n"
+        "                              topic, and exit: 0 if the edge would start\n"
         "  --log-level LEVEL           error, warn, info or debug (info)\n"
         "  -h, --help                  show this help\n"
         "  -V, --version               show the version\n"
@@ -131,7 +134,7 @@ main (int argc, char **argv)
     enum {
         O_SCHEMA = 256, O_HOST, O_PORT, O_BROKER, O_STATIC, O_CERT, O_KEY, O_ORIGIN, O_HANDSHAKE,
         O_INIT, O_KA, O_PING, O_PING_TO, O_CONNS, O_MSG, O_QUERY, O_DEPTH, O_SUBS, O_QMSG,
-        O_QBYTES, O_RESULT, O_LOG
+        O_QBYTES, O_RESULT, O_LOG, O_CHECK
     };
     static const struct option opts[] = {
         { "schema", required_argument, NULL, O_SCHEMA },
@@ -156,6 +159,7 @@ main (int argc, char **argv)
         { "max-queue-bytes", required_argument, NULL, O_QBYTES },
         { "max-result-bytes", required_argument, NULL, O_RESULT },
         { "log-level", required_argument, NULL, O_LOG },
+        { "check", no_argument, NULL, O_CHECK },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -247,6 +251,7 @@ main (int argc, char **argv)
                 }
                 hlog_set_level (level);
                 break;
+            case O_CHECK: cfg.check = 1; break;
             case 'h': s_usage (stdout); return 0;
             case 'V': printf ("herald-edge %s\n", HERALD_EDGE_VERSION); return 0;
             default:
@@ -274,6 +279,8 @@ main (int argc, char **argv)
                          "+ 1024\n");
         return EXIT_USAGE;
     }
+    if (cfg.check)
+        return edge_check (&cfg);
     hlog_info ("herald-edge %s starting", HERALD_EDGE_VERSION);
     int status = edge_run (&cfg);
     hlog_info (status == 0 ? "stopped" : "could not start");

@@ -879,6 +879,25 @@ s_load_schema (const char *path)
 }
 
 int
+edge_check (const edge_config_t *cfg)
+{
+    gql_schema_t *schema = s_load_schema (cfg->schema_path);
+    if (!schema || s_check_tls_files (cfg) != 0) {
+        gql_schema_destroy (&schema);
+        return 1;
+    }
+    printf ("%s is a valid schema. Its subscription fields and their broker topics:\n",
+            cfg->schema_path);
+    const char *name;
+    char topic[512];
+    for (size_t i = 0; gql_schema_subscription_field (schema, i, &name, topic, sizeof topic) == 0;
+         i++)
+        printf ("  %-24s %s\n", name, topic);
+    gql_schema_destroy (&schema);
+    return 0;
+}
+
+int
 edge_run (const edge_config_t *cfg)
 {
     memset (&s_edge, 0, sizeof s_edge);

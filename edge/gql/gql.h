@@ -36,6 +36,14 @@ typedef struct {
 gql_schema_t *gql_schema_new (const char *sdl, size_t len, char **err);
 void gql_schema_destroy (gql_schema_t **self_p);
 
+/*  The subscription root's i-th field (in the order of the schema): its
+ *  name, and in topic its topic template as the @topic directive writes
+ *  it ("chat.{channel}"), or the field's name when it has no @topic (its
+ *  topic is then its name). The template is cut short to fit size bytes.
+ *  Returns 0, or -1 when there is no i-th field. */
+int gql_schema_subscription_field (const gql_schema_t *self, size_t i, const char **name,
+                                   char *topic, size_t size);
+
 /*  Prepare one subscription: parse the document, validate it against the
  *  schema, select the operation (operation_name may be NULL), coerce the
  *  variables (a JSON object, or NULL for none), resolve fragments and

@@ -11,6 +11,7 @@
 #include "gql_internal.h"
 #include "wire.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1138,4 +1139,36 @@ gql_schema_destroy (gql_schema_t **self_p)
     gql_arena_free (&(*self_p)->arena);
     free (*self_p);
     *self_p = NULL;
+}
+
+int
+gql_schema_subscription_field (const gql_schema_t *self, size_t i, const char **name,
+                               char *topic, size_t size)
+{
+    const gql_type_t *root = self ? self->subscription : NULL;
+    if (!root || i >= root->fields.n || !topic || size == 0)
+        return -1;
+    const gql_field_t *f = root->fields.items[i];
+    *name = f->name;
+    //  Without @topic, the topic is the field's name (plan.c).
+    if (!f->topic) {
+        snprintf (topic, size, "%s", f->name);
+        return 0;
+    }
+    size_t used = 0;
+    topic[0] = 0;
+    for (uint32_t k = 0; k < f->topic->nsegs && used + 1 < size; k++) {
+        const gql_topic_seg_t *seg = &f->topic->segs[k];
+        int n;
+        if (seg->text)
+            n = snprintf (topic + used, size - used, "%.*s", (int) seg->len, seg->text);
+        else {
+            const gql_input_t *arg = f->args.items[seg->arg];
+            n = snprintf (topic + used, size - used, "{%s}", arg->name);
+        }
+        if (n < 0)
+            return -1;
+        used += (size_t) n < size - used ? (size_t) n : size - used - 1;
+    }
+    return 0;
 }

@@ -38,6 +38,7 @@ Tutorial blocks (docs/tutorial.md) are run by test_tutorial.py.
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -189,7 +190,8 @@ def test_doc_snippet(broker, node_path, installed, kind, opts, code):
                       check=True)
             assert set(json.loads(code)) == set(json.loads(out.stdout))
         else:
-            out = run([localise(what, broker, 0)], env=env_for(broker, "c", ""), check=True)
+            out = run(shlex.split(localise(what, broker, 0)), env=env_for(broker, "c", ""),
+                      check=True, cwd=ROOT)
             assert out.stdout.strip() == code.strip()
         return
     if kind == "c":

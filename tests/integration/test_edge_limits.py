@@ -161,6 +161,25 @@ def test_handshake_timeout(limited):
     arun(main())
 
 
+def test_check(tmp_path):
+    ok = run([EDGE, "--schema", CHAT_SCHEMA, "--check"])
+    assert ok.returncode == 0, ok.stderr
+    lines = ok.stdout.splitlines()
+    assert lines[0].endswith("is a valid schema. Its subscription fields and their broker topics:")
+    assert [line.split() for line in lines[1:]] == [["messageAdded", "chat.{channel}"],
+                                                    ["tick", "ticker.{symbol}"]]
+    # The schema's errors, each with where it is; nothing on stdout.
+    bad = tmp_path / "bad.graphql"
+    bad.write_text("type Subscription {\n  a: Mesage\n  b: Strin\n}\n")
+    out = run([EDGE, "--schema", bad, "--check"])
+    assert out.returncode == 1 and not out.stdout
+    assert 'line 2, column 6: unknown type "Mesage"' in out.stderr, out.stderr
+    assert 'line 3, column 6: unknown type "Strin". Did you mean "String"?' in out.stderr
+    out = run([EDGE, "--schema", CHAT_SCHEMA, "--check", "--tls-cert", tmp_path / "no.crt",
+               "--tls-key", tmp_path / "no.key"])
+    assert out.returncode == 1 and "cannot read the TLS certificate" in out.stderr
+
+
 def test_flags_are_validated():
     for args in (["--port", "70000"], ["--max-depth", "0"], ["--max-connections", "x"],
                  ["--max-query-bytes", "8"], ["--bogus"], ["--log-level", "loud"],
@@ -177,6 +196,6 @@ def test_flags_are_validated():
     for flag in ("--max-connections", "--max-message-bytes", "--max-query-bytes", "--max-depth",
                  "--max-subscriptions", "--max-queue-messages", "--max-queue-bytes",
                  "--init-timeout-ms", "--legacy-ka-ms", "--static", "--handshake-timeout",
-                 "--tls-cert", "--tls-key", "--allow-origin"):
+                 "--tls-cert", "--tls-key", "--allow-origin", "--check"):
         assert flag in help_.stdout
     assert run([EDGE, "--version"]).stdout.startswith("herald-edge ")

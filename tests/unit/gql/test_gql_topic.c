@@ -1,7 +1,7 @@
 /*  test_gql_topic.c: @topic templates: interpolation of each scalar kind
  *  and enums, from literals, variables and defaults; null and invalid
  *  topics at prepare time; the default topic; template errors at schema
- *  load.
+ *  load; the list of subscription fields and their templates.
  */
 #include "gqltest.h"
 
@@ -192,6 +192,33 @@ test_topic_template_errors (void)
     free (e);
 }
 
+//  The list that `herald-edge --check` prints: every field, in schema
+//  order, with its template as written (the field's name without @topic).
+static void
+test_subscription_fields_and_templates (void)
+{
+    const char *expect[][2] = {
+        { "s", "s.{v}" }, { "id", "id.{v}" }, { "i", "i.{v}" }, { "f", "f.{v}" },
+        { "b", "b.{v}" }, { "e", "room/{v}" }, { "c", "tag.{v}" },
+        { "multi", "{a}:{b}:{a}" }, { "nullable", "n.{v}" }, { "plain", "plain" },
+        { "fixed", "fixed" }, { "whole", "{v}" },
+    };
+    size_t n = sizeof expect / sizeof expect[0];
+    char topic[64];
+    const char *name = NULL;
+    for (size_t i = 0; i < n; i++) {
+        CHECK (gql_schema_subscription_field (S, i, &name, topic, sizeof topic) == 0);
+        CHECK_STR (name, expect[i][0]);
+        CHECK_STR (topic, expect[i][1]);
+    }
+    CHECK (gql_schema_subscription_field (S, n, &name, topic, sizeof topic) == -1);
+    CHECK (gql_schema_subscription_field (NULL, 0, &name, topic, sizeof topic) == -1);
+    //  Cut short to fit, and still terminated.
+    char small[6];
+    CHECK (gql_schema_subscription_field (S, 7, &name, small, sizeof small) == 0);
+    CHECK_STR (small, "{a}:{");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -207,6 +234,7 @@ main (int argc, char **argv)
     RUN (test_topic_must_be_valid);
     RUN (test_topic_default_is_field_name);
     RUN (test_topic_template_errors);
+    RUN (test_subscription_fields_and_templates);
     gql_schema_destroy (&S);
     return TEST_RESULT ();
 }
