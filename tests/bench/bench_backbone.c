@@ -18,6 +18,7 @@
  *  Usage: bench_backbone broker INGRESS EGRESS [-n N] [-s SIZE] [-p BROKER_PID]
  *         bench_backbone direct [-n N] [-s SIZE]
  */
+#include "benchutil.h"
 #include "herald.h"
 
 #include <pthread.h>
@@ -50,14 +51,6 @@ typedef struct {
     double broker_cpu[2];       //  the broker's, likewise
 } bench_t;
 
-static double
-s_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 //  A msgpack bin value of 'size' bytes in total whose first eight body
 //  bytes carry the sequence number.
 static size_t
@@ -71,39 +64,11 @@ s_payload (unsigned char *buf, size_t size, uint64_t seq)
     return size;
 }
 
-//  CPU seconds (user + system) used by this process, or by process pid.
-static double
-s_cpu (int pid)
-{
-    if (pid == 0) {
-        struct rusage ru;
-        getrusage (RUSAGE_SELF, &ru);
-        return (double) ru.ru_utime.tv_sec + (double) ru.ru_utime.tv_usec / 1e6
-               + (double) ru.ru_stime.tv_sec + (double) ru.ru_stime.tv_usec / 1e6;
-    }
-    char path[64], buf[1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen (path, "r");
-    size_t n = f ? fread (buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose (f);
-    buf[n] = 0;
-    //  utime and stime are the 12th and 13th fields after the command name.
-    char *p = strrchr (buf, ')');
-    unsigned long long ticks[2] = { 0, 0 };
-    for (int field = 0; p && field < 13; field++) {
-        p = strchr (p + 1, ' ');
-        if (p && field >= 11)
-            ticks[field - 11] = strtoull (p + 1, NULL, 10);
-    }
-    return (double) (ticks[0] + ticks[1]) / (double) sysconf (_SC_CLK_TCK);
-}
-
 static void
 s_mark_cpu (bench_t *b, int end)
 {
-    b->cpu[end] = s_cpu (0);
-    b->broker_cpu[end] = b->broker_pid ? s_cpu (b->broker_pid) : 0;
+    b->cpu[end] = bench_cpu_seconds (0);
+    b->broker_cpu[end] = b->broker_pid ? bench_cpu_seconds (b->broker_pid) : 0;
 }
 
 static uint64_t
@@ -118,7 +83,7 @@ static void
 s_count (bench_t *b, const unsigned char *payload, uint64_t *expect, double *first)
 {
     if (b->received == 0)
-        *first = s_now ();
+        *first = bench_now ();
     if (s_seq (payload) > *expect)
         b->gaps++;
     else if (s_seq (payload) < *expect)
@@ -149,7 +114,7 @@ s_subscriber (void *arg)
                 break;                  //  timed out: the rest were lost
             zmq_msg_recv (&payload, sub, 0);
             s_count (b, zmq_msg_data (&payload), &expect, &first);
-            last = s_now ();
+            last = bench_now ();
         }
         zmq_msg_close (&topic);
         zmq_msg_close (&payload);
@@ -169,7 +134,7 @@ s_subscriber (void *arg)
             if (herald_recv (sub, &ev, 2000) != HERALD_OK)
                 break;
             s_count (b, herald_event_payload (ev, NULL), &expect, &first);
-            last = s_now ();
+            last = bench_now ();
             herald_event_destroy (&ev);
         }
         herald_subscriber_destroy (&sub);

@@ -30,6 +30,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -302,9 +303,12 @@ def run(build: Path, ingress: str, egress: str, quick: bool, out_dir: Path, log=
         f" of a core (the server: {r['cpu_percent']['server']:.0f}%), gaps {r['gaps']},"
         f" reorders {r['reorders']}")
 
+    # The latency target: 10,000 subscribers of one topic, 20 events/s.
+    target_n, target_events = (100, 20) if quick else (10_000, 20)
+
     # The kernel's floor under the latency target: bare send() calls to as
     # many loopback connections, at the same rate, with no server at all.
-    n, events = (100, 20) if quick else (10_000, 20)
+    n, events = target_n, target_events
     results["floor"] = {}
     for threads in (1, 2):
         out = subprocess.run([str(build / "tests" / "bench" / "sendfloor"), "--connections", str(n),
@@ -333,8 +337,7 @@ def run(build: Path, ingress: str, egress: str, quick: bool, out_dir: Path, log=
         log(f"(b) many topics: {n} subscribers over {topics} topics")
         ladder = [2_000] if quick else [20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 1_000_000]
         results["topics"][n] = ramp(build, targets, ingress, n, topics, ladder, duration, log)
-        # The latency target: 10,000 subscribers of one topic, 20 events/s.
-        n, events = (100, 20) if quick else (10_000, 20)
+        n, events = target_n, target_events
         log(f"(a) latency target: {n} subscribers of one topic, {events} events/s")
         results["target"] = {t.name: measure(build, t, ingress, n, 1, n * events,
                                              duration if quick else 6, log) for t in targets}
@@ -351,7 +354,6 @@ def run(build: Path, ingress: str, egress: str, quick: bool, out_dir: Path, log=
 
     # TLS: the same edge serving wss://, beside itself on ws://, with the
     # same steps.
-    import tempfile
     cert_dir = Path(tempfile.mkdtemp(prefix="herald-bench-"))
     cert, key = self_signed_cert(cert_dir)
     herald_tls = Target("herald-tls", herald.cmd + ["--tls-cert", cert, "--tls-key", key], env)

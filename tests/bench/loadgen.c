@@ -31,6 +31,7 @@
  *  herald-loadgen --help lists the options.
  */
 #define _GNU_SOURCE            //  memmem
+#include "benchutil.h"
 #include "herald.h"
 
 #include <arpa/inet.h>
@@ -130,40 +131,12 @@ s_now_ns (void)
     return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 }
 
-//  CPU seconds used so far by this process, or by pid (from /proc), or
-//  -1 if it cannot be read.
-static double
-s_cpu_s (int pid)
-{
-    if (pid == 0) {
-        struct rusage ru;
-        getrusage (RUSAGE_SELF, &ru);
-        return (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6
-               + (double) ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-    }
-    char path[64], buf[1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread (buf, 1, sizeof buf - 1, f);
-    fclose (f);
-    buf[n] = 0;
-    //  Fields after the command name (which may hold spaces): state is
-    //  field 3; utime and stime are fields 14 and 15.
-    char *p = strrchr (buf, ')');
-    unsigned long long utime, stime;
-    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-        return -1;
-    return (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
-}
-
 //  Marks the start (0) or end (1) of the measured window.
 static void
 s_mark (int which)
 {
-    G.cpu[0][which] = s_cpu_s (0);
-    G.cpu[1][which] = G.server_pid ? s_cpu_s (G.server_pid) : -1;
+    G.cpu[0][which] = bench_cpu_seconds (0);
+    G.cpu[1][which] = G.server_pid ? bench_cpu_seconds (G.server_pid) : -1;
     atomic_store (which ? &G.measure_until_ns : &G.measure_from_ns, s_now_ns ());
 }
 

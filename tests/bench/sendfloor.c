@@ -19,6 +19,8 @@
  *      sendfloor [--connections N] [--size S] [--rate R] [--duration SEC]
  *                [--threads T]
  */
+#include "benchutil.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -52,21 +54,6 @@ typedef struct {
     int rounds;
     int failed;
 } slice_t;
-
-static double
-s_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static double
-s_cpu_seconds (const struct rusage *ru)
-{
-    return (double) ru->ru_utime.tv_sec + (double) ru->ru_utime.tv_usec / 1e6
-           + (double) ru->ru_stime.tv_sec + (double) ru->ru_stime.tv_usec / 1e6;
-}
 
 static int
 s_cmp_double (const void *a, const void *b)
@@ -126,7 +113,7 @@ s_sender (void *arg)
         pthread_barrier_wait (s->start);
         if (*s->stop)
             break;
-        double t0 = s_now ();
+        double t0 = bench_now ();
         for (int i = 0; i < s->count; i++) {
             size_t off = 0;
             while (off < s->size) {
@@ -141,7 +128,7 @@ s_sender (void *arg)
             }
         }
         if (r < s->rounds)
-            s->round_s[r] = s_now () - t0;
+            s->round_s[r] = bench_now () - t0;
         pthread_barrier_wait (s->done);
     }
     return NULL;
@@ -279,12 +266,12 @@ main (int argc, char **argv)
     }
     struct rusage before, after, child_ru;
     getrusage (RUSAGE_SELF, &before);
-    double begin = s_now ();
+    double begin = bench_now ();
     for (int r = 0; r < rounds; r++) {
         //  Rounds start on a fixed schedule, as events do; a round that
         //  overruns its slot delays the next.
         double due = begin + (double) r / (double) rate;
-        double wait = due - s_now ();
+        double wait = due - bench_now ();
         if (wait > 0) {
             struct timespec ts = { (time_t) wait, (long) ((wait - (double) (time_t) wait) * 1e9) };
             nanosleep (&ts, NULL);
@@ -292,7 +279,7 @@ main (int argc, char **argv)
         pthread_barrier_wait (&start);
         pthread_barrier_wait (&done);
     }
-    double elapsed = s_now () - begin;
+    double elapsed = bench_now () - begin;
     getrusage (RUSAGE_SELF, &after);
     stop = 1;
     pthread_barrier_wait (&start);
@@ -324,7 +311,7 @@ main (int argc, char **argv)
                 worst[r] = round_s[(size_t) t * (size_t) rounds + (size_t) r];
     qsort (worst, (size_t) rounds, sizeof *worst, s_cmp_double);
     double p50 = worst[rounds / 2], max = worst[rounds - 1];
-    double sender_cpu = s_cpu_seconds (&after) - s_cpu_seconds (&before);
+    double sender_cpu = bench_rusage_seconds (&after) - bench_rusage_seconds (&before);
     unsigned long long expected = (unsigned long long) n * (unsigned long long) size
                                   * (unsigned long long) rounds;
     printf ("{\"connections\":%ld,\"size\":%ld,\"rate\":%ld,\"threads\":%ld,\"rounds\":%d,"
@@ -334,7 +321,7 @@ main (int argc, char **argv)
             "\"bytes_expected\":%llu,\"bytes_received\":%llu,\"failed\":%s}\n",
             n, size, rate, threads, rounds, p50 * 1e3, max * 1e3, 0.99 * p50 * 1e3,
             p50 * (double) threads / (double) n * 1e6, (double) n * (double) rounds / elapsed,
-            100 * sender_cpu / elapsed, 100 * s_cpu_seconds (&child_ru) / elapsed,
+            100 * sender_cpu / elapsed, 100 * bench_rusage_seconds (&child_ru) / elapsed,
             expected, received, failed ? "true" : "false");
     status = failed || received != expected || !WIFEXITED (wstatus) || WEXITSTATUS (wstatus);
 out:

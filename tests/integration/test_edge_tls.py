@@ -33,12 +33,14 @@ def tls_edge(broker, certs):
 
 
 def trusting(cert: str) -> ssl.SSLContext:
+    """A client context that trusts cert (for a certificate other than the
+    edge's; the edge's own is Edge.ssl_context)."""
     return ssl.create_default_context(cafile=cert)
 
 
-def test_subscription_over_wss(broker, certs, tls_edge):
+def test_subscription_over_wss(broker, tls_edge):
     assert tls_edge.url.startswith("wss://")
-    context = trusting(certs["good"][0])
+    context = tls_edge.ssl_context
 
     async def main():
         c = await Client.open(tls_edge.url, ssl=context)
@@ -67,21 +69,21 @@ def test_subscription_over_wss(broker, certs, tls_edge):
         assert r.status == 200 and r.read().strip() == b"ok"
 
 
-def test_http2_is_not_offered(tls_edge, certs):
+def test_http2_is_not_offered(tls_edge):
     # Browsers offered h2 would carry WebSockets in HTTP/2 streams, which
     # the edge does not speak: it must choose HTTP/1.1.
-    context = trusting(certs["good"][0])
+    context = tls_edge.ssl_context
     context.set_alpn_protocols(["h2", "http/1.1"])
     with socket.create_connection(("127.0.0.1", tls_edge.port), timeout=10) as raw:
         with context.wrap_socket(raw, server_hostname="127.0.0.1") as s:
             assert s.selected_alpn_protocol() == "http/1.1"
 
 
-def test_many_events_to_many_clients_over_wss(broker, certs, tls_edge):
+def test_many_events_to_many_clients_over_wss(broker, tls_edge):
     # Enough data that TLS writes are partial and resumed: 20 clients,
     # 300 events of 2 KB each, all delivered in order.
     clients_n, events = 20, 300
-    context = trusting(certs["good"][0])
+    context = tls_edge.ssl_context
 
     async def main():
         clients = await asyncio.gather(*(Client.open(tls_edge.url, ssl=context)
@@ -150,7 +152,7 @@ def test_plain_http_on_the_tls_port_is_redirected(tls_edge):
     conn.close()
 
 
-def test_bad_handshakes_are_closed_and_the_edge_keeps_serving(tls_edge, certs):
+def test_bad_handshakes_are_closed_and_the_edge_keeps_serving(tls_edge):
     # A TLS record that is not a ClientHello, a truncated one, and random
     # bytes: each gets a TLS alert or an HTTP error at once, and is closed
     # (a reset, when the edge closes with some of the bytes unread).
@@ -166,7 +168,7 @@ def test_bad_handshakes_are_closed_and_the_edge_keeps_serving(tls_edge, certs):
             except ConnectionResetError:
                 pass
     # Meanwhile others are served.
-    with urllib.request.urlopen(tls_edge.http + "/healthz", context=trusting(certs["good"][0]),
+    with urllib.request.urlopen(tls_edge.http + "/healthz", context=tls_edge.ssl_context,
                                 timeout=10) as r:
         assert r.status == 200
 
@@ -181,7 +183,7 @@ def test_stalled_tls_handshake_is_timed_out(broker, certs):
         with socket.create_connection(("127.0.0.1", edge.port), timeout=6) as idle:
             idle.sendall(b"\x16")
             started = time.monotonic()
-            with urllib.request.urlopen(edge.http + "/healthz", context=trusting(cert),
+            with urllib.request.urlopen(edge.http + "/healthz", context=edge.ssl_context,
                                         timeout=10) as r:
                 assert r.status == 200
             try:
