@@ -1,4 +1,9 @@
-/*  mpjson.c: JSON <-> msgpack. See mpjson.h. */
+/*  mpjson.c: JSON <-> msgpack, for libherald's JSON calls and the edge's
+ *  rendering of custom scalars. See mpjson.h, and docs/wire.md for the
+ *  mapping of msgpack types that JSON lacks. Output is linear in input
+ *  (MPJSON_OUT_PER_BYTE), whatever the nesting, so hostile payloads cost
+ *  no more than their size.
+ */
 #include "mpjson.h"
 #include "wire.h"
 
@@ -74,22 +79,59 @@ mpjson_from_json (const char *json, size_t len, msgpack_sbuffer *out, char *err,
     return rc;
 }
 
+static void s_write (jbuf_t *b, const msgpack_object *o, int depth, int in_key);
+
+//  Escapes, in place, the key text written since from: its only characters
+//  that a JSON string cannot hold as they are are '"' and '\\' (the text
+//  is made of JSON literals and already-escaped strings), so each gets a
+//  backslash in front. One backward pass, no second buffer.
 static void
-s_write_key (jbuf_t *b, const msgpack_object *k)
+s_escape_key_text (jbuf_t *b, size_t from)
+{
+    if (jbuf_failed (b))
+        return;
+    size_t extra = 0;
+    for (size_t i = from; i < b->len; i++)
+        extra += b->data[i] == '"' || b->data[i] == '\\';
+    if (extra == 0 || jbuf_reserve (b, extra) != 0)
+        return;
+    char *o = b->data + b->len + extra;
+    for (size_t i = b->len; i > from; i--) {
+        char c = b->data[i - 1];
+        *--o = c;
+        if (c == '"' || c == '\\')
+            *--o = '\\';
+    }
+    b->len += extra;
+}
+
+//  JSON object keys are strings, so a key of another type becomes one
+//  string holding its text: nil "null", 5 "5", the array [1,"a"]
+//  "[1,\"a\"]". The text of a container key is written as JSON, except
+//  that its own non-string keys are their bare text ({5:nil} inside a key
+//  is {5:null}), and the whole key is escaped exactly once, here at the
+//  outermost key. Quoting each inner key as a string in its own right would
+//  escape it once per level of nesting, doubling its backslashes each
+//  time: 27 levels in 55 bytes of msgpack would become 268 MB of JSON.
+//  Written this way a key costs at most MPJSON_OUT_PER_BYTE bytes per byte
+//  of msgpack, like any other value, and any key without a map of
+//  non-string keys inside it reads as the JSON of that value, as a string.
+static void
+s_write_key (jbuf_t *b, const msgpack_object *k, int depth, int in_key)
 {
     if (k->type == MSGPACK_OBJECT_STR) {
         jbuf_json_string (b, k->via.str.ptr, k->via.str.size);
         return;
     }
-    //  JSON keys are strings: use the key's own JSON text.
-    jbuf_t tmp;
-    jbuf_init (&tmp, 0);
-    mpjson_write (&tmp, k);
-    if (jbuf_failed (&tmp))
-        b->failed = 1;
-    else
-        jbuf_json_string (b, tmp.data, tmp.len);
-    jbuf_free (&tmp);
+    if (in_key) {
+        s_write (b, k, depth, 1);       //  escaped by the outermost key
+        return;
+    }
+    jbuf_putc (b, '"');
+    size_t from = b->len;
+    s_write (b, k, depth, 1);
+    s_escape_key_text (b, from);
+    jbuf_putc (b, '"');
 }
 
 static void
@@ -99,7 +141,10 @@ s_write_timestamp (jbuf_t *b, const msgpack_object *o)
     struct tm tm;
     time_t secs;
     char text[64];
-    if (!msgpack_object_to_timestamp (o, &ts) || (secs = (time_t) ts.tv_sec, !gmtime_r (&secs, &tm))) {
+    //  Nanoseconds of 10^9 or more are not a time: such an extension is
+    //  written as its data, like any other.
+    if (!msgpack_object_to_timestamp (o, &ts) || ts.tv_nsec > 999999999
+        || (secs = (time_t) ts.tv_sec, !gmtime_r (&secs, &tm))) {
         jbuf_json_base64 (b, o->via.ext.ptr, o->via.ext.size);
         return;
     }
@@ -110,8 +155,10 @@ s_write_timestamp (jbuf_t *b, const msgpack_object *o)
     jbuf_json_string (b, text, strlen (text));
 }
 
-void
-mpjson_write (jbuf_t *b, const msgpack_object *o)
+//  in_key: o is (part of) a non-string map key, whose text the outermost
+//  key escapes as a whole. depth counts the containers around o.
+static void
+s_write (jbuf_t *b, const msgpack_object *o, int depth, int in_key)
 {
     switch (o->type) {
         case MSGPACK_OBJECT_NIL: jbuf_put (b, "null", 4); break;
@@ -132,26 +179,41 @@ mpjson_write (jbuf_t *b, const msgpack_object *o)
                 jbuf_json_base64 (b, o->via.ext.ptr, o->via.ext.size);
             break;
         case MSGPACK_OBJECT_ARRAY:
-            jbuf_putc (b, '[');
-            for (uint32_t i = 0; i < o->via.array.size; i++) {
-                if (i)
-                    jbuf_putc (b, ',');
-                mpjson_write (b, &o->via.array.ptr[i]);
-            }
-            jbuf_putc (b, ']');
-            break;
         case MSGPACK_OBJECT_MAP:
+            //  Checked input is never this deep (wire_msgpack_check, and
+            //  msgpack-c cannot unpack deeper); an object tree built by
+            //  hand may be, and fails the buffer rather than the stack.
+            if (depth >= WIRE_MAX_DEPTH) {
+                b->failed = 1;
+                return;
+            }
+            if (o->type == MSGPACK_OBJECT_ARRAY) {
+                jbuf_putc (b, '[');
+                for (uint32_t i = 0; i < o->via.array.size; i++) {
+                    if (i)
+                        jbuf_putc (b, ',');
+                    s_write (b, &o->via.array.ptr[i], depth + 1, in_key);
+                }
+                jbuf_putc (b, ']');
+                break;
+            }
             jbuf_putc (b, '{');
             for (uint32_t i = 0; i < o->via.map.size; i++) {
                 if (i)
                     jbuf_putc (b, ',');
-                s_write_key (b, &o->via.map.ptr[i].key);
+                s_write_key (b, &o->via.map.ptr[i].key, depth + 1, in_key);
                 jbuf_putc (b, ':');
-                mpjson_write (b, &o->via.map.ptr[i].val);
+                s_write (b, &o->via.map.ptr[i].val, depth + 1, in_key);
             }
             jbuf_putc (b, '}');
             break;
     }
+}
+
+void
+mpjson_write (jbuf_t *b, const msgpack_object *o)
+{
+    s_write (b, o, 0, 0);
 }
 
 int

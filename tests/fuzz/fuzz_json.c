@@ -1,6 +1,7 @@
 /*  fuzz_json.c: libFuzzer harness for JSON-to-msgpack packing, the path
- *  of herald_publish_json. Oracle: a packed value passes the wire checks
- *  and converts back to JSON equal to the input (numbers by value).
+ *  of herald_publish_json. Oracles: a packed value passes the wire checks
+ *  and converts back to JSON equal to the input (numbers by value), within
+ *  the conversion's documented bound (MPJSON_OUT_PER_BYTE).
  */
 #include "mpjson.h"
 #include "wire.h"
@@ -53,7 +54,8 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
             abort ();
         char *json = NULL;
         size_t len = 0;
-        if (mpjson_to_json (sb.data, sb.size, &json, &len) != 0)
+        if (mpjson_to_json (sb.data, sb.size, &json, &len) != 0
+            || len > MPJSON_OUT_PER_BYTE * sb.size + MPJSON_OUT_EXTRA)
             abort ();
         json_error_t jerr;
         int flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;

@@ -207,6 +207,232 @@ test_jbuf (void)
     jbuf_free (&b);
 }
 
+//  The key bomb: level 0 is nil, level i is a map whose one key is level
+//  i - 1 and whose value is nil (0x81 <level i-1> 0xc0).
+static size_t
+s_key_bomb (unsigned char *mp, int levels)
+{
+    size_t n = 0;
+    for (int i = 0; i < levels; i++)
+        mp[n++] = 0x81;
+    mp[n++] = 0xc0;
+    for (int i = 0; i < levels; i++)
+        mp[n++] = 0xc0;
+    return n;
+}
+
+static void
+test_key_bomb (void)
+{
+    //  27 levels (55 bytes), 30, and the deepest the wire allows.
+    const int levels[] = { 1, 2, 27, 30, WIRE_MAX_DEPTH };
+    for (size_t t = 0; t < sizeof levels / sizeof levels[0]; t++) {
+        int l = levels[t];
+        unsigned char mp[2 * WIRE_MAX_DEPTH + 1];
+        size_t len = s_key_bomb (mp, l);
+        REQUIRE (wire_msgpack_check (mp, len) == WIRE_OK);
+        char *out = NULL;
+        size_t n = 0;
+        REQUIRE (mpjson_to_json (mp, len, &out, &n) == 0);
+        fprintf (stderr, "  %d levels: %zu bytes of msgpack, %zu of JSON\n", l, len, n);
+        CHECK (n <= MPJSON_OUT_PER_BYTE * len + MPJSON_OUT_EXTRA);
+        //  {"{{...{null:null}...:null}:null}":null}: the whole key is one
+        //  string, escaped once; the inner keys are bare text.
+        char expect[16 * WIRE_MAX_DEPTH + 16];
+        size_t e = 0;
+        expect[e++] = '{';
+        expect[e++] = '"';
+        for (int i = 1; i < l; i++)
+            expect[e++] = '{';
+        memcpy (expect + e, "null", 4);
+        e += 4;
+        for (int i = 1; i < l; i++) {
+            memcpy (expect + e, ":null}", 6);
+            e += 6;
+        }
+        memcpy (expect + e, "\":null}", 8);
+        if (n <= MPJSON_OUT_PER_BYTE * len + MPJSON_OUT_EXTRA)
+            CHECK_STR (out, expect);
+        free (out);
+    }
+    //  One level too deep is refused by the check, before any conversion.
+    unsigned char mp[2 * WIRE_MAX_DEPTH + 3];
+    size_t len = s_key_bomb (mp, WIRE_MAX_DEPTH + 1);
+    CHECK_INT (wire_msgpack_check (mp, len), WIRE_MP_TOO_DEEP);
+    char *out = NULL;
+    size_t n;
+    CHECK (mpjson_to_json (mp, len, &out, &n) != 0);
+}
+
+static void
+s_check_json (const char *mp, size_t len, const char *expect)
+{
+    char *s = s_to_json (mp, len);
+    CHECK_STR (s, expect);
+    if (s)
+        CHECK (strlen (s) <= MPJSON_OUT_PER_BYTE * len + MPJSON_OUT_EXTRA);
+    free (s);
+}
+
+//  docs/wire.md: a map key that is not a string becomes one string holding
+//  its text, written as JSON except that inner non-string keys are bare.
+static void
+test_key_mapping (void)
+{
+    s_check_json ("\x81\xc0\x01", 3, "{\"null\":1}");
+    s_check_json ("\x81\x05\x01", 3, "{\"5\":1}");
+    s_check_json ("\x81\xfd\x01", 3, "{\"-3\":1}");
+    s_check_json ("\x81\xc3\x01", 3, "{\"true\":1}");
+    s_check_json ("\x81\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00\x01", 11, "{\"1.5\":1}");
+    //  A Python tuple key (1, 2) arrives as an array.
+    s_check_json ("\x81\x92\x01\x02\xa1x", 6, "{\"[1,2]\":\"x\"}");
+    //  Strings inside a key keep their JSON quotes and escapes, escaped once more.
+    s_check_json ("\x81\x91\xa3" "a\"b" "\x01", 7, "{\"[\\\"a\\\\\\\"b\\\"]\":1}");
+    s_check_json ("\x81\x81\xa1k\x01\x02", 6, "{\"{\\\"k\\\":1}\":2}");
+    //  A map with a non-string key inside a key: that inner key is bare.
+    s_check_json ("\x81\x81\x05\xc0\x01", 5, "{\"{5:null}\":1}");
+    s_check_json ("\x81\x91\x81\x92\x01\x02\xc3\x01", 8, "{\"[{[1,2]:true}]\":1}");
+    //  bin and timestamp keys: their JSON strings, as the key's text.
+    s_check_json ("\x81\xc4\x02" "ab" "\x01", 6, "{\"\\\"YWI=\\\"\":1}");
+    s_check_json ("\x81\xd6\xff\x00\x00\x00\x00\x01", 8, "{\"\\\"1970-01-01T00:00:00Z\\\"\":1}");
+    //  Control characters in a string inside a key: the costliest byte, 7.
+    s_check_json ("\x81\x91\xa1\x01\xc0", 5, "{\"[\\\"\\\\u0001\\\"]\":null}");
+}
+
+//  The output bound holds at its worst cases: a map of false to false,
+//  and control characters in a string inside a key.
+static void
+test_output_bound (void)
+{
+    enum { PAIRS = 1000 };
+    char mp[3 + 2 * PAIRS];
+    mp[0] = (char) 0xde;
+    mp[1] = (char) (PAIRS >> 8);
+    mp[2] = (char) (PAIRS & 0xff);
+    memset (mp + 3, 0xc2, 2 * PAIRS);
+    char *s = s_to_json (mp, sizeof mp);
+    REQUIRE (s);
+    CHECK_INT (strlen (s), 14 * PAIRS + 1);
+    CHECK (strlen (s) <= MPJSON_OUT_PER_BYTE * sizeof mp + MPJSON_OUT_EXTRA);
+    free (s);
+
+    enum { CTRL = 1000 };
+    char key[6 + CTRL];
+    key[0] = (char) 0x81;       //  { [ str16 of CTRL bytes of 0x01 ] : nil }
+    key[1] = (char) 0x91;
+    key[2] = (char) 0xda;
+    key[3] = (char) (CTRL >> 8);
+    key[4] = (char) (CTRL & 0xff);
+    memset (key + 5, 0x01, CTRL);
+    key[5 + CTRL] = (char) 0xc0;
+    s = s_to_json (key, sizeof key);
+    REQUIRE (s);
+    CHECK_INT (strlen (s), 7 * CTRL + 15);
+    CHECK (strlen (s) <= MPJSON_OUT_PER_BYTE * sizeof key + MPJSON_OUT_EXTRA);
+    free (s);
+}
+
+//  A hand-built object tree deeper than the wire allows fails the buffer
+//  instead of recursing without bound.
+static void
+test_write_depth (void)
+{
+    msgpack_object o[WIRE_MAX_DEPTH + 2];
+    for (int d = WIRE_MAX_DEPTH; d <= WIRE_MAX_DEPTH + 1; d++) {
+        memset (o, 0, sizeof o);
+        for (int i = 0; i < d; i++) {
+            o[i].type = MSGPACK_OBJECT_ARRAY;
+            o[i].via.array.size = 1;
+            o[i].via.array.ptr = &o[i + 1];
+        }
+        o[d].type = MSGPACK_OBJECT_NIL;
+        jbuf_t b;
+        jbuf_init (&b, 0);
+        mpjson_write (&b, &o[0]);
+        CHECK_INT (jbuf_failed (&b), d > WIRE_MAX_DEPTH);
+        if (d == WIRE_MAX_DEPTH)
+            CHECK_INT (b.len, 2 * WIRE_MAX_DEPTH + 4);
+        jbuf_free (&b);
+    }
+}
+
+//  The limit counts bytes written, never a writer's worst case, and the
+//  memory held stays near the limit.
+static void
+test_jbuf_limit_written (void)
+{
+    enum { LIMIT = 262144 };
+    static char text[LIMIT + 1];
+    memset (text, 'a', sizeof text);
+    jbuf_t b;
+
+    //  200 KB of plain text: 200,002 bytes with its quotes.
+    jbuf_init (&b, LIMIT);
+    jbuf_json_string (&b, text, 200000);
+    CHECK (!jbuf_failed (&b));
+    CHECK_INT (b.len, 200002);
+    CHECK (b.cap <= LIMIT + JBUF_SLACK);
+    jbuf_free (&b);
+
+    //  Exactly the limit fits, and can be taken with its NUL.
+    jbuf_init (&b, LIMIT);
+    jbuf_json_string (&b, text, LIMIT - 2);
+    CHECK (!jbuf_failed (&b));
+    CHECK_INT (b.len, LIMIT);
+    size_t n = 0;
+    char *s = jbuf_take (&b, &n);
+    CHECK (s != NULL);
+    CHECK_INT (n, LIMIT);
+    free (s);
+    jbuf_free (&b);
+
+    //  One byte over fails, and keeps nothing of the string.
+    jbuf_init (&b, LIMIT);
+    jbuf_puts (&b, "[");
+    jbuf_json_string (&b, text, LIMIT - 2);
+    CHECK (jbuf_failed (&b));
+    CHECK_INT (b.len, 1);
+    CHECK (b.cap <= LIMIT + JBUF_SLACK);
+    jbuf_free (&b);
+
+    //  Escapes count as written: 50,000 control characters are 300,002
+    //  bytes, over the limit; 40,000 are 240,002, under it.
+    memset (text, 0x01, sizeof text);
+    jbuf_init (&b, LIMIT);
+    jbuf_json_string (&b, text, 50000);
+    CHECK (jbuf_failed (&b));
+    CHECK (b.cap <= LIMIT + JBUF_SLACK);
+    jbuf_free (&b);
+    jbuf_init (&b, LIMIT);
+    jbuf_json_string (&b, text, 40000);
+    CHECK (!jbuf_failed (&b));
+    CHECK_INT (b.len, 240002);
+    jbuf_free (&b);
+
+    //  Base64 and numbers are checked against their exact length too.
+    jbuf_init (&b, 10);
+    jbuf_json_base64 (&b, "abcdef", 6);         //  "YWJjZGVm": 10 bytes
+    CHECK (!jbuf_failed (&b));
+    CHECK_INT (b.len, 10);
+    jbuf_json_int (&b, 1);
+    CHECK (jbuf_failed (&b));
+    jbuf_free (&b);
+    jbuf_init (&b, 20);
+    jbuf_json_uint (&b, UINT64_MAX);            //  20 digits
+    CHECK (!jbuf_failed (&b));
+    CHECK_INT (b.len, 20);
+    jbuf_free (&b);
+
+    //  Single characters respect the limit even where the allocation has
+    //  room past it.
+    jbuf_init (&b, 300);
+    for (int i = 0; i < 400; i++)
+        jbuf_putc (&b, 'x');
+    CHECK (jbuf_failed (&b));
+    CHECK_INT (b.len, 300);
+    jbuf_free (&b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -218,5 +444,10 @@ main (int argc, char **argv)
     RUN (test_json_errors);
     RUN (test_msgpack_to_json_types);
     RUN (test_jbuf);
+    RUN (test_key_bomb);
+    RUN (test_key_mapping);
+    RUN (test_output_bound);
+    RUN (test_write_depth);
+    RUN (test_jbuf_limit_written);
     return TEST_RESULT ();
 }
