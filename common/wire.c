@@ -203,3 +203,45 @@ wire_metadata_check (const void *buf, size_t len)
         return WIRE_MP_NOT_MAP;
     return WIRE_OK;
 }
+
+int
+wire_recv (void *socket, zmq_msg_t frames[WIRE_FRAMES_MAX], int *nframes)
+{
+    for (int i = 0; i < WIRE_FRAMES_MAX; i++)
+        zmq_msg_init (&frames[i]);
+    *nframes = 0;
+    int n = 0, more = 1;
+    while (more) {
+        zmq_msg_t extra, *dst = n < WIRE_FRAMES_MAX ? &frames[n] : &extra;
+        if (dst == &extra)
+            zmq_msg_init (&extra);
+        int rc = zmq_msg_recv (dst, socket, ZMQ_DONTWAIT);
+        if (rc >= 0)
+            more = zmq_msg_more (dst);
+        if (dst == &extra)
+            zmq_msg_close (&extra);
+        if (rc < 0) {
+            //  ZeroMQ delivers a message whole or not at all, so a failure
+            //  past its first frame is a broken socket, not a short read.
+            if (n == 0)
+                return -1;
+            return 0;
+        }
+        n++;
+    }
+    *nframes = n;
+    return 0;
+}
+
+wire_err_t
+wire_frames_check (const zmq_msg_t *frames, int nframes, int reserved_ok)
+{
+    if (nframes < 2 || nframes > WIRE_FRAMES_MAX)
+        return WIRE_FRAMES;
+    const char *topic = zmq_msg_data ((zmq_msg_t *) &frames[0]);
+    size_t len = zmq_msg_size ((zmq_msg_t *) &frames[0]);
+    wire_err_t rc = wire_topic_check (topic, len);
+    if (rc == WIRE_OK && !reserved_ok && wire_topic_reserved (topic, len))
+        rc = WIRE_TOPIC_RESERVED;
+    return rc;
+}

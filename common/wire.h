@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <zmq.h>
 
 #define WIRE_TOPIC_MAX 255              //  bytes, not counting any NUL
 #define WIRE_PAYLOAD_MAX (1u << 20)     //  default payload limit, bytes
@@ -38,6 +39,8 @@ typedef enum {
     WIRE_FRAMES
 } wire_err_t;
 
+#define WIRE_FRAMES_MAX 3               //  topic, payload, metadata
+
 /*  A sentence describing a wire_err_t, for logs and error messages. */
 const char *wire_strerror (wire_err_t err);
 
@@ -62,5 +65,18 @@ wire_err_t wire_msgpack_check (const void *buf, size_t len);
 
 /*  As wire_msgpack_check, and the value must be a map. */
 wire_err_t wire_metadata_check (const void *buf, size_t len);
+
+/*  Receive one whole message from a ZeroMQ socket without waiting. frames
+ *  are initialised here, and the caller closes all WIRE_FRAMES_MAX of them
+ *  whatever the result. Frames past the third are read and dropped, so
+ *  that none is taken for the next message. Returns -1 (zmq_errno() says
+ *  why; EAGAIN when none is waiting) if no message was read; else 0 with
+ *  *nframes the number of frames the message had, or 0 if it broke off. */
+int wire_recv (void *socket, zmq_msg_t frames[WIRE_FRAMES_MAX], int *nframes);
+
+/*  The checks every hop makes on a message it forwards: 2 or 3 frames and a
+ *  valid topic, which may be a reserved one only if reserved_ok. (The
+ *  payload is checked where it is read: subscribers and the edge.) */
+wire_err_t wire_frames_check (const zmq_msg_t *frames, int nframes, int reserved_ok);
 
 #endif
