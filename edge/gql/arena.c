@@ -225,3 +225,77 @@ gql_map_put (gql_arena_t *a, gql_map_t *m, const char *key, size_t len, void *va
         }
     }
 }
+
+static const char *
+s_item_name (const gql_names_t *x, const void *item)
+{
+    const char *name;
+    memcpy (&name, (const char *) item + x->name_off, sizeof name);
+    return name;
+}
+
+void
+gql_names_init (gql_names_t *x, gql_arena_t *a, const gql_vec_t *v, size_t name_off, uint64_t *steps)
+{
+    memset (x, 0, sizeof *x);
+    x->v = v;
+    x->name_off = name_off;
+    if (!v || v->n <= GQL_SCAN_MAX)
+        return;
+    *steps += v->n;
+    for (uint32_t i = 0; i < v->n; i++) {
+        const char *name = s_item_name (x, v->items[i]);
+        if (gql_map_put (a, &x->map, name, strlen (name), v->items[i], NULL) < 0) {
+            //  Without an index, searches scan: slower, never wrong.
+            x->oom = 1;
+            x->map.cap = 0;
+            return;
+        }
+    }
+}
+
+void *
+gql_names_find (const gql_names_t *x, const char *name, uint64_t *steps)
+{
+    if (!x->v)
+        return NULL;
+    if (x->map.cap) {
+        *steps += 1;
+        return gql_map_get (&x->map, name, strlen (name));
+    }
+    for (uint32_t i = 0; i < x->v->n; i++) {
+        *steps += 1;
+        if (strcmp (s_item_name (x, x->v->items[i]), name) == 0)
+            return x->v->items[i];
+    }
+    return NULL;
+}
+
+gql_arena_mark_t
+gql_arena_mark (const gql_arena_t *a)
+{
+    gql_arena_mark_t m = { a->head, a->head ? a->head->next : NULL, a->head ? a->head->used : 0 };
+    return m;
+}
+
+void
+gql_arena_release (gql_arena_t *a, gql_arena_mark_t m)
+{
+    //  Chunks made since the mark are in front of it, or (chunks of their
+    //  own for large requests) right behind the chunk that was the head.
+    while (a->head && a->head != m.head) {
+        gql_chunk_t *c = a->head;
+        a->head = c->next;
+        a->total -= c->cap;
+        free (c);
+    }
+    if (!m.head)
+        return;
+    while (m.head->next != m.next) {
+        gql_chunk_t *c = m.head->next;
+        m.head->next = c->next;
+        a->total -= c->cap;
+        free (c);
+    }
+    m.head->used = m.used;
+}

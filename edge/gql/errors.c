@@ -11,6 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  The width of one byte in a column: UTF-8 continuation bytes count 0,
+//  lead bytes of characters outside the Basic Multilingual Plane 2 (two
+//  UTF-16 code units), every other byte 1.
+static inline uint32_t
+s_width (unsigned char b)
+{
+    return (b & 0xC0) == 0x80 ? 0 : b >= 0xF0 ? 2 : 1;
+}
+
+#define S_BLOCK 64
+
+//  Line starts, and the running column width at every S_BLOCK-th byte,
+//  so that any offset's line and column cost a binary search and at most
+//  two short scans, however long the line: documents written on one line
+//  are common, and some have thousands of fields to locate.
 static int
 s_build_lines (gql_src_t *src, gql_arena_t *a)
 {
@@ -21,18 +36,37 @@ s_build_lines (gql_src_t *src, gql_arena_t *a)
             count++;
     }
     uint32_t *lines = gql_alloc_array (a, count, sizeof *lines);
-    if (!lines)
+    uint32_t *widths = gql_alloc_array (a, src->len / S_BLOCK + 1, sizeof *widths);
+    if (!lines || !widths)
         return -1;
-    uint32_t n = 0;
+    uint32_t n = 0, w = 0;
     lines[n++] = 0;
     for (size_t i = 0; i < src->len; i++) {
+        if (i % S_BLOCK == 0)
+            widths[i / S_BLOCK] = w;
         char c = src->text[i];
+        w += s_width ((unsigned char) c);
         if (c == '\n' || (c == '\r' && !(i + 1 < src->len && src->text[i + 1] == '\n')))
             lines[n++] = (uint32_t) (i + 1);
     }
+    if (src->len % S_BLOCK == 0)
+        widths[src->len / S_BLOCK] = w;
+    src->work += src->len;
     src->lines = lines;
     src->nlines = n;
+    src->widths = widths;
     return 0;
+}
+
+//  The column width of the bytes before off, from the start of the text.
+static uint32_t
+s_width_to (gql_src_t *src, uint32_t off)
+{
+    uint32_t w = src->widths[off / S_BLOCK];
+    for (uint32_t i = off - off % S_BLOCK; i < off; i++)
+        w += s_width ((unsigned char) src->text[i]);
+    src->work += off % S_BLOCK + 1;
+    return w;
 }
 
 int
@@ -50,15 +84,20 @@ gql_src_pos (gql_src_t *src, gql_arena_t *a, uint32_t off, uint32_t *line, uint3
             lo = mid;
         else
             hi = mid;
-    }
-    uint32_t c = 1;
-    for (uint32_t i = src->lines[lo]; i < off; i++) {
-        unsigned char b = (unsigned char) src->text[i];
-        if ((b & 0xC0) != 0x80)
-            c += b >= 0xF0 ? 2 : 1;
+        src->work++;
     }
     *line = lo + 1;
-    *col = c;
+    uint32_t start = src->lines[lo];
+    if (off - start <= S_BLOCK) {
+        //  Near the line's start, scanning from it is quicker.
+        uint32_t c = 1;
+        for (uint32_t i = start; i < off; i++)
+            c += s_width ((unsigned char) src->text[i]);
+        src->work += off - start + 1;
+        *col = c;
+    }
+    else
+        *col = 1 + s_width_to (src, off) - s_width_to (src, start);
     return 0;
 }
 
@@ -80,30 +119,42 @@ gql_errv (gql_errs_t *e, const uint32_t *locs, int nlocs, const char *fmt, va_li
 {
     if (e->full)
         return;
-    gql_err_t *err = gql_alloc (e->arena, sizeof *err);
-    char *msg = err ? gql_vsprintf (e->arena, fmt, ap) : NULL;
-    if (!msg) {
-        e->oom = 1;
-        return;
-    }
-    err->msg = msg;
+    gql_err_t draft = { 0 };
     for (int i = 0; i < nlocs; i++) {
-        if (locs[i] == GQL_NOLOC || err->nlocs == GQL_ERR_MAXLOC)
+        if (locs[i] == GQL_NOLOC || draft.nlocs == GQL_ERR_MAXLOC)
             continue;
         int dup = 0;
-        for (int j = 0; j < err->nlocs; j++)
-            dup |= err->locs[j] == locs[i];
+        for (int j = 0; j < draft.nlocs; j++)
+            dup |= draft.locs[j] == locs[i];
         if (!dup)
-            err->locs[err->nlocs++] = locs[i];
+            draft.locs[draft.nlocs++] = locs[i];
     }
+    //  The message is written aside first, and kept only if it is new: a
+    //  document can make the same long message many times over.
+    gql_arena_t scratch;
+    gql_arena_init (&scratch, 256);
+    draft.msg = gql_vsprintf (&scratch, fmt, ap);
+    if (!draft.msg) {
+        e->oom = 1;
+        goto out;
+    }
+    e->work += strlen (draft.msg) / 64 + e->list.n;
     //  Different paths through fragments can find the same problem twice;
     //  report it once.
+    //  (Locations first: they differ more often and cost less to compare
+    //  than messages, which can quote long values.)
     for (uint32_t i = 0; i < e->list.n; i++) {
         const gql_err_t *o = e->list.items[i];
-        if (o->nlocs == err->nlocs && strcmp (o->msg, err->msg) == 0
-            && memcmp (o->locs, err->locs, (size_t) err->nlocs * sizeof err->locs[0]) == 0)
-            return;
+        if (o->nlocs == draft.nlocs && memcmp (o->locs, draft.locs, (size_t) draft.nlocs * sizeof draft.locs[0]) == 0
+            && strcmp (o->msg, draft.msg) == 0)
+            goto out;
     }
+    gql_err_t *err = gql_alloc (e->arena, sizeof *err);
+    if (!err || !(draft.msg = gql_strdup (e->arena, draft.msg))) {
+        e->oom = 1;
+        goto out;
+    }
+    *err = draft;
     if (e->list.n + 1 == GQL_MAX_ERRORS) {
         err->msg = "Too many validation errors, error limit reached. Validation aborted.";
         err->nlocs = 0;
@@ -111,6 +162,8 @@ gql_errv (gql_errs_t *e, const uint32_t *locs, int nlocs, const char *fmt, va_li
     }
     if (gql_vec_push (e->arena, &e->list, err) != 0)
         e->oom = 1;
+out:
+    gql_arena_free (&scratch);
 }
 
 void

@@ -1,6 +1,6 @@
 /*  gql.c: gql_prepare, which runs the pipeline of gql_internal.h in order
- *  (parse, validate, select the operation, coerce variables, plan), and
- *  the accessors of a prepared subscription.
+ *  (parse, the max_fields limit, validate, select the operation, coerce
+ *  variables, plan), and the accessors of a prepared subscription.
  *
  *  Everything but the plan is built in a temporary arena that is freed
  *  before returning, so a prepared subscription holds only its plan,
@@ -35,9 +35,51 @@ s_select (gql_doc_t *doc, const char *name, gql_errs_t *e)
     return NULL;
 }
 
+//  The location of the n-th field selection (from 1) in the text, or
+//  GQL_NOLOC. Fields are visited in the order they are written; the
+//  parser bounds the nesting, and so this recursion.
+static uint32_t
+s_nth_field (const gql_selset_t *ss, uint32_t *left)
+{
+    for (uint32_t i = 0; ss && i < ss->items.n; i++) {
+        const gql_sel_t *sel = ss->items.items[i];
+        if (sel->kind == GQL_SEL_FIELD && --*left == 0)
+            return sel->loc;
+        uint32_t loc = s_nth_field (sel->selset, left);
+        if (loc != GQL_NOLOC)
+            return loc;
+    }
+    return GQL_NOLOC;
+}
+
+//  max_fields (see gql.h): the parser counted the fields.
+static int
+s_check_fields (const gql_doc_t *doc, int max_fields, gql_errs_t *e)
+{
+    if (doc->nfields <= (uint32_t) max_fields)
+        return 0;
+    uint32_t left = (uint32_t) max_fields + 1, loc = GQL_NOLOC;
+    for (uint32_t i = 0; i < doc->defs.n && loc == GQL_NOLOC; i++) {
+        const gql_def_t *d = doc->defs.items[i];
+        if (d->kind == GQL_D_OPERATION)
+            loc = s_nth_field (d->u.op->selset, &left);
+        else if (d->kind == GQL_D_FRAGMENT)
+            loc = s_nth_field (d->u.frag->selset, &left);
+    }
+    gql_err (e, loc, "The document selects too many fields: %u, and the limit is %d.", doc->nfields, max_fields);
+    return -1;
+}
+
 gql_sub_t *
 gql_prepare (const gql_schema_t *schema, const char *query, size_t len, const char *operation_name,
              const json_t *variables, const gql_limits_t *limits, char **errors)
+{
+    return gql_prepare_counted (schema, query, len, operation_name, variables, limits, errors, NULL);
+}
+
+gql_sub_t *
+gql_prepare_counted (const gql_schema_t *schema, const char *query, size_t len, const char *operation_name,
+                     const json_t *variables, const gql_limits_t *limits, char **errors, uint64_t *work)
 {
     gql_arena_t tmp;
     gql_arena_init (&tmp, 4096);
@@ -52,7 +94,8 @@ gql_prepare (const gql_schema_t *schema, const char *query, size_t len, const ch
         goto out;
     }
     gql_doc_t *doc = gql_parse (&tmp, src.text, src.len, &e);
-    if (!doc || gql_validate (&tmp, schema, doc, &e) != 0)
+    int max_fields = limits && limits->max_fields > 0 ? limits->max_fields : GQL_DEFAULT_MAX_FIELDS;
+    if (!doc || s_check_fields (doc, max_fields, &e) != 0 || gql_validate (&tmp, schema, doc, &e) != 0)
         goto out;
     const gql_operation_t *op = s_select (doc, operation_name, &e);
     if (!op)
@@ -79,6 +122,8 @@ out:
         if (errors)
             *errors = gql_errs_json (&e, &src);
     }
+    if (work)
+        *work = e.work + src.work;
     gql_arena_free (&tmp);
     return sub;
 }

@@ -23,11 +23,27 @@
 typedef struct gql_schema gql_schema_t;
 typedef struct gql_sub gql_sub_t;
 
+/*  Limits on one document; a field of 0 or less takes its default.
+ *
+ *  max_depth: the deepest field nesting in the planned selection, after
+ *  fragments are expanded (the root field is at depth 1).
+ *
+ *  max_fields: the field selections written in the document, each counted
+ *  once where it appears in the text: aliased or not, __typename included,
+ *  in every operation and fragment definition of the document (selected,
+ *  used, or not) and in inline fragments; fragment spreads, inline
+ *  fragments, arguments and directives are not fields. A fragment counts
+ *  once however often it is spread (the expanded selection has its own
+ *  cap, GQL_MAX_PLAN_FIELDS in gql_internal.h). Checked right after
+ *  parsing, before any validation, so a document past it costs no more
+ *  than its parse. */
 typedef struct {
-    int max_depth;          //  deepest field nesting in a selection (root field = 1)
+    int max_depth;
+    int max_fields;
 } gql_limits_t;
 
 #define GQL_DEFAULT_MAX_DEPTH 16
+#define GQL_DEFAULT_MAX_FIELDS 1000
 
 /*  Load a schema from SDL text. The subscription root is the type named in
  *  `schema { subscription: T }`, or else the type named Subscription.
@@ -52,7 +68,13 @@ int gql_schema_subscription_field (const gql_schema_t *self, size_t i, const cha
  *
  *  Returns NULL on failure, with *errors set to a malloc'ed JSON array of
  *  GraphQL errors, each {"message":..., "locations":[{"line":L,"column":C}]}
- *  (locations where they apply). A query or mutation is refused this way. */
+ *  (locations where they apply). A query or mutation is refused this way,
+ *  and so is a document past a limit (limits may be NULL for the
+ *  defaults): past max_fields, the one error "The document selects too
+ *  many fields: N, and the limit is M." at the first field past the limit.
+ *
+ *  The work of preparing grows linearly (at worst n log n) with the size
+ *  of the document, whatever its shape. */
 gql_sub_t *gql_prepare (const gql_schema_t *schema, const char *query, size_t len,
                         const char *operation_name, const json_t *variables,
                         const gql_limits_t *limits, char **errors);

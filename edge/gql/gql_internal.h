@@ -62,6 +62,17 @@ typedef struct {
 
 void gql_arena_init (gql_arena_t *a, size_t first_chunk);
 void gql_arena_free (gql_arena_t *a);
+//  A point to go back to: gql_arena_release frees everything allocated
+//  since gql_arena_mark (which must be released in the reverse order of
+//  marking), for work that builds and drops scratch data level by level.
+typedef struct {
+    gql_chunk_t *head;
+    gql_chunk_t *next;
+    size_t used;
+} gql_arena_mark_t;
+
+gql_arena_mark_t gql_arena_mark (const gql_arena_t *a);
+void gql_arena_release (gql_arena_t *a, gql_arena_mark_t m);
 //  Zeroed memory aligned for any type, or NULL (out of memory or past
 //  GQL_ARENA_LIMIT).
 void *gql_alloc (gql_arena_t *a, size_t size);
@@ -102,6 +113,26 @@ void *gql_map_get (const gql_map_t *m, const char *key, size_t len);
 int gql_map_put (gql_arena_t *a, gql_map_t *m, const char *key, size_t len,
                  void *val, void **old);
 
+//  Vectors of named things (arguments, directives, variables, input
+//  fields) are searched by name. Up to GQL_SCAN_MAX items a scan is
+//  cheapest; past that a name index (a map from each name to the first
+//  item of that name) keeps the search from growing with the vector.
+#define GQL_SCAN_MAX 8
+
+typedef struct {
+    const gql_vec_t *v;
+    size_t name_off;            //  offset of the const char * name in each item
+    gql_map_t map;              //  built only for vectors past GQL_SCAN_MAX
+    int oom;
+} gql_names_t;
+
+//  Prepare to search v (items are pointers to structs with a const char *
+//  name at name_off). The index, when needed, is built in a.
+void gql_names_init (gql_names_t *x, gql_arena_t *a, const gql_vec_t *v, size_t name_off,
+                     uint64_t *steps);
+//  The first item named name, or NULL. *steps counts the work.
+void *gql_names_find (const gql_names_t *x, const char *name, uint64_t *steps);
+
 // ---------------------------------------------------------------------------
 //  errors.c: sources, locations and error lists
 
@@ -110,6 +141,8 @@ typedef struct {
     size_t len;
     uint32_t *lines;            //  offset of each line's first byte
     uint32_t nlines;
+    uint32_t *widths;           //  column width of the text before each 64-byte block
+    uint64_t work;              //  steps spent locating (see gql_errs_t.work)
 } gql_src_t;
 
 //  Line and column (both from 1) of a byte offset. Lines end at LF, CR
@@ -132,7 +165,15 @@ typedef struct {
     gql_vec_t list;             //  gql_err_t *
     int full;                   //  GQL_MAX_ERRORS reached
     int oom;                    //  an allocation failed somewhere
+    //  Steps of work done while preparing: one per item a loop visits, per
+    //  name compared or looked up, per byte scanned to locate. Nothing
+    //  depends on it; tests read it (gql_prepare_counted) to show that the
+    //  work grows linearly with the document, which no clock can show
+    //  reliably.
+    uint64_t work;
 } gql_errs_t;
+
+#define GQL_WORK(e, n) ((e)->work += (uint64_t) (n))
 
 void gql_errs_init (gql_errs_t *e, gql_arena_t *a);
 //  Record an error with up to GQL_ERR_MAXLOC locations (GQL_NOLOC ones are
@@ -286,6 +327,7 @@ typedef struct {
     const gql_type_t *parent;   //  static parent type of a field, NULL if unknown
     const gql_type_t *cond;     //  inline fragment's type condition
     gql_fragment_t *frag;       //  spread's target, NULL if undefined
+    uint32_t mark;              //  overlap.c: the grouping that last took this field
 } gql_sel_t;
 
 struct gql_selset {
@@ -430,6 +472,7 @@ typedef struct {
 
 typedef struct {
     gql_vec_t defs;             //  gql_def_t *
+    uint32_t nfields;           //  field selections written in the text (max_fields)
 } gql_doc_t;
 
 //  Parse a document of any definitions. Returns NULL on a syntax error,
@@ -631,6 +674,8 @@ int gql_check_literal (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *ty
 typedef struct {
     const gql_vec_t *defs;      //  gql_vardef_t *
     const gql_cval_t **vals;    //  parallel to defs; NULL entry: not provided
+    gql_map_t index;            //  name -> 1 + position of its first definition
+    uint64_t *work;             //  where lookups count their steps, or NULL
 } gql_vars_t;
 
 const gql_cval_t *gql_vars_get (const gql_vars_t *vars, const char *name, int *provided);
@@ -655,8 +700,9 @@ extern const gql_cval_t gql_cval_null;
 
 //  Print a literal in GraphQL syntax, for messages.
 const char *gql_value_str (gql_arena_t *a, const gql_value_t *v);
-//  1 if two literals are the same (object fields in any order).
-int gql_value_equal (const gql_value_t *a, const gql_value_t *b);
+//  1 if two literals are the same (object fields in any order). e gives
+//  scratch memory and counts the work.
+int gql_value_equal (const gql_value_t *a, const gql_value_t *b, gql_errs_t *e);
 
 // ---------------------------------------------------------------------------
 //  validate.c / overlap.c
@@ -759,6 +805,12 @@ struct gql_sub {
     size_t shape_key_len;
     const gql_pfield_t *root;   //  the one root field
 };
+
+//  gql.c: gql_prepare, also giving in *work (when not NULL) the steps of
+//  work it took (gql_errs_t.work), for tests that show how that work grows.
+gql_sub_t *gql_prepare_counted (const gql_schema_t *schema, const char *query, size_t len,
+                                const char *operation_name, const json_t *variables,
+                                const gql_limits_t *limits, char **errors, uint64_t *work);
 
 //  Build the plan, topic and key of the selected subscription operation.
 //  Returns 0 or -1 (errors recorded).

@@ -20,6 +20,7 @@ typedef struct {
     gql_errs_t *errs;
     int depth;
     int failed;
+    uint32_t nfields;           //  field selections so far
 } s_parser_t;
 
 #define TOK (p->lx.tok)
@@ -37,6 +38,7 @@ s_advance (s_parser_t *p)
 {
     if (p->failed)
         return -1;
+    GQL_WORK (p->errs, 1);
     if (gql_lex_next (&p->lx) != 0) {
         s_error (p, p->lx.err_loc, p->lx.err);
         return -1;
@@ -340,6 +342,8 @@ s_selection (s_parser_t *p)
         return sel;
     }
     sel->kind = GQL_SEL_FIELD;
+    if (p->nfields < UINT32_MAX)
+        p->nfields++;
     const char *first = s_name (p, &sel->name_loc);
     if (!first)
         return NULL;
@@ -774,5 +778,6 @@ gql_parse (gql_arena_t *a, const char *src, size_t len, gql_errs_t *errs)
         if (s_push (p, &doc->defs, s_definition (p)) != 0)
             return NULL;
     } while (!s_peek (p, GQL_TOK_EOF) && !p->failed);
+    doc->nfields = p->nfields;
     return p->failed ? NULL : doc;
 }

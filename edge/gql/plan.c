@@ -84,8 +84,10 @@ s_collect (s_plan_t *p, const gql_type_t *obj, const gql_selset_t *ss, gql_vec_t
         p->failed = 1;
         return;
     }
+    GQL_WORK (p->e, ss->items.n);
     for (uint32_t i = 0; i < ss->items.n && !p->failed; i++) {
         gql_sel_t *sel = ss->items.items[i];
+        GQL_WORK (p->e, sel->directives.n);
         if (!s_included (p, sel))
             continue;
         switch (sel->kind) {
@@ -198,6 +200,7 @@ s_pobj (s_plan_t *p, const gql_type_t *obj, const gql_selset_t *const *sets, uin
         }
         f->locs = locs;
         f->nlocs = g->nodes.n;
+        GQL_WORK (p->e, g->nodes.n);
         const gql_field_t *def = f->is_typename ? &p->s->typename_field : gql_type_field (obj, first->name);
         if (!def) {
             //  Validation guarantees the field; this is a bug if reached.

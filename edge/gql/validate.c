@@ -8,7 +8,10 @@
  *  root field of a subscription) then work from those notes. Field
  *  merging is in overlap.c. Walks that follow fragment spreads use
  *  explicit stacks or a depth bound, so a long chain of fragments cannot
- *  exhaust the C stack.
+ *  exhaust the C stack. Uniqueness and lookups by name go through maps
+ *  (gql_names_t), and fragment walks mark fragments with a stamp per walk
+ *  rather than clearing a table, so no rule costs the product of two
+ *  sizes of the document.
  */
 #include "gql_internal.h"
 
@@ -24,7 +27,30 @@ typedef struct {
     gql_vec_t ops;              //  every operation
     gql_bodyinfo_t *info;       //  notes of the definition being walked
     gql_vec_t type_names;       //  for suggestions
+    uint32_t *stamps;           //  per fragment index: the walk that last reached it
+    uint32_t stamp;             //  the current walk
+    uint8_t *to_usage;          //  per fragment index: some variable usage is reachable from it
 } s_val_t;
+
+//  Start a walk over fragments: each is reached at most once per walk,
+//  with no clearing between walks (clearing per operation would cost the
+//  number of fragments for each operation).
+static void
+s_new_walk (s_val_t *v)
+{
+    v->stamp++;
+}
+
+//  1 the first time this walk reaches f, 0 after.
+static int
+s_first_visit (s_val_t *v, const gql_fragment_t *f)
+{
+    GQL_WORK (v->e, 1);
+    if (v->stamps[f->index] == v->stamp)
+        return 0;
+    v->stamps[f->index] = v->stamp;
+    return 1;
+}
 
 static const char *s_opnames[] = { "query", "mutation", "subscription" };
 
@@ -40,20 +66,21 @@ void
 gql_check_args (gql_errs_t *e, const gql_vec_t *args, const gql_vec_t *defs, uint32_t loc,
                 int is_directive, const char *field, const char *owner, gql_vec_t *usages, int const_ctx)
 {
+    gql_names_t names;
+    gql_names_init (&names, e->arena, args, offsetof (gql_arg_t, name), &e->work);
     for (uint32_t i = 0; i < args->n; i++) {
         const gql_arg_t *arg = args->items[i];
-        for (uint32_t j = 0; j < i; j++) {
-            const gql_arg_t *prev = args->items[j];
-            if (strcmp (prev->name, arg->name) == 0) {
-                gql_err2 (e, prev->loc, arg->loc, "There can be only one argument named \"%s\".", arg->name);
-                break;
-            }
-        }
+        //  A repeated name is reported against its first use.
+        const gql_arg_t *first = gql_names_find (&names, arg->name, &e->work);
+        if (first && first != arg)
+            gql_err2 (e, first->loc, arg->loc, "There can be only one argument named \"%s\".", arg->name);
         const gql_input_t *def = defs ? gql_input_find (defs, arg->name) : NULL;
+        GQL_WORK (e, defs ? defs->n : 0);
         if (!def && defs) {
+            //  Suggestions cost time; skip them once errors are no longer kept.
             gql_err (e, arg->loc, "Unknown argument \"%s\" on %s \"%s\".%s", arg->name,
                      is_directive ? "directive" : "field", owner,
-                     gql_suggest (e->arena, arg->name, defs, offsetof (gql_input_t, name)));
+                     e->full ? "" : gql_suggest (e->arena, arg->name, defs, offsetof (gql_input_t, name)));
         }
         gql_check_literal (e, arg->value, def ? def->type : NULL, def && def->def_ast, usages, const_ctx);
     }
@@ -61,9 +88,7 @@ gql_check_args (gql_errs_t *e, const gql_vec_t *args, const gql_vec_t *defs, uin
         const gql_input_t *def = defs->items[i];
         if (def->type->kind != GQL_T_NONNULL || def->def_ast || def->def)
             continue;
-        int found = 0;
-        for (uint32_t j = 0; j < args->n && !found; j++)
-            found = strcmp (((gql_arg_t *) args->items[j])->name, def->name) == 0;
+        int found = gql_names_find (&names, def->name, &e->work) != NULL;
         if (!found)
             gql_err (e, loc, "%s \"%s\" argument \"%s\" of type \"%s\" is required, but it was not provided.",
                      is_directive ? "Directive" : "Field", field, def->name, gql_tref_str (e->arena, def->type));
@@ -74,8 +99,11 @@ void
 gql_check_directives (const gql_schema_t *s, gql_errs_t *e, const gql_vec_t *dirs, uint32_t location,
                       gql_vec_t *usages, int const_ctx)
 {
+    gql_names_t names;
+    gql_names_init (&names, e->arena, dirs, offsetof (gql_directive_t, name), &e->work);
     for (uint32_t i = 0; i < dirs->n; i++) {
         const gql_directive_t *d = dirs->items[i];
+        GQL_WORK (e, 1);
         const gql_dirdef_t *def = gql_schema_directive (s, d->name);
         const char *at = gql_sprintf (e->arena, "@%s", d->name);
         if (!at) {
@@ -90,14 +118,10 @@ gql_check_directives (const gql_schema_t *s, gql_errs_t *e, const gql_vec_t *dir
         if (!(def->locations & location))
             gql_err (e, d->loc, "Directive \"@%s\" may not be used on %s.", d->name, gql_dirloc_name (location));
         if (!def->repeatable) {
-            for (uint32_t j = 0; j < i; j++) {
-                const gql_directive_t *prev = dirs->items[j];
-                if (strcmp (prev->name, d->name) == 0) {
-                    gql_err2 (e, prev->loc, d->loc, "The directive \"@%s\" can only be used once at this "
-                              "location.", d->name);
-                    break;
-                }
-            }
+            const gql_directive_t *prev = gql_names_find (&names, d->name, &e->work);
+            if (prev && prev != d)
+                gql_err2 (e, prev->loc, d->loc, "The directive \"@%s\" can only be used once at this "
+                          "location.", d->name);
         }
         gql_check_args (e, &d->args, &def->args, d->loc, 1, at, at, usages, const_ctx);
     }
@@ -170,6 +194,7 @@ s_field (s_val_t *v, gql_sel_t *sel, const gql_type_t *parent)
 static void
 s_selset (s_val_t *v, gql_selset_t *ss, const gql_type_t *type)
 {
+    GQL_WORK (v->e, ss->items.n);
     for (uint32_t i = 0; i < ss->items.n; i++) {
         gql_sel_t *sel = ss->items.items[i];
         switch (sel->kind) {
@@ -247,15 +272,13 @@ static void
 s_operation (s_val_t *v, gql_operation_t *op)
 {
     v->info = &op->info;
+    gql_names_t names;
+    gql_names_init (&names, v->a, &op->vardefs, offsetof (gql_vardef_t, name), &v->e->work);
     for (uint32_t i = 0; i < op->vardefs.n; i++) {
         gql_vardef_t *vd = op->vardefs.items[i];
-        for (uint32_t j = 0; j < i; j++) {
-            const gql_vardef_t *prev = op->vardefs.items[j];
-            if (strcmp (prev->name, vd->name) == 0) {
-                gql_err2 (v->e, prev->loc, vd->loc, "There can be only one variable named \"$%s\".", vd->name);
-                break;
-            }
-        }
+        const gql_vardef_t *prev = gql_names_find (&names, vd->name, &v->e->work);
+        if (prev && prev != vd)
+            gql_err2 (v->e, prev->loc, vd->loc, "There can be only one variable named \"$%s\".", vd->name);
         const gql_typeref_t *unknown = NULL;
         const gql_tref_t *t = gql_tref_resolve (v->a, v->s, vd->type, &unknown);
         if (!t && unknown)
@@ -294,14 +317,16 @@ typedef struct {
 //  replaced evaluating them with no variables in October 2021).
 static void
 s_collect_root (s_val_t *v, const char *what, const gql_selset_t *ss, const gql_type_t *root,
-                gql_vec_t *groups, uint8_t *visited, int depth)
+                gql_vec_t *groups, gql_map_t *by_key, int depth)
 {
     if (depth > GQL_MAX_NESTING) {
         gql_err (v->e, ss->loc, "Fragments are nested too deeply (more than %d levels).", GQL_MAX_NESTING);
         return;
     }
+    GQL_WORK (v->e, ss->items.n);
     for (uint32_t i = 0; i < ss->items.n; i++) {
         gql_sel_t *sel = ss->items.items[i];
+        GQL_WORK (v->e, sel->directives.n);
         for (uint32_t j = 0; j < sel->directives.n; j++) {
             const gql_directive_t *d = sel->directives.items[j];
             if (strcmp (d->name, "skip") == 0 || strcmp (d->name, "include") == 0)
@@ -311,13 +336,12 @@ s_collect_root (s_val_t *v, const char *what, const gql_selset_t *ss, const gql_
         switch (sel->kind) {
             case GQL_SEL_FIELD: {
                 const char *key = sel->alias ? sel->alias : sel->name;
-                s_rootgroup_t *g = NULL;
-                for (uint32_t j = 0; j < groups->n && !g; j++)
-                    if (strcmp (((s_rootgroup_t *) groups->items[j])->key, key) == 0)
-                        g = groups->items[j];
-                if (g)
+                GQL_WORK (v->e, 1);
+                if (gql_map_get (by_key, key, strlen (key)))
                     break;      //  the same response key: one root field
-                if (!(g = gql_alloc (v->a, sizeof *g)) || gql_vec_push (v->a, groups, g) != 0) {
+                s_rootgroup_t *g = gql_alloc (v->a, sizeof *g);
+                if (!g || gql_vec_push (v->a, groups, g) != 0
+                    || gql_map_put (v->a, by_key, key, strlen (key), g, NULL) < 0) {
                     s_oom (v);
                     return;
                 }
@@ -327,16 +351,15 @@ s_collect_root (s_val_t *v, const char *what, const gql_selset_t *ss, const gql_
             }
             case GQL_SEL_SPREAD: {
                 gql_fragment_t *f = sel->frag;
-                if (!f || visited[f->index])
+                if (!f || !s_first_visit (v, f))
                     break;
-                visited[f->index] = 1;
                 if (f->type && gql_type_possible (f->type, root))
-                    s_collect_root (v, what, f->selset, root, groups, visited, depth + 1);
+                    s_collect_root (v, what, f->selset, root, groups, by_key, depth + 1);
                 break;
             }
             case GQL_SEL_INLINE:
                 if (!sel->type_cond || (sel->cond && gql_type_possible (sel->cond, root)))
-                    s_collect_root (v, what, sel->selset, root, groups, visited, depth + 1);
+                    s_collect_root (v, what, sel->selset, root, groups, by_key, depth + 1);
                 break;
         }
     }
@@ -347,17 +370,14 @@ s_single_root (s_val_t *v, const gql_operation_t *op)
 {
     const gql_type_t *root = v->s->subscription;
     gql_vec_t groups = { 0 };
-    uint8_t *visited = gql_alloc (v->a, v->frag_list.n + 1);
-    if (!visited) {
-        s_oom (v);
-        return;
-    }
+    gql_map_t by_key = { 0 };
     const char *what = op->name ? gql_sprintf (v->a, "Subscription \"%s\"", op->name) : "Anonymous Subscription";
     if (!what) {
         s_oom (v);
         return;
     }
-    s_collect_root (v, what, op->selset, root, &groups, visited, 0);
+    s_new_walk (v);
+    s_collect_root (v, what, op->selset, root, &groups, &by_key, 0);
     if (groups.n > 1) {
         //  Point at the fields past the first.
         uint32_t locs[GQL_ERR_MAXLOC];
@@ -378,25 +398,103 @@ s_single_root (s_val_t *v, const gql_operation_t *op)
 // -- rules across definitions ----------------------------------------------------
 
 //  Fragments reachable from an operation, each once, by an explicit
-//  worklist (no recursion). Returns a vector of gql_fragment_t *.
+//  worklist (no recursion), in the order the variable rules report them.
+//  Only fragments from which some variable usage is reachable are
+//  followed (v->to_usage): the others add no usage, and leaving them out
+//  changes neither which of the rest are reached nor their order, since
+//  every fragment they reach has no usage either. Many operations that
+//  share a long chain of fragments without variables are then cheap.
+//  Returns a vector of gql_fragment_t *.
 static int
-s_reachable (s_val_t *v, const gql_operation_t *op, uint8_t *mark, gql_vec_t *out)
+s_reachable (s_val_t *v, const gql_operation_t *op, gql_vec_t *out)
 {
-    memset (mark, 0, v->frag_list.n + 1);
+    s_new_walk (v);
     gql_vec_t stack = { 0 };
-    for (uint32_t i = 0; i < op->info.spreads.n; i++)
-        if (gql_vec_push (v->a, &stack, ((gql_sel_t *) op->info.spreads.items[i])->frag) != 0)
+    for (uint32_t i = 0; i < op->info.spreads.n; i++) {
+        gql_fragment_t *f = ((gql_sel_t *) op->info.spreads.items[i])->frag;
+        GQL_WORK (v->e, 1);
+        if (v->to_usage[f->index] && gql_vec_push (v->a, &stack, f) != 0)
             return -1;
+    }
     while (stack.n) {
         gql_fragment_t *f = stack.items[--stack.n];
-        if (mark[f->index])
+        if (!s_first_visit (v, f))
             continue;
-        mark[f->index] = 1;
         if (gql_vec_push (v->a, out, f) != 0)
             return -1;
+        GQL_WORK (v->e, f->info.spreads.n);
         for (uint32_t i = 0; i < f->info.spreads.n; i++) {
             gql_fragment_t *g = ((gql_sel_t *) f->info.spreads.items[i])->frag;
-            if (!mark[g->index] && gql_vec_push (v->a, &stack, g) != 0)
+            if (v->stamps[g->index] != v->stamp && v->to_usage[g->index] && gql_vec_push (v->a, &stack, g) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+//  v->to_usage for every fragment: some variable usage is in it or in a
+//  fragment it reaches. Found backwards from the fragments with usages,
+//  over reversed spread edges, so cycles need no care.
+static int
+s_to_usage (s_val_t *v)
+{
+    uint32_t n = v->frag_list.n;
+    gql_vec_t *spread_by = gql_alloc_array (v->a, n + 1, sizeof *spread_by);
+    gql_vec_t todo = { 0 };
+    if (!spread_by)
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        gql_fragment_t *f = v->frag_list.items[i];
+        GQL_WORK (v->e, 1 + f->info.spreads.n);
+        for (uint32_t j = 0; j < f->info.spreads.n; j++) {
+            gql_fragment_t *g = ((gql_sel_t *) f->info.spreads.items[j])->frag;
+            if (gql_vec_push (v->a, &spread_by[g->index], f) != 0)
+                return -1;
+        }
+        if (f->info.usages.n) {
+            v->to_usage[f->index] = 1;
+            if (gql_vec_push (v->a, &todo, f) != 0)
+                return -1;
+        }
+    }
+    while (todo.n) {
+        gql_fragment_t *f = todo.items[--todo.n];
+        const gql_vec_t *by = &spread_by[f->index];
+        GQL_WORK (v->e, by->n);
+        for (uint32_t j = 0; j < by->n; j++) {
+            gql_fragment_t *g = by->items[j];
+            if (!v->to_usage[g->index]) {
+                v->to_usage[g->index] = 1;
+                if (gql_vec_push (v->a, &todo, g) != 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+//  Fragments Must Be Used: used[i] is set for every fragment that some
+//  operation reaches, in one walk from all of them.
+static int
+s_mark_used (s_val_t *v, uint8_t *used)
+{
+    gql_vec_t stack = { 0 };
+    for (uint32_t i = 0; i < v->ops.n; i++) {
+        const gql_operation_t *op = v->ops.items[i];
+        GQL_WORK (v->e, op->info.spreads.n);
+        for (uint32_t j = 0; j < op->info.spreads.n; j++)
+            if (gql_vec_push (v->a, &stack, ((gql_sel_t *) op->info.spreads.items[j])->frag) != 0)
+                return -1;
+    }
+    while (stack.n) {
+        gql_fragment_t *f = stack.items[--stack.n];
+        if (used[f->index])
+            continue;
+        used[f->index] = 1;
+        GQL_WORK (v->e, f->info.spreads.n);
+        for (uint32_t i = 0; i < f->info.spreads.n; i++) {
+            gql_fragment_t *g = ((gql_sel_t *) f->info.spreads.items[i])->frag;
+            if (!used[g->index] && gql_vec_push (v->a, &stack, g) != 0)
                 return -1;
         }
     }
@@ -442,21 +540,28 @@ s_variables (s_val_t *v, const gql_operation_t *op, const gql_vec_t *frags)
 {
     //  Every usage in the operation and the fragments it reaches.
     gql_vec_t uses = { 0 };
+    GQL_WORK (v->e, op->info.usages.n + frags->n);
     for (uint32_t i = 0; i < op->info.usages.n; i++)
         if (gql_vec_push (v->a, &uses, op->info.usages.items[i]) != 0)
             return s_oom (v);
     for (uint32_t i = 0; i < frags->n; i++) {
         const gql_fragment_t *f = frags->items[i];
+        GQL_WORK (v->e, f->info.usages.n);
         for (uint32_t j = 0; j < f->info.usages.n; j++)
             if (gql_vec_push (v->a, &uses, f->info.usages.items[j]) != 0)
                 return s_oom (v);
     }
+    //  Each usage against the first definition of its name; the names
+    //  used, for the definitions never used.
+    gql_names_t defs;
+    gql_names_init (&defs, v->a, &op->vardefs, offsetof (gql_vardef_t, name), &v->e->work);
+    gql_map_t used = { 0 };
     for (uint32_t i = 0; i < uses.n; i++) {
         const gql_varuse_t *u = uses.items[i];
-        const gql_vardef_t *vd = NULL;
-        for (uint32_t j = 0; j < op->vardefs.n && !vd; j++)
-            if (strcmp (((gql_vardef_t *) op->vardefs.items[j])->name, u->name) == 0)
-                vd = op->vardefs.items[j];
+        const gql_vardef_t *vd = gql_names_find (&defs, u->name, &v->e->work);
+        GQL_WORK (v->e, 1);
+        if (gql_map_put (v->a, &used, u->name, strlen (u->name), (void *) u, NULL) < 0)
+            return s_oom (v);
         if (!vd) {
             if (op->name)
                 gql_err2 (v->e, u->loc, op->loc, "Variable \"$%s\" is not defined by operation \"%s\".",
@@ -471,10 +576,8 @@ s_variables (s_val_t *v, const gql_operation_t *op, const gql_vec_t *frags)
     }
     for (uint32_t j = 0; j < op->vardefs.n; j++) {
         const gql_vardef_t *vd = op->vardefs.items[j];
-        int used = 0;
-        for (uint32_t i = 0; i < uses.n && !used; i++)
-            used = strcmp (((gql_varuse_t *) uses.items[i])->name, vd->name) == 0;
-        if (!used) {
+        GQL_WORK (v->e, 1);
+        if (!gql_map_get (&used, vd->name, strlen (vd->name))) {
             if (op->name)
                 gql_err (v->e, vd->loc, "Variable \"$%s\" is never used in operation \"%s\".", vd->name, op->name);
             else
@@ -519,8 +622,12 @@ s_cycles (s_val_t *v)
             }
             gql_sel_t *spread = f->info.spreads.items[next[depth]++];
             gql_fragment_t *g = spread->frag;
+            GQL_WORK (v->e, 1);
+            if (on_path[g->index] >= 0 && v->e->full)
+                continue;       //  no longer kept: spare naming the path
             if (on_path[g->index] >= 0) {
                 //  A cycle: g ... f -> g. Name the fragments in between.
+                GQL_WORK (v->e, depth - (uint32_t) on_path[g->index]);
                 uint32_t from = (uint32_t) on_path[g->index];
                 jbuf_t b;
                 jbuf_init (&b, 0);
@@ -559,6 +666,7 @@ gql_validate (gql_arena_t *a, const gql_schema_t *s, gql_doc_t *doc, gql_errs_t 
     s_val_t val = { .a = a, .s = s, .doc = doc, .e = e };
     s_val_t *v = &val;
     int before = gql_errs_count (e);
+    gql_map_t op_names = { 0 };
     for (uint32_t i = 0; i < s->types.n; i++)
         if (gql_vec_push (a, &v->type_names, (void *) ((gql_type_t *) s->types.items[i])->name) != 0)
             s_oom (v);
@@ -566,16 +674,15 @@ gql_validate (gql_arena_t *a, const gql_schema_t *s, gql_doc_t *doc, gql_errs_t 
     //  Uniqueness.
     for (uint32_t i = 0; i < doc->defs.n; i++) {
         gql_def_t *d = doc->defs.items[i];
+        GQL_WORK (e, 1);
         if (d->kind == GQL_D_OPERATION) {
             gql_operation_t *op = d->u.op;
-            for (uint32_t j = 0; op->name && j < v->ops.n; j++) {
-                const gql_operation_t *prev = v->ops.items[j];
-                if (prev->name && strcmp (prev->name, op->name) == 0) {
-                    gql_err2 (e, prev->loc, op->loc, "There can be only one operation named \"%s\".", op->name);
-                    break;
-                }
-            }
-            if (gql_vec_push (a, &v->ops, op) != 0)
+            void *prev = NULL;
+            int rc = op->name ? gql_map_put (a, &op_names, op->name, strlen (op->name), op, &prev) : 1;
+            if (rc == 0)
+                gql_err2 (e, ((gql_operation_t *) prev)->loc, op->loc, "There can be only one operation named "
+                          "\"%s\".", op->name);
+            if (rc < 0 || gql_vec_push (a, &v->ops, op) != 0)
                 s_oom (v);
         }
         else if (d->kind == GQL_D_FRAGMENT) {
@@ -602,6 +709,10 @@ gql_validate (gql_arena_t *a, const gql_schema_t *s, gql_doc_t *doc, gql_errs_t 
         if (!op->name && v->ops.n > 1)
             gql_err (e, op->loc, "This anonymous operation must be the only defined operation.");
     }
+    v->stamps = gql_alloc_array (a, v->frag_list.n + 1, sizeof *v->stamps);
+    v->to_usage = gql_alloc (a, v->frag_list.n + 1);
+    if (!v->stamps || !v->to_usage)
+        s_oom (v);
     if (e->oom)
         return gql_errs_count (e) - before;
     for (uint32_t i = 0; i < v->frag_list.n; i++)
@@ -616,22 +727,20 @@ gql_validate (gql_arena_t *a, const gql_schema_t *s, gql_doc_t *doc, gql_errs_t 
     }
     //  Fragments Must Be Used; the variable rules.
     uint8_t *used = gql_alloc (a, v->frag_list.n + 1);
-    uint8_t *mark = gql_alloc (a, v->frag_list.n + 1);
-    if (!used || !mark) {
+    if (!used || s_mark_used (v, used) != 0 || s_to_usage (v) != 0) {
         s_oom (v);
         return gql_errs_count (e) - before;
     }
     for (uint32_t i = 0; i < v->ops.n; i++) {
         const gql_operation_t *op = v->ops.items[i];
         gql_vec_t frags = { 0 };
-        if (s_reachable (v, op, mark, &frags) != 0) {
+        if (s_reachable (v, op, &frags) != 0) {
             s_oom (v);
             break;
         }
-        for (uint32_t j = 0; j < frags.n; j++)
-            used[((gql_fragment_t *) frags.items[j])->index] = 1;
         s_variables (v, op, &frags);
     }
+    GQL_WORK (e, v->frag_list.n);
     for (uint32_t i = 0; i < v->frag_list.n; i++) {
         const gql_fragment_t *f = v->frag_list.items[i];
         if (!used[f->index] && gql_map_get (&v->frags, f->name, strlen (f->name)) == f)

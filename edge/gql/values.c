@@ -83,8 +83,9 @@ gql_value_str (gql_arena_t *a, const gql_value_t *v)
 }
 
 int
-gql_value_equal (const gql_value_t *a, const gql_value_t *b)
+gql_value_equal (const gql_value_t *a, const gql_value_t *b, gql_errs_t *e)
 {
+    GQL_WORK (e, 1);
     if (a->kind != b->kind)
         return 0;
     switch (a->kind) {
@@ -96,27 +97,23 @@ gql_value_equal (const gql_value_t *a, const gql_value_t *b)
             if (a->items.n != b->items.n)
                 return 0;
             for (uint32_t i = 0; i < a->items.n; i++)
-                if (!gql_value_equal (a->items.items[i], b->items.items[i]))
+                if (!gql_value_equal (a->items.items[i], b->items.items[i], e))
                     return 0;
             return 1;
-        case GQL_V_OBJECT:
+        case GQL_V_OBJECT: {
             if (a->items.n != b->items.n)
                 return 0;
+            //  Each field of a against the first field of b with its name.
+            gql_names_t in_b;
+            gql_names_init (&in_b, e->arena, &b->items, offsetof (gql_arg_t, name), &e->work);
             for (uint32_t i = 0; i < a->items.n; i++) {
                 const gql_arg_t *fa = a->items.items[i];
-                int found = 0;
-                for (uint32_t j = 0; j < b->items.n && !found; j++) {
-                    const gql_arg_t *fb = b->items.items[j];
-                    if (strcmp (fa->name, fb->name) == 0) {
-                        if (!gql_value_equal (fa->value, fb->value))
-                            return 0;
-                        found = 1;
-                    }
-                }
-                if (!found)
+                const gql_arg_t *fb = gql_names_find (&in_b, fa->name, &e->work);
+                if (!fb || !gql_value_equal (fa->value, fb->value, e))
                     return 0;
             }
             return 1;
+        }
         default:
             return a->len == b->len && memcmp (a->text, b->text, a->len) == 0;
     }
@@ -180,6 +177,7 @@ s_check_untyped (gql_errs_t *e, const gql_value_t *v, gql_vec_t *usages, int con
     if (depth > GQL_MAX_NESTING)
         return 0;
     int n = 0;
+    GQL_WORK (e, 1 + v->items.n);
     if (v->kind == GQL_V_VARIABLE)
         return s_check (e, v, NULL, 0, usages, const_ctx, depth);
     if (v->kind == GQL_V_LIST)
@@ -267,6 +265,7 @@ s_check (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, int loc_de
         if (v->kind != GQL_V_LIST)
             return s_check (e, v, type->of, 0, usages, const_ctx, depth + 1);
         int n = 0;
+        GQL_WORK (e, v->items.n);
         for (uint32_t i = 0; i < v->items.n; i++)
             n += s_check (e, v->items.items[i], type->of, 0, usages, const_ctx, depth + 1);
         return n;
@@ -277,20 +276,23 @@ s_check (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, int loc_de
             if (v->kind != GQL_V_OBJECT)
                 return s_bad_value (e, v, type, NULL);
             int n = 0;
+            gql_names_t names;
+            gql_names_init (&names, e->arena, &v->items, offsetof (gql_arg_t, name), &e->work);
             for (uint32_t i = 0; i < v->items.n; i++) {
                 const gql_arg_t *f = v->items.items[i];
-                const gql_input_t *def = gql_input_find (&t->inputs, f->name);
-                for (uint32_t j = 0; j < i; j++) {
-                    const gql_arg_t *g = v->items.items[j];
-                    if (strcmp (g->name, f->name) == 0) {
-                        gql_err2 (e, g->loc, f->loc, "There can be only one input field named \"%s\".", f->name);
-                        n++;
-                        break;
-                    }
+                const gql_input_t *def = gql_map_get (&t->input_map, f->name, strlen (f->name));
+                //  A repeated name is reported against its first use.
+                const gql_arg_t *g = gql_names_find (&names, f->name, &e->work);
+                GQL_WORK (e, 1);
+                if (g && g != f) {
+                    gql_err2 (e, g->loc, f->loc, "There can be only one input field named \"%s\".", f->name);
+                    n++;
                 }
                 if (!def) {
+                    //  Suggestions cost time; skip them once errors are no longer kept.
                     gql_err (e, f->loc, "Field \"%s\" is not defined by type \"%s\".%s", f->name, t->name,
-                             gql_suggest (e->arena, f->name, &t->inputs, offsetof (gql_input_t, name)));
+                             e->full ? "" : gql_suggest (e->arena, f->name, &t->inputs,
+                                                         offsetof (gql_input_t, name)));
                     n++;
                     n += s_check_untyped (e, f->value, usages, const_ctx, depth + 1);
                     continue;
@@ -301,9 +303,7 @@ s_check (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, int loc_de
                 const gql_input_t *def = t->inputs.items[j];
                 if (def->type->kind != GQL_T_NONNULL || def->def_ast)
                     continue;
-                int found = 0;
-                for (uint32_t i = 0; i < v->items.n && !found; i++)
-                    found = strcmp (((gql_arg_t *) v->items.items[i])->name, def->name) == 0;
+                int found = gql_names_find (&names, def->name, &e->work) != NULL;
                 if (!found) {
                     gql_err (e, v->loc, "Field \"%s.%s\" of required type \"%s\" was not provided.",
                              t->name, def->name, gql_tref_str (e->arena, def->type));
@@ -345,8 +345,23 @@ gql_vars_get (const gql_vars_t *vars, const char *name, int *provided)
     *provided = 0;
     if (!vars || !vars->defs)
         return NULL;
-    for (uint32_t i = 0; i < vars->defs->n; i++) {
+    //  The first definition of the name (a later one is a validation
+    //  error, so only the first is coerced), by the index once there are
+    //  many.
+    uint32_t i = 0, n = vars->defs->n;
+    if (vars->index.cap) {
+        uintptr_t at = (uintptr_t) gql_map_get (&vars->index, name, strlen (name));
+        if (vars->work)
+            *vars->work += 1;
+        if (!at)
+            return NULL;
+        i = (uint32_t) (at - 1);
+        n = i + 1;
+    }
+    for (; i < n; i++) {
         const gql_vardef_t *vd = vars->defs->items[i];
+        if (vars->work)
+            *vars->work += 1;
         if (strcmp (vd->name, name) == 0) {
             if (vars->vals[i]) {
                 *provided = 1;
@@ -533,14 +548,12 @@ s_coerce (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int depth
                 c->e->oom = 1;
                 return NULL;
             }
+            gql_names_t names;
+            gql_names_init (&names, c->a, &v->items, offsetof (gql_arg_t, name), &c->e->work);
             for (uint32_t j = 0; j < nf; j++) {
                 const gql_input_t *def = t->inputs.items[j];
-                const gql_value_t *fv = NULL;
-                for (uint32_t i = 0; i < v->items.n && !fv; i++) {
-                    const gql_arg_t *f = v->items.items[i];
-                    if (strcmp (f->name, def->name) == 0)
-                        fv = f->value;
-                }
+                const gql_arg_t *f = gql_names_find (&names, def->name, &c->e->work);
+                const gql_value_t *fv = f ? f->value : NULL;
                 const gql_cval_t *val = fv ? s_coerce (c, fv, def->type, depth + 1) : &s_absent;
                 if (!val)
                     return NULL;
@@ -619,14 +632,11 @@ gql_coerce_args (gql_arena_t *a, gql_errs_t *e, const gql_vec_t *args, const gql
 {
     s_coerce_t c = { a, e, vars };
     int rc = 0;
+    gql_names_t names;
+    gql_names_init (&names, a, args, offsetof (gql_arg_t, name), &e->work);
     for (uint32_t i = 0; i < defs->n; i++) {
         const gql_input_t *def = defs->items[i];
-        const gql_arg_t *arg = NULL;
-        for (uint32_t j = 0; args && j < args->n && !arg; j++) {
-            const gql_arg_t *x = args->items[j];
-            if (strcmp (x->name, def->name) == 0)
-                arg = x;
-        }
+        const gql_arg_t *arg = gql_names_find (&names, def->name, &e->work);
         const gql_cval_t *val = arg ? s_coerce (&c, arg->value, def->type, 0) : &s_absent;
         if (!val) {
             rc = -1;

@@ -349,9 +349,19 @@ gql_coerce_variables (gql_arena_t *a, gql_errs_t *e, const gql_operation_t *op, 
 {
     vars->defs = &op->vardefs;
     vars->vals = gql_alloc_array (a, op->vardefs.n + 1, sizeof *vars->vals);
+    vars->work = &e->work;
     if (!vars->vals) {
         e->oom = 1;
         return -1;
+    }
+    //  Planning looks variables up by name once per use.
+    for (uint32_t i = 0; op->vardefs.n > GQL_SCAN_MAX && i < op->vardefs.n; i++) {
+        const gql_vardef_t *vd = op->vardefs.items[i];
+        GQL_WORK (e, 1);
+        if (gql_map_put (a, &vars->index, vd->name, strlen (vd->name), (void *) (uintptr_t) (i + 1), NULL) < 0) {
+            e->oom = 1;
+            return -1;
+        }
     }
     if (values && !json_is_object (values)) {
         gql_err (e, GQL_NOLOC, "Variables must be provided as a JSON object.");

@@ -1,7 +1,8 @@
 /*  fuzz_gql_parse.c: libFuzzer harness for what a browser controls: the
  *  subscription document. It is parsed, validated against a fixed schema
  *  and prepared (with fixed variables); a prepared subscription is then
- *  executed over a fixed payload. Oracles: no crash, leak or sanitizer
+ *  executed over a fixed payload (the limits vary with the input's last
+ *  byte). Oracles: no crash, leak or sanitizer
  *  report; errors are a non-empty JSON array; a success has a topic that
  *  passes the wire rules and renders valid JSON.
  */
@@ -45,7 +46,10 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
     char *errors = NULL;
     //  Odd first byte: no variables, to reach the "not provided" paths.
     const json_t *vars = size && (data[0] & 1) ? NULL : s_vars;
-    gql_limits_t limits = { size && (data[size - 1] & 1) ? 4 : GQL_DEFAULT_MAX_DEPTH };
+    //  The last byte also picks a small max_fields a quarter of the time,
+    //  to reach that refusal with documents of every shape.
+    gql_limits_t limits = { size && (data[size - 1] & 1) ? 4 : GQL_DEFAULT_MAX_DEPTH,
+                            size && (data[size - 1] & 6) == 6 ? 3 : GQL_DEFAULT_MAX_FIELDS };
     gql_sub_t *sub = gql_prepare (s_schema, (const char *) data, size, NULL, vars, &limits, &errors);
     if (!sub) {
         if (!errors)
