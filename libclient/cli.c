@@ -5,10 +5,11 @@
  */
 #include "herald.h"
 #include "jbuf.h"
+#include "opts.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #include <zmq.h>
 
 #define EXIT_USAGE 2
-#define EXIT_TIMEOUT 3
+#define EXIT_TIMEOUT 3          //  a time limit ran out (pub: the linger time)
 
 #define DEFAULT_STATS_ENDPOINT "tcp://127.0.0.1:7403"
 
@@ -49,16 +50,29 @@ s_env (const char *name, const char *fallback)
     return v && *v ? v : fallback;
 }
 
+//  Parses a subcommand's flags (argv[0] is the subcommand). Returns -1 to
+//  go on, with *next the first operand, or the exit status to leave with.
 static int
-s_parse_int (const char *text, long min, long max, long *out)
+s_parse (const opt_spec_t *spec, int argc, char **argv, void *config, unsigned char *given,
+         int *next)
 {
-    char *end;
-    errno = 0;
-    long v = strtol (text, &end, 10);
-    if (errno || end == text || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
+    char err[256];
+    if (opts_defaults (spec, config, err, sizeof err) == OPTS_OK) {
+        switch (opts_parse (spec, argc, argv, config, given, next, err, sizeof err)) {
+            case OPTS_OK: return -1;
+            case OPTS_HELP: opts_help (spec, stdout); return 0;
+            default: break;
+        }
+    }
+    fprintf (stderr, "%s: %s\nTry '%s --help'.\n", spec->prog, err, spec->prog);
+    return EXIT_USAGE;
+}
+
+static int
+s_operands_error (const opt_spec_t *spec, const char *what)
+{
+    fprintf (stderr, "%s: %s\nTry '%s --help'.\n", spec->prog, what, spec->prog);
+    return EXIT_USAGE;
 }
 
 static void
@@ -83,25 +97,38 @@ s_usage (FILE *f)
 //  ---------------------------------------------------------------------
 //  herald pub
 
-static void
-s_pub_usage (FILE *f)
-{
-    fprintf (f,
-        "Usage: herald pub [OPTIONS] TOPIC [JSON]\n"
-        "\n"
-        "Publish JSON to TOPIC. Without JSON, read standard input and publish\n"
-        "each non-empty line as one JSON document.\n"
-        "\n"
-        "Options:\n"
-        "  -e, --endpoint E       broker ingress (default $HERALD_PUB_ENDPOINT or\n"
-        "                         " HERALD_DEFAULT_PUB_ENDPOINT ")\n"
-        "      --linger MS        wait this long at exit to flush (default 2000)\n"
-        "      --send-timeout MS  wait this long for queue room (default 1000)\n"
-        "  -h, --help             show this help\n"
-        "\n"
-        "Exit status: 0 if every message was queued and flushed, 1 if any\n"
-        "failed (the error is printed), 2 for a usage error.\n");
-}
+typedef struct {
+    const char *endpoint;
+    int linger;
+    int send_timeout;
+} s_pub_t;
+
+static const opt_t s_pub_opts[] = {
+    { "endpoint", 'e', OPT_STRING, offsetof (s_pub_t, endpoint), "EP",
+      HERALD_DEFAULT_PUB_ENDPOINT, 0, 0,
+      "broker ingress; without the flag, $HERALD_PUB_ENDPOINT if it is set", "Options:", NULL },
+    { "linger", 0, OPT_INT, offsetof (s_pub_t, linger), "MS", "2000", -1, INT32_MAX,
+      "wait this long at exit to flush; -1 waits forever", NULL, NULL },
+    { "send-timeout", 0, OPT_INT, offsetof (s_pub_t, send_timeout), "MS", "1000", -1, INT32_MAX,
+      "wait this long for queue room; -1 waits forever", NULL, NULL },
+    { "help", 'h', OPT_HELP, 0, NULL, NULL, 0, 0, "show this help", NULL, NULL },
+    { NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const opt_spec_t s_pub_spec = {
+    "herald pub",
+    "Usage: herald pub [OPTIONS] TOPIC [JSON]\n"
+    "\n"
+    "Publish JSON to TOPIC. Without JSON, read standard input and publish\n"
+    "each non-empty line as one JSON document.\n",
+    "Exit status: 0 if every message was queued and then handed to the\n"
+    "connection to the broker; 1 if a message could not be queued (the\n"
+    "error is printed; the other lines are still published); 2 for a\n"
+    "usage error; 3 if messages were still queued when the linger time ran\n"
+    "out, and so were dropped (printed with the count and whether the\n"
+    "broker was ever connected). When both 1 and 3 apply, 1.\n",
+    s_pub_opts
+};
 
 static int
 s_pub_one (herald_publisher_t *pub, const char *topic, const char *json, size_t len,
@@ -120,39 +147,18 @@ s_pub_one (herald_publisher_t *pub, const char *topic, const char *json, size_t 
 static int
 s_cmd_pub (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "endpoint", required_argument, NULL, 'e' },
-        { "linger", required_argument, NULL, 'l' },
-        { "send-timeout", required_argument, NULL, 's' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
-    const char *endpoint = s_env ("HERALD_PUB_ENDPOINT", HERALD_DEFAULT_PUB_ENDPOINT);
-    long linger = 2000, send_timeout = 1000;
-    int c;
-    while ((c = getopt_long (argc, argv, "+e:h", opts, NULL)) != -1) {
-        switch (c) {
-            case 'e': endpoint = optarg; break;
-            case 'l':
-                if (s_parse_int (optarg, -1, INT32_MAX, &linger) != 0) {
-                    fprintf (stderr, "herald pub: --linger takes -1 or a number of ms\n");
-                    return EXIT_USAGE;
-                }
-                break;
-            case 's':
-                if (s_parse_int (optarg, -1, INT32_MAX, &send_timeout) != 0) {
-                    fprintf (stderr, "herald pub: --send-timeout takes -1 or a number of ms\n");
-                    return EXIT_USAGE;
-                }
-                break;
-            case 'h': s_pub_usage (stdout); return 0;
-            default: s_pub_usage (stderr); return EXIT_USAGE;
-        }
-    }
-    if (argc - optind < 1 || argc - optind > 2) {
-        s_pub_usage (stderr);
-        return EXIT_USAGE;
-    }
+    s_pub_t o;
+    unsigned char given[sizeof s_pub_opts / sizeof *s_pub_opts] = { 0 };
+    int optind;
+    int status = s_parse (&s_pub_spec, argc, argv, &o, given, &optind);
+    if (status >= 0)
+        return status;
+    if (!given[opts_index (&s_pub_spec, "endpoint")])
+        o.endpoint = s_env ("HERALD_PUB_ENDPOINT", o.endpoint);
+    if (argc - optind < 1 || argc - optind > 2)
+        return s_operands_error (&s_pub_spec, "give a TOPIC, and JSON or none (then stdin)");
+    const char *endpoint = o.endpoint;
+    long linger = o.linger, send_timeout = o.send_timeout;
     const char *topic = argv[optind];
     int err;
     herald_publisher_t *pub = herald_publisher_new (endpoint, &err);
@@ -184,77 +190,68 @@ s_cmd_pub (int argc, char **argv)
         }
         free (line);
     }
-    herald_publisher_destroy (&pub);
+    if (herald_publisher_close (&pub) != HERALD_OK) {
+        fprintf (stderr, "herald pub: %s\n", herald_errmsg ());
+        return failed ? 1 : EXIT_TIMEOUT;
+    }
     return failed ? 1 : 0;
 }
 
 //  ---------------------------------------------------------------------
 //  herald sub
 
-static void
-s_sub_usage (FILE *f)
-{
-    fprintf (f,
-        "Usage: herald sub [OPTIONS] TOPIC...\n"
-        "\n"
-        "Subscribe to each TOPIC (matched exactly) and print every event as one\n"
-        "line of JSON: {\"topic\":\"...\",\"event\":...}.\n"
-        "\n"
-        "Options:\n"
-        "  -e, --endpoint E   broker egress (default $HERALD_SUB_ENDPOINT or\n"
-        "                     " HERALD_DEFAULT_SUB_ENDPOINT ")\n"
-        "  -n, --count N      exit after N events\n"
-        "  -t, --timeout MS   exit with status 3 if no event arrives for MS\n"
-        "  -p, --payload      print only the event's JSON, without the topic\n"
-        "  -v, --verbose      say on stderr when the broker confirms the\n"
-        "                     subscriptions\n"
-        "  -h, --help         show this help\n"
-        "\n"
-        "Exit status: 0 on SIGINT, SIGTERM or after --count events; 1 on\n"
-        "error; 2 for a usage error; 3 after --timeout.\n");
-}
+typedef struct {
+    const char *endpoint;
+    size_t count;
+    int timeout;
+    int payload_only;
+    int verbose;
+} s_sub_t;
+
+static const opt_t s_sub_opts[] = {
+    { "endpoint", 'e', OPT_STRING, offsetof (s_sub_t, endpoint), "EP",
+      HERALD_DEFAULT_SUB_ENDPOINT, 0, 0,
+      "broker egress; without the flag, $HERALD_SUB_ENDPOINT if it is set", "Options:", NULL },
+    { "count", 'n', OPT_SIZE, offsetof (s_sub_t, count), "N", NULL, 1, LLONG_MAX,
+      "exit after N events", NULL, NULL },
+    { "timeout", 't', OPT_INT, offsetof (s_sub_t, timeout), "MS", NULL, 0, INT32_MAX,
+      "exit with status 3 if no event arrives for MS", NULL, NULL },
+    { "payload", 'p', OPT_BOOL, offsetof (s_sub_t, payload_only), NULL, NULL, 0, 0,
+      "print only the event's JSON, without the topic", NULL, NULL },
+    { "verbose", 'v', OPT_BOOL, offsetof (s_sub_t, verbose), NULL, NULL, 0, 0,
+      "say on stderr when the broker confirms the subscriptions", NULL, NULL },
+    { "help", 'h', OPT_HELP, 0, NULL, NULL, 0, 0, "show this help", NULL, NULL },
+    { NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const opt_spec_t s_sub_spec = {
+    "herald sub",
+    "Usage: herald sub [OPTIONS] TOPIC...\n"
+    "\n"
+    "Subscribe to each TOPIC (matched exactly) and print every event as one\n"
+    "line of JSON: {\"topic\":\"...\",\"event\":...}.\n",
+    "Exit status: 0 on SIGINT, SIGTERM or after --count events; 1 on\n"
+    "error; 2 for a usage error; 3 after --timeout.\n",
+    s_sub_opts
+};
 
 static int
 s_cmd_sub (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "endpoint", required_argument, NULL, 'e' },
-        { "count", required_argument, NULL, 'n' },
-        { "timeout", required_argument, NULL, 't' },
-        { "payload", no_argument, NULL, 'p' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
-    const char *endpoint = s_env ("HERALD_SUB_ENDPOINT", HERALD_DEFAULT_SUB_ENDPOINT);
-    long count = -1, timeout = -1;
-    int payload_only = 0, verbose = 0;
-    int c;
-    while ((c = getopt_long (argc, argv, "+e:n:t:pvh", opts, NULL)) != -1) {
-        switch (c) {
-            case 'e': endpoint = optarg; break;
-            case 'n':
-                if (s_parse_int (optarg, 1, LONG_MAX, &count) != 0) {
-                    fprintf (stderr, "herald sub: --count takes a positive number\n");
-                    return EXIT_USAGE;
-                }
-                break;
-            case 't':
-                if (s_parse_int (optarg, 0, INT32_MAX, &timeout) != 0) {
-                    fprintf (stderr, "herald sub: --timeout takes a number of ms\n");
-                    return EXIT_USAGE;
-                }
-                break;
-            case 'p': payload_only = 1; break;
-            case 'v': verbose = 1; break;
-            case 'h': s_sub_usage (stdout); return 0;
-            default: s_sub_usage (stderr); return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
-        s_sub_usage (stderr);
-        return EXIT_USAGE;
-    }
+    s_sub_t o = { NULL, 0, -1, 0, 0 };
+    unsigned char given[sizeof s_sub_opts / sizeof *s_sub_opts] = { 0 };
+    int optind;
+    int parsed = s_parse (&s_sub_spec, argc, argv, &o, given, &optind);
+    if (parsed >= 0)
+        return parsed;
+    if (!given[opts_index (&s_sub_spec, "endpoint")])
+        o.endpoint = s_env ("HERALD_SUB_ENDPOINT", o.endpoint);
+    if (optind >= argc)
+        return s_operands_error (&s_sub_spec, "give at least one TOPIC");
+    const char *endpoint = o.endpoint;
+    long count = given[opts_index (&s_sub_spec, "count")] ? (long) o.count : -1;
+    long timeout = o.timeout;
+    int payload_only = o.payload_only, verbose = o.verbose;
     int err, status = 0;
     herald_subscriber_t *sub = herald_subscriber_new (endpoint, &err);
     if (!sub) {
@@ -326,53 +323,46 @@ s_cmd_sub (int argc, char **argv)
 //  ---------------------------------------------------------------------
 //  herald stats
 
-static void
-s_stats_usage (FILE *f)
-{
-    fprintf (f,
-        "Usage: herald stats [OPTIONS]\n"
-        "\n"
-        "Ask a broker for its counters and print them as one JSON object.\n"
-        "\n"
-        "Options:\n"
-        "  -e, --endpoint E   broker stats endpoint (default $HERALD_STATS_ENDPOINT\n"
-        "                     or " DEFAULT_STATS_ENDPOINT ")\n"
-        "  -t, --timeout MS   give up after MS (default 2000)\n"
-        "  -h, --help         show this help\n"
-        "\n"
-        "Exit status: 0 on success, 1 on error, 2 for a usage error, 3 if the\n"
-        "broker did not answer in time.\n");
-}
+typedef struct {
+    const char *endpoint;
+    int timeout;
+} s_stats_t;
+
+static const opt_t s_stats_opts[] = {
+    { "endpoint", 'e', OPT_STRING, offsetof (s_stats_t, endpoint), "EP", DEFAULT_STATS_ENDPOINT,
+      0, 0, "broker stats endpoint; without the flag, $HERALD_STATS_ENDPOINT if it is set",
+      "Options:", NULL },
+    { "timeout", 't', OPT_INT, offsetof (s_stats_t, timeout), "MS", "2000", 1, INT32_MAX,
+      "give up after MS", NULL, NULL },
+    { "help", 'h', OPT_HELP, 0, NULL, NULL, 0, 0, "show this help", NULL, NULL },
+    { NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const opt_spec_t s_stats_spec = {
+    "herald stats",
+    "Usage: herald stats [OPTIONS]\n"
+    "\n"
+    "Ask a broker for its counters and print them as one JSON object.\n",
+    "Exit status: 0 on success, 1 on error, 2 for a usage error, 3 if the\n"
+    "broker did not answer in time.\n",
+    s_stats_opts
+};
 
 static int
 s_cmd_stats (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "endpoint", required_argument, NULL, 'e' },
-        { "timeout", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
-    const char *endpoint = s_env ("HERALD_STATS_ENDPOINT", DEFAULT_STATS_ENDPOINT);
-    long timeout = 2000;
-    int c;
-    while ((c = getopt_long (argc, argv, "+e:t:h", opts, NULL)) != -1) {
-        switch (c) {
-            case 'e': endpoint = optarg; break;
-            case 't':
-                if (s_parse_int (optarg, 1, INT32_MAX, &timeout) != 0) {
-                    fprintf (stderr, "herald stats: --timeout takes a number of ms\n");
-                    return EXIT_USAGE;
-                }
-                break;
-            case 'h': s_stats_usage (stdout); return 0;
-            default: s_stats_usage (stderr); return EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
-        s_stats_usage (stderr);
-        return EXIT_USAGE;
-    }
+    s_stats_t o;
+    unsigned char given[sizeof s_stats_opts / sizeof *s_stats_opts] = { 0 };
+    int optind;
+    int parsed = s_parse (&s_stats_spec, argc, argv, &o, given, &optind);
+    if (parsed >= 0)
+        return parsed;
+    if (!given[opts_index (&s_stats_spec, "endpoint")])
+        o.endpoint = s_env ("HERALD_STATS_ENDPOINT", o.endpoint);
+    if (optind != argc)
+        return s_operands_error (&s_stats_spec, "takes no operands");
+    const char *endpoint = o.endpoint;
+    long timeout = o.timeout;
     int status = 1;
     void *ctx = zmq_ctx_new ();
     void *req = ctx ? zmq_socket (ctx, ZMQ_REQ) : NULL;

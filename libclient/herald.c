@@ -43,6 +43,8 @@ herald_strerror (int err)
         case HERALD_ERR_ENDPOINT: return "invalid endpoint";
         case HERALD_ERR_INTERRUPTED: return "interrupted by a signal";
         case HERALD_ERR_TRANSPORT: return "transport error";
+        case HERALD_ERR_UNSENT:
+            return "messages were still queued when the linger time ran out; they were dropped";
     }
     return "unknown error";
 }
@@ -109,9 +111,60 @@ herald__setsockopt_int (void *sock, int option, int value)
     return HERALD_OK;
 }
 
+//  Watches the socket's connection events on a PAIR of the same context.
+//  Each context holds one libherald socket, so the address is unique.
+static int
+s_monitor_open (void *ctx, void *sock, void **monitor)
+{
+    const char *addr = "inproc://herald-monitor";
+    if (zmq_socket_monitor (sock, addr, HERALD__EVENTS) != 0)
+        return herald__zmq_fail ("zmq_socket_monitor");
+    *monitor = zmq_socket (ctx, ZMQ_PAIR);
+    if (!*monitor)
+        return herald__zmq_fail ("zmq_socket");
+    int rc = herald__setsockopt_int (*monitor, ZMQ_LINGER, 0);
+    if (rc == HERALD_OK && zmq_connect (*monitor, addr) != 0)
+        rc = herald__zmq_fail ("zmq_connect (monitor)");
+    if (rc != HERALD_OK)
+        herald__monitor_close (sock, monitor);
+    return rc;
+}
+
+int
+herald__monitor_read (void *monitor)
+{
+    //  An event is two frames: 6 bytes (the event's number and a value)
+    //  and the peer's address.
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    if (zmq_msg_recv (&frame, monitor, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&frame);
+        return 0;
+    }
+    uint16_t event = 0;
+    if (zmq_msg_size (&frame) >= sizeof event)
+        memcpy (&event, zmq_msg_data (&frame), sizeof event);
+    //  The frames of a message arrive together, so this does not block.
+    while (zmq_msg_more (&frame))
+        if (zmq_msg_recv (&frame, monitor, 0) < 0 && zmq_errno () != EINTR)
+            break;
+    zmq_msg_close (&frame);
+    return event;
+}
+
+void
+herald__monitor_close (void *sock, void **monitor)
+{
+    if (sock)
+        zmq_socket_monitor (sock, NULL, 0);
+    if (*monitor)
+        zmq_close (*monitor);
+    *monitor = NULL;
+}
+
 int
 herald__socket_open (int type, const char *endpoint, const char *env, const char *fallback,
-                     void **ctx, void **sock)
+                     void **ctx, void **sock, void **monitor, char *used, size_t used_size)
 {
     char normal[1024];
     if (!endpoint || !*endpoint)
@@ -124,6 +177,10 @@ herald__socket_open (int type, const char *endpoint, const char *env, const char
             return herald__fail (HERALD_ERR_ENDPOINT, "endpoint is too long");
         endpoint = normal;
     }
+    if (used)
+        snprintf (used, used_size, "%s", endpoint);
+    if (monitor)
+        *monitor = NULL;
     *ctx = zmq_ctx_new ();
     if (!*ctx)
         return herald__zmq_fail ("zmq_ctx_new");
@@ -145,13 +202,18 @@ herald__socket_open (int type, const char *endpoint, const char *env, const char
     if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_RCVHWM, HERALD_DEFAULT_HWM);
     if (rc == HERALD_OK && strchr (endpoint, '['))
         rc = herald__setsockopt_int (*sock, ZMQ_IPV6, 1);
+    if (rc == HERALD_OK && monitor)
+        rc = s_monitor_open (*ctx, *sock, monitor);
     if (rc == HERALD_OK && zmq_connect (*sock, endpoint) != 0) {
         int e = zmq_errno ();
         rc = herald__fail (e == ENOMEM ? HERALD_ERR_NOMEM : HERALD_ERR_ENDPOINT,
                            "cannot connect to \"%s\": %s", endpoint, zmq_strerror (e));
     }
-    if (rc != HERALD_OK)
+    if (rc != HERALD_OK) {
+        if (monitor)
+            herald__monitor_close (*sock, monitor);
         herald__socket_close (ctx, sock);
+    }
     return rc;
 }
 

@@ -7,6 +7,15 @@
  *  for the queue to drain. A full queue blocks the caller for at most the
  *  send timeout and then reports HERALD_ERR_AGAIN, so backpressure is
  *  visible instead of silent.
+ *
+ *  Close tells whether the flush finished. The publisher's context is its
+ *  own, so terminating it returns as soon as the socket's queue has gone
+ *  into the connection, or at the deadline, when ZeroMQ drops the rest:
+ *  returning before the deadline is the proof. ZeroMQ's timers run on a
+ *  clock of millisecond steps that it reads lazily, so its deadline can
+ *  come a little early; only a return more than S_MARGIN_US before ours
+ *  counts. A socket monitor, read at close, says whether the broker was
+ *  ever connected.
  */
 #include "private.h"
 #include "mpjson.h"
@@ -14,15 +23,24 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <zmq.h>
+
+//  How much earlier than the linger time ZeroMQ's linger timer may fire
+//  (a few ms at most), and so how long before the deadline the context
+//  must have ended for close to vouch for the flush.
+#define S_MARGIN_US 5000
 
 struct herald_publisher {
     pthread_mutex_t lock;       //  serialises use of sock and buf
     void *ctx;
     void *sock;
+    void *monitor;              //  the socket's connection events
     int linger_ms;
     size_t max_payload;
+    uint64_t published;         //  messages queued by publish
     msgpack_sbuffer buf;        //  reused by herald_publish_json
+    char endpoint[256];
 };
 
 herald_publisher_t *
@@ -39,7 +57,8 @@ herald_publisher_new (const char *endpoint, int *err)
     self->max_payload = WIRE_PAYLOAD_MAX;
     msgpack_sbuffer_init (&self->buf);
     rc = herald__socket_open (ZMQ_PUSH, endpoint, "HERALD_PUB_ENDPOINT",
-                              HERALD_DEFAULT_PUB_ENDPOINT, &self->ctx, &self->sock);
+                              HERALD_DEFAULT_PUB_ENDPOINT, &self->ctx, &self->sock,
+                              &self->monitor, self->endpoint, sizeof self->endpoint);
     if (rc == HERALD_OK)
         rc = herald__setsockopt_int (self->sock, ZMQ_SNDTIMEO, HERALD_DEFAULT_SEND_TIMEOUT_MS);
     if (rc != HERALD_OK)
@@ -50,19 +69,85 @@ out:
     return self;
 }
 
+static int64_t
+s_now_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+//  Flushes for at most the linger time and releases everything. Returns
+//  1 if every queued message went into the connection, else 0, and sets
+//  *connected to whether a connection was ever made.
+static int
+s_shutdown (herald_publisher_t *self, int *connected)
+{
+    *connected = 0;
+    int event;
+    if (self->monitor)
+        while ((event = herald__monitor_read (self->monitor)) != 0)
+            if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                *connected = 1;
+    herald__monitor_close (self->sock, &self->monitor);
+    int linger = self->linger_ms;
+    if (self->sock && zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger) != 0)
+        linger = 0;             //  (cannot fail on a live socket)
+    int64_t start = s_now_us ();
+    herald__socket_close (&self->ctx, &self->sock);
+    int64_t took = s_now_us () - start;
+    int flushed = self->published == 0 || linger < 0
+                  || took + S_MARGIN_US < (int64_t) linger * 1000;
+    msgpack_sbuffer_destroy (&self->buf);
+    pthread_mutex_destroy (&self->lock);
+    return flushed;
+}
+
 void
 herald_publisher_destroy (herald_publisher_t **pub)
 {
     if (!pub || !*pub)
         return;
-    herald_publisher_t *self = *pub;
-    if (self->sock)
-        herald__setsockopt_int (self->sock, ZMQ_LINGER, self->linger_ms);
-    herald__socket_close (&self->ctx, &self->sock);
-    msgpack_sbuffer_destroy (&self->buf);
-    pthread_mutex_destroy (&self->lock);
-    free (self);
+    int connected;
+    s_shutdown (*pub, &connected);
+    free (*pub);
     *pub = NULL;
+}
+
+int
+herald_publisher_close (herald_publisher_t **pub)
+{
+    if (!pub)
+        return herald__fail (HERALD_ERR_INVALID, "NULL argument");
+    herald_publisher_t *self = *pub;
+    if (!self)
+        return HERALD_OK;
+    *pub = NULL;
+    int connected;
+    int rc = HERALD_OK;
+    unsigned long long n = (unsigned long long) self->published;
+    if (!s_shutdown (self, &connected)) {
+        const char *s = n == 1 ? "" : "s";
+        if (!connected)
+            rc = herald__fail (HERALD_ERR_UNSENT,
+                               "%llu message%s not sent: the broker at %s was never "
+                               "connected; dropped when the linger time (%d ms) ran out",
+                               n, s, self->endpoint, self->linger_ms);
+        else if ((int64_t) self->linger_ms * 1000 > S_MARGIN_US)
+            rc = herald__fail (HERALD_ERR_UNSENT,
+                               "messages not sent: of %llu message%s published, some were "
+                               "still queued when the linger time (%d ms) ran out and were "
+                               "dropped (the broker at %s had been connected)",
+                               n, s, self->linger_ms, self->endpoint);
+        else
+            rc = herald__fail (HERALD_ERR_UNSENT,
+                               "messages may not have been sent: %llu message%s published, "
+                               "and a linger time of %d ms is too short to confirm that "
+                               "none was still queued (the broker at %s had been connected)",
+                               n, s, self->linger_ms, self->endpoint);
+    }
+    free (self);
+    return rc;
 }
 
 int
@@ -128,6 +213,7 @@ s_send (herald_publisher_t *self, const char *topic, size_t tlen, const void *da
     }
     if (zmq_send (self->sock, data, size, 0) < 0)
         return herald__zmq_fail ("publish");
+    self->published++;
     return HERALD_OK;
 }
 

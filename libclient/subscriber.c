@@ -1,14 +1,21 @@
-/*  subscriber.c: herald_subscriber_t and herald_event_t.
+/*  subscriber.c: herald_subscriber_t and herald_event_t, the caller's side.
  *
- *  The socket is a ZeroMQ SUB connected to the broker's XPUB egress.
- *  ZeroMQ matches subscriptions by prefix, so every message is checked
- *  against the set of subscribed topics and kept only on an exact match.
+ *  The socket is a ZeroMQ SUB connected to the broker's XPUB egress; it
+ *  belongs to the subscriber's relay thread (relay.c), and the caller
+ *  reads the SUB's messages from the relay's PAIR and sends it the
+ *  (un)subscriptions. The relay has already dropped (and counted) what
+ *  breaks the wire format or the payload limit. ZeroMQ matches
+ *  subscriptions by prefix, so every message is checked here against the
+ *  set of subscribed topics and kept only on an exact match.
  *
  *  Confirmation (herald_subscriber_sync): the subscriber subscribes to a
  *  fresh token topic under "$herald/sync/". A broker answers such a
  *  subscription by publishing one message on it. Subscriptions travel in
  *  order on the connection, so when that answer arrives every earlier
- *  subscription is in place at the broker.
+ *  subscription is in place at the broker. After a dropped connection the
+ *  SUB sends all its subscriptions again, in its own order rather than
+ *  the order they were made, so an answer counts only if no connection
+ *  dropped between the token's subscription and its answer.
  */
 #include "private.h"
 #include "mpjson.h"
@@ -36,15 +43,18 @@ struct herald_event {
 
 struct herald_subscriber {
     void *ctx;
-    void *sock;
+    void *pipe;                 //  the caller's end of the relay's PAIR
+    herald__relay_t *relay;
+    uint64_t consumed;          //  messages read from the PAIR
     zhashx_t *topics;           //  subscribed topics; the values are unused
-    size_t max_payload;
-    uint64_t skipped;
+    uint64_t skipped;           //  besides the relay's
     //  Confirmation state: subscribe() bumps sub_gen; a token confirms the
-    //  generation it was issued at.
+    //  generation it was issued at, for as long as no connection drops.
     uint64_t sub_gen;
     uint64_t confirmed_gen;
+    uint64_t confirmed_drops;
     uint64_t token_gen;
+    uint64_t token_drops;
     int token_live;
     char token[64];
     //  Events that arrived while sync waited, oldest first.
@@ -57,8 +67,7 @@ static void
 s_event_free (herald_event_t *ev)
 {
     zmq_msg_close (&ev->payload);
-    if (ev->has_meta)
-        zmq_msg_close (&ev->meta);
+    zmq_msg_close (&ev->meta);
     free (ev->json);
     free (ev);
 }
@@ -72,9 +81,12 @@ herald_subscriber_new (const char *endpoint, int *err)
         herald__fail (rc, NULL);
         goto fail;
     }
-    self->max_payload = WIRE_PAYLOAD_MAX;
+    void *sock, *monitor;
     rc = herald__socket_open (ZMQ_SUB, endpoint, "HERALD_SUB_ENDPOINT",
-                              HERALD_DEFAULT_SUB_ENDPOINT, &self->ctx, &self->sock);
+                              HERALD_DEFAULT_SUB_ENDPOINT, &self->ctx, &sock, &monitor,
+                              NULL, 0);
+    if (rc == HERALD_OK)
+        rc = herald__relay_start (self->ctx, sock, monitor, &self->relay, &self->pipe);
     if (rc == HERALD_OK)
         goto out;
 fail:
@@ -91,7 +103,8 @@ herald_subscriber_destroy (herald_subscriber_t **sub)
     if (!sub || !*sub)
         return;
     herald_subscriber_t *self = *sub;
-    herald__socket_close (&self->ctx, &self->sock);
+    herald__relay_stop (&self->relay, self->ctx);
+    herald__socket_close (&self->ctx, &self->pipe);
     zhashx_destroy (&self->topics);
     while (self->head) {
         herald_event_t *ev = self->head;
@@ -109,15 +122,17 @@ herald_subscriber_set_option (herald_subscriber_t *self, int option, int64_t val
     if (!self)
         return herald__fail (HERALD_ERR_INVALID, "subscriber is NULL");
     switch (option) {
-        case HERALD_OPT_HWM:
+        case HERALD_OPT_HWM: {
             if (value < 0 || value > INT32_MAX)
                 return herald__fail (HERALD_ERR_INVALID, "hwm must be 0..2^31-1 messages");
-            return herald__setsockopt_int (self->sock, ZMQ_RCVHWM, (int) value);
+            herald__relay_set_hwm (self->relay, (int) value);
+            return HERALD_OK;
+        }
         case HERALD_OPT_MAX_PAYLOAD:
             if (value < 1 || value > WIRE_PAYLOAD_HARD_MAX)
                 return herald__fail (HERALD_ERR_INVALID, "max payload must be 1..%u bytes",
                                      WIRE_PAYLOAD_HARD_MAX);
-            self->max_payload = (size_t) value;
+            herald__relay_set_max_payload (self->relay, (size_t) value);
             return HERALD_OK;
         default:
             return herald__fail (HERALD_ERR_INVALID,
@@ -125,12 +140,13 @@ herald_subscriber_set_option (herald_subscriber_t *self, int option, int64_t val
     }
 }
 
+//  (Un)subscribes through the relay, which applies it in order.
 static int
 s_zmq_sub (herald_subscriber_t *self, int option, const char *topic, size_t len)
 {
-    if (zmq_setsockopt (self->sock, option, topic, len) != 0)
-        return herald__zmq_fail (option == ZMQ_SUBSCRIBE ? "subscribe" : "unsubscribe");
-    return HERALD_OK;
+    return herald__relay_command (self->pipe, option == ZMQ_SUBSCRIBE
+                                  ? HERALD__RELAY_SUBSCRIBE : HERALD__RELAY_UNSUBSCRIBE,
+                                  topic, len);
 }
 
 int
@@ -168,7 +184,13 @@ herald_unsubscribe (herald_subscriber_t *self, const char *topic)
 uint64_t
 herald_subscriber_skipped (const herald_subscriber_t *self)
 {
-    return self ? self->skipped : 0;
+    return self && self->relay ? self->skipped + herald__relay_skipped (self->relay) : 0;
+}
+
+int
+herald_subscriber_connected (const herald_subscriber_t *self)
+{
+    return self && self->relay ? herald__relay_connected (self->relay) : 0;
 }
 
 int
@@ -177,7 +199,7 @@ herald_subscriber_fd (herald_subscriber_t *self, int *fd)
     if (!self || !fd)
         return herald__fail (HERALD_ERR_INVALID, "NULL argument");
     size_t size = sizeof *fd;
-    if (zmq_getsockopt (self->sock, ZMQ_FD, fd, &size) != 0)
+    if (zmq_getsockopt (self->pipe, ZMQ_FD, fd, &size) != 0)
         return herald__zmq_fail ("zmq_getsockopt(ZMQ_FD)");
     return HERALD_OK;
 }
@@ -194,10 +216,13 @@ s_token_issue (herald_subscriber_t *self)
     snprintf (self->token, sizeof self->token, WIRE_SYNC_PREFIX "%016llx",
               (unsigned long long) r);
     self->token_live = 0;
+    //  Taken before subscribing, so that a drop in between voids the token.
+    uint64_t drops = herald__relay_drops (self->relay);
     int rc = s_zmq_sub (self, ZMQ_SUBSCRIBE, self->token, strlen (self->token));
     if (rc == HERALD_OK) {
         self->token_live = 1;
         self->token_gen = self->sub_gen;
+        self->token_drops = drops;
     }
     return rc;
 }
@@ -205,9 +230,24 @@ s_token_issue (herald_subscriber_t *self)
 static void
 s_token_answered (herald_subscriber_t *self)
 {
-    self->confirmed_gen = self->token_gen;
+    //  An answer after a dropped connection may have overtaken the other
+    //  subscriptions; herald_subscriber_sync then asks again.
+    if (self->token_drops == herald__relay_drops (self->relay)) {
+        self->confirmed_gen = self->token_gen;
+        self->confirmed_drops = self->token_drops;
+    }
     self->token_live = 0;
     s_zmq_sub (self, ZMQ_UNSUBSCRIBE, self->token, strlen (self->token));
+}
+
+//  Receives the next frame of a message whose first frame has come.
+static int
+s_recv_frame (herald_subscriber_t *self, zmq_msg_t *frame)
+{
+    while (zmq_msg_recv (frame, self->pipe, 0) < 0)
+        if (zmq_errno () != EINTR)
+            return herald__zmq_fail ("receive");
+    return HERALD_OK;
 }
 
 //  Receives one message without waiting. Returns HERALD_OK with *out set
@@ -231,46 +271,29 @@ s_read_one (herald_subscriber_t *self, herald_event_t **out)
     ev->next = NULL;
 
     int rc = HERALD_OK;
-    int frames = 0;
-    int more = 1;
-    //  Read every frame of the message, whatever its shape, so that a bad
-    //  message never leaves frames behind to be mistaken for the next one.
-    while (more) {
-        zmq_msg_t *dst = frames == 0 ? &topic : frames == 1 ? &ev->payload : &ev->meta;
-        zmq_msg_t extra;
-        if (frames >= 3) {
-            zmq_msg_init (&extra);
-            dst = &extra;
-        }
-        if (zmq_msg_recv (dst, self->sock, ZMQ_DONTWAIT) < 0) {
-            if (frames >= 3)
-                zmq_msg_close (&extra);
-            int e = zmq_errno ();
-            if (frames == 0 && e == EAGAIN)
-                rc = HERALD_ERR_TIMEOUT;
-            else if (e == EINTR && frames == 0)
-                rc = HERALD_ERR_INTERRUPTED;
-            else
-                rc = herald__zmq_fail ("receive");
-            break;
-        }
-        more = zmq_msg_more (dst);
-        if (frames >= 3)
-            zmq_msg_close (&extra);
-        frames++;
+    if (zmq_msg_recv (&topic, self->pipe, ZMQ_DONTWAIT) < 0) {
+        int e = zmq_errno ();
+        rc = e == EAGAIN ? HERALD_ERR_TIMEOUT
+             : e == EINTR ? HERALD_ERR_INTERRUPTED : herald__zmq_fail ("receive");
+        goto done;
     }
+    //  The relay passes on only messages that keep the wire format's rules,
+    //  as three frames (the metadata's empty if there is none), in bundles
+    //  that arrive whole.
+    rc = s_recv_frame (self, &ev->payload);
+    if (rc == HERALD_OK)
+        rc = s_recv_frame (self, &ev->meta);
     if (rc != HERALD_OK)
         goto done;
+    ev->has_meta = zmq_msg_size (&ev->meta) > 0;
+    //  The end of a bundle: let the relay know how far the caller is.
+    self->consumed++;
+    if (!zmq_msg_more (&ev->meta))
+        herald__relay_consumed (self->relay, self->pipe, self->consumed);
 
     size_t tlen = zmq_msg_size (&topic);
     const char *tdata = zmq_msg_data (&topic);
-    if (frames >= 3)
-        ev->has_meta = 1;
-    if (frames < 2 || frames > 3 || wire_topic_check (tdata, tlen) != WIRE_OK
-        || zmq_msg_size (&ev->payload) > self->max_payload
-        || wire_msgpack_check (zmq_msg_data (&ev->payload), zmq_msg_size (&ev->payload)) != WIRE_OK
-        || (ev->has_meta
-            && wire_metadata_check (zmq_msg_data (&ev->meta), zmq_msg_size (&ev->meta)) != WIRE_OK)) {
+    if (tlen > HERALD_TOPIC_MAX) {      //  (cannot happen; the relay checked)
         self->skipped++;
         goto done;
     }
@@ -305,7 +328,7 @@ s_wait (herald_subscriber_t *self, int64_t deadline)
         if (timeout <= 0)
             return herald__fail (HERALD_ERR_TIMEOUT, NULL);
     }
-    zmq_pollitem_t item = { self->sock, 0, ZMQ_POLLIN, 0 };
+    zmq_pollitem_t item = { self->pipe, 0, ZMQ_POLLIN, 0 };
     if (zmq_poll (&item, 1, timeout) < 0)
         return herald__zmq_fail ("wait");
     return HERALD_OK;
@@ -349,9 +372,11 @@ herald_subscriber_sync (herald_subscriber_t *self, int timeout_ms)
         return herald__fail (HERALD_ERR_INVALID, "subscriber is NULL");
     int64_t deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
     while (1) {
-        if (self->confirmed_gen == self->sub_gen)
+        uint64_t drops = herald__relay_drops (self->relay);
+        if (self->confirmed_gen == self->sub_gen && self->confirmed_drops == drops)
             return HERALD_OK;
-        if (!self->token_live || self->token_gen != self->sub_gen) {
+        if (!self->token_live || self->token_gen != self->sub_gen
+            || self->token_drops != drops) {
             int rc = s_token_issue (self);
             if (rc != HERALD_OK)
                 return rc;

@@ -14,6 +14,7 @@ export declare const ErrorCode: {
   readonly ENDPOINT: 9;
   readonly INTERRUPTED: 10;
   readonly TRANSPORT: 11;
+  readonly UNSENT: 12;
 };
 
 /** A libherald call failed. */
@@ -44,7 +45,11 @@ export declare class Publisher {
   publishJson(topic: string, text: string): void;
   /** Publish one msgpack value given as bytes. */
   publishRaw(topic: string, bytes: Uint8Array): void;
-  /** Flush (for at most `linger` ms) and close. Safe to call twice. */
+  /**
+   * Flush (for at most `linger` ms) and close. Throws HeraldError with code
+   * UNSENT if messages were dropped when the linger time ran out; closed
+   * either way, and a second call does nothing.
+   */
   close(): void;
 }
 
@@ -71,6 +76,8 @@ export declare class Subscriber<T = unknown> implements AsyncIterable<HeraldEven
   unsubscribe(...topics: string[]): Promise<void>;
   /** Resolves once the broker confirms the subscriptions made so far. */
   ready(timeoutMs?: number): Promise<void>;
+  /** True while the connection to the broker is up (handshake done, not dropped since). */
+  readonly connected: boolean;
   next(): Promise<IteratorResult<HeraldEvent<T>>>;
   [Symbol.asyncIterator](): AsyncIterator<HeraldEvent<T>>;
   /** End iteration and release everything. Safe to call twice. */

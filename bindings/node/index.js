@@ -43,6 +43,17 @@ function load() {
 }
 
 const lib = load();
+
+// A function added after HERALD_1.0: null when the loaded libherald.so.1 is
+// older and lacks it, so that the binding can do without.
+function since(signature) {
+  try {
+    return lib.func(signature);
+  } catch (err) {
+    return null;
+  }
+}
+
 const c = {
   version: lib.func('const char *herald_version(void)'),
   errmsg: lib.func('const char *herald_errmsg(void)'),
@@ -62,12 +73,15 @@ const c = {
   payload: lib.func('const void *herald_event_payload(void *ev, _Out_ size_t *size)'),
   json: lib.func('const void *herald_event_json(void *ev, _Out_ size_t *len)'),
   evDestroy: lib.func('void herald_event_destroy(_Inout_ void **ev)'),
+  // HERALD_1.1
+  pubClose: since('int herald_publisher_close(_Inout_ void **pub)'),
+  subConnected: since('int herald_subscriber_connected(void *sub)'),
 };
 
 /** The C library's herald_err_t codes. */
 const ErrorCode = Object.freeze({
   OK: 0, INVALID: 1, NOMEM: 2, TOPIC: 3, TOO_BIG: 4, JSON: 5, MSGPACK: 6, AGAIN: 7,
-  TIMEOUT: 8, ENDPOINT: 9, INTERRUPTED: 10, TRANSPORT: 11,
+  TIMEOUT: 8, ENDPOINT: 9, INTERRUPTED: 10, TRANSPORT: 11, UNSENT: 12,
 });
 const CODE_NAMES = Object.fromEntries(Object.entries(ErrorCode).map(([k, v]) => [v, k]));
 const Option = { LINGER_MS: 1, SEND_TIMEOUT_MS: 2, HWM: 3, MAX_PAYLOAD: 4 };
@@ -148,13 +162,21 @@ class Publisher {
     check(c.publish(this._live(), topicArg(topic), data, data.length));
   }
 
-  /** Flush (for at most `linger` ms) and close. Safe to call twice. */
+  /**
+   * Flush (for at most `linger` ms) and close. Throws a HeraldError with
+   * code UNSENT if messages were still queued when the linger time ran out
+   * (they were dropped). The publisher is closed either way; closing it
+   * again does nothing.
+   */
   close() {
-    if (this._handle) {
-      const h = [this._handle];
-      this._handle = null;
-      c.pubDestroy(h);
+    if (!this._handle) return;
+    const h = [this._handle];
+    this._handle = null;
+    if (!c.pubClose) {
+      c.pubDestroy(h);          // a libherald older than HERALD_1.1 cannot tell
+      return;
     }
+    check(c.pubClose(h));
   }
 }
 
@@ -203,6 +225,15 @@ class Subscriber {
   _live() {
     if (!this._handle || this._closing) throw new HeraldError(ErrorCode.INVALID, 'the subscriber is closed');
     return this._handle;
+  }
+
+  /**
+   * True while the connection to the broker is up (handshake done, not
+   * dropped since); false once closed. Needs a libherald with HERALD_1.1.
+   */
+  get connected() {
+    if (!c.subConnected) throw new HeraldError(ErrorCode.INVALID, 'the loaded libherald is older than HERALD_1.1');
+    return Boolean(this._handle) && !this._closing && c.subConnected(this._handle) === 1;
   }
 
   /** Subscribe to topics (matched exactly). Resolves once applied. */

@@ -20,8 +20,9 @@
  *    they came from and live as long as it does.
  *  - Threads. A publisher may be used from several threads at once; its
  *    calls are serialised internally. A subscriber must be used from one
- *    thread at a time. Distinct handles are independent. Destroying a
- *    handle must not race with any other call on it.
+ *    thread at a time (herald_subscriber_connected excepted). Distinct
+ *    handles are independent. Destroying or closing a handle must not race
+ *    with any other call on it.
  *  - ABI. Error codes and option numbers only ever grow at the end; new
  *    behaviour comes as new functions. The shared library's SONAME is
  *    libherald.so.1.
@@ -68,21 +69,26 @@ typedef enum herald_err {
     HERALD_ERR_TIMEOUT = 8,     /*  nothing arrived within the timeout */
     HERALD_ERR_ENDPOINT = 9,    /*  endpoint malformed or its transport unsupported */
     HERALD_ERR_INTERRUPTED = 10, /* a signal interrupted a blocking call */
-    HERALD_ERR_TRANSPORT = 11   /*  unexpected ZeroMQ failure; herald_errmsg() says which */
+    HERALD_ERR_TRANSPORT = 11,  /*  unexpected ZeroMQ failure; herald_errmsg() says which */
+    HERALD_ERR_UNSENT = 12      /*  messages were still queued when the linger time ran out;
+                                    they were dropped (herald_publisher_close) */
 } herald_err_t;
 
 /*  Options, set with herald_publisher_set_option and
  *  herald_subscriber_set_option. Each may be set at any time. */
 typedef enum herald_option {
-    /*  Publisher: how long destroy waits to flush queued messages, in ms.
-     *  -1 waits forever. Default 2000. */
+    /*  Publisher: how long close and destroy wait to flush queued
+     *  messages, in ms. -1 waits forever. Default 2000. */
     HERALD_OPT_LINGER_MS = 1,
     /*  Publisher: how long a publish waits for queue room, in ms, before it
      *  returns HERALD_ERR_AGAIN. -1 waits forever, 0 never waits.
      *  Default 1000. */
     HERALD_OPT_SEND_TIMEOUT_MS = 2,
     /*  Both: how many messages may queue (to send, or received and not yet
-     *  read) on each connection. 0 means no limit. Default 100000. */
+     *  read) on each connection. 0 means no limit. Default 100000. A
+     *  subscriber also holds as many more (but at most 1000) in transit
+     *  between its background thread and the caller; past both, the broker
+     *  drops the subscriber's messages and counts them. */
     HERALD_OPT_HWM = 3,
     /*  Both: largest payload in bytes, 1..268435456. A publisher refuses
      *  larger payloads with HERALD_ERR_TOO_BIG; a subscriber skips them and
@@ -132,7 +138,8 @@ HERALD_EXPORT int herald_msgpack_to_json (const void *data, size_t size,
  *
  *  Publishing is lossless at connect: a publisher created and used at once
  *  queues its messages until the connection to the broker is up, and
- *  destroy flushes them within the linger time.
+ *  herald_publisher_close flushes them within the linger time and says
+ *  whether everything went out.
  */
 
 /*  Create a publisher connected to a broker's ingress endpoint, such as
@@ -146,7 +153,8 @@ HERALD_EXPORT herald_publisher_t *herald_publisher_new (const char *endpoint, in
 
 /*  Flush queued messages for at most HERALD_OPT_LINGER_MS, then close and
  *  release everything. Messages still queued when the linger time ends
- *  are dropped. Accepts NULL and *pub == NULL; sets *pub to NULL. */
+ *  are dropped without a word: herald_publisher_close says so. Accepts
+ *  NULL and *pub == NULL; sets *pub to NULL. */
 HERALD_EXPORT void herald_publisher_destroy (herald_publisher_t **pub);
 
 /*  Set an option (herald_option_t). Errors: HERALD_ERR_INVALID for an
@@ -170,20 +178,55 @@ HERALD_EXPORT int herald_publish (herald_publisher_t *pub, const char *topic,
 HERALD_EXPORT int herald_publish_json (herald_publisher_t *pub, const char *topic,
                                        const char *json, size_t len);
 
+/*  Like herald_publisher_destroy (flush for at most HERALD_OPT_LINGER_MS,
+ *  close, release everything, set *pub to NULL), and say whether every
+ *  message that publish accepted was handed to the broker connection.
+ *  Returns HERALD_OK if so (also when nothing was published, and for
+ *  *pub == NULL). Otherwise HERALD_ERR_UNSENT: messages were still queued
+ *  when the linger time ran out and were dropped; herald_errmsg says how
+ *  many were published and whether a connection to the broker was ever
+ *  made (if none was, all of them were lost). HERALD_ERR_INVALID if pub is
+ *  NULL. The publisher is released whatever the result. Available since
+ *  HERALD_1.1.
+ *
+ *  How it knows: the publisher has a ZeroMQ context of its own, and
+ *  terminating that context returns before the linger time is up only
+ *  once the socket's queue has drained into the connection; what is still
+ *  queued at the deadline is dropped by ZeroMQ. So HERALD_OK means the
+ *  context ended before the deadline, and with a linger of -1 that it
+ *  ended at all. A socket monitor records whether the connection was ever
+ *  made. Limits: "handed to the connection" means taken by ZeroMQ's
+ *  connection to be written to the TCP (or IPC) socket, not received by
+ *  the broker: the PUSH->PULL ingress has no acknowledgements, so a broker
+ *  that dies while those bytes are in flight loses them unseen, and if the
+ *  broker has stopped reading and the socket buffers are full, the last
+ *  batch (up to 8 KiB) can be cut off. ZeroMQ's linger timer can fire a
+ *  few ms early, so the context must end more than 5 ms before the
+ *  deadline to count: a queue that drains in the last 5 ms is reported as
+ *  not sent, and a loss is never reported as success. A linger of 5 ms or
+ *  less (0 included) therefore confirms nothing: any message published
+ *  makes this return HERALD_ERR_UNSENT. */
+HERALD_EXPORT int herald_publisher_close (herald_publisher_t **pub);
+
 /*  ---------------------------------------------------------------------
  *  Subscriber
  *
  *  Topics match exactly: a subscriber to "chat.gen" never receives
- *  "chat.general". The connection is kept up in the background; after a
- *  broker restart the subscriptions are renewed by themselves.
+ *  "chat.general". Each subscriber has a background thread of its own
+ *  (with every signal blocked) that owns the connection: it reconnects
+ *  after a broker restart and renews the subscriptions at once, also while
+ *  the caller is busy elsewhere and not receiving. It relays events to the
+ *  caller without copying them, and stops reading from the broker while
+ *  the caller does not keep up, so that the broker counts the drops.
  */
 
 /*  Create a subscriber connected to a broker's egress endpoint (NULL
  *  selects $HERALD_SUB_ENDPOINT, else HERALD_DEFAULT_SUB_ENDPOINT). Errors as herald_publisher_new. */
 HERALD_EXPORT herald_subscriber_t *herald_subscriber_new (const char *endpoint, int *err);
 
-/*  Close and release everything, including events received but not read.
- *  Accepts NULL and *sub == NULL; sets *sub to NULL. */
+/*  Close and release everything, the background thread and events
+ *  received but not read included. Accepts NULL and *sub == NULL; sets
+ *  *sub to NULL. */
 HERALD_EXPORT void herald_subscriber_destroy (herald_subscriber_t **sub);
 
 /*  Set an option (herald_option_t). Errors: HERALD_ERR_INVALID. */
@@ -200,7 +243,9 @@ HERALD_EXPORT int herald_unsubscribe (herald_subscriber_t *sub, const char *topi
 
 /*  Wait until the broker confirms every subscription made so far, so that
  *  anything published from then on is delivered. Events that arrive
- *  meanwhile are kept for herald_recv. timeout_ms: -1 waits forever, 0
+ *  meanwhile are kept for herald_recv. A confirmation holds for the
+ *  connection it came on: once the connection has dropped or been made
+ *  again, sync asks the broker anew. timeout_ms: -1 waits forever, 0
  *  checks without waiting (call again later to continue). Returns
  *  HERALD_OK, or HERALD_ERR_TIMEOUT, HERALD_ERR_INTERRUPTED,
  *  HERALD_ERR_INVALID, HERALD_ERR_NOMEM, HERALD_ERR_TRANSPORT. */
@@ -225,6 +270,23 @@ HERALD_EXPORT int herald_recv (herald_subscriber_t *sub, herald_event_t **event,
 /*  How many received messages were skipped because they broke the wire
  *  format or the payload limit. 0 for NULL. */
 HERALD_EXPORT uint64_t herald_subscriber_skipped (const herald_subscriber_t *sub);
+
+/*  1 while the subscriber holds a live connection to its broker (ZeroMQ
+ *  handshake done, not dropped since), else 0 (also for NULL).
+ *  Thread-safe: any thread may call it, also while another uses the
+ *  subscriber (but not while it is destroyed); it only reads a flag that
+ *  the background thread keeps. It is 0 when the subscriber is
+ *  new and becomes 1 once the handshake is done (usually a few ms with a
+ *  broker running). It goes back to 0 as soon as the connection is seen to
+ *  drop: at once when the broker's end closes (the broker stops or is
+ *  killed: its OS closes the socket), within about 20 s when the broker's
+ *  host or the network vanishes silently (ZMTP heartbeats every 5 s, 15 s
+ *  timeout). Reconnection is retried every 0.1 s to 1 s, and it is 1 again
+ *  once a broker answers; the subscriptions are sent right after the
+ *  handshake, so events published from shortly after that are delivered
+ *  (herald_subscriber_sync confirms exactly when). Available since
+ *  HERALD_1.1. */
+HERALD_EXPORT int herald_subscriber_connected (const herald_subscriber_t *sub);
 
 /*  ---------------------------------------------------------------------
  *  Event, as received. Accessors return memory owned by the event.

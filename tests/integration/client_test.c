@@ -7,8 +7,10 @@
 #include "herald.h"
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *s_ingress;
 static const char *s_egress;
@@ -44,10 +46,11 @@ test_version_and_strerror (void)
     snprintf (expect, sizeof expect, "%d.%d.%d", HERALD_VERSION_MAJOR, HERALD_VERSION_MINOR,
               HERALD_VERSION_PATCH);
     CHECK_STR (herald_version (), expect);
-    for (int code = HERALD_OK; code <= HERALD_ERR_TRANSPORT; code++) {
+    for (int code = HERALD_OK; code <= HERALD_ERR_UNSENT; code++) {
         CHECK (herald_strerror (code) != NULL);
         CHECK (strcmp (herald_strerror (code), "unknown error") != 0);
     }
+    CHECK (strstr (herald_strerror (HERALD_ERR_UNSENT), "linger") != NULL);
     CHECK_STR (herald_strerror (9999), "unknown error");
     CHECK (herald_errmsg () != NULL);
 }
@@ -75,6 +78,11 @@ test_null_handles (void)
     CHECK (herald_event_metadata (NULL, &size) == NULL);
     CHECK_INT (herald_json_to_msgpack (NULL, 0, NULL, NULL), HERALD_ERR_INVALID);
     CHECK_INT (herald_msgpack_to_json (NULL, 0, NULL, NULL), HERALD_ERR_INVALID);
+    CHECK_INT (herald_publisher_close (NULL), HERALD_ERR_INVALID);
+    CHECK (strstr (herald_errmsg (), "NULL") != NULL);
+    herald_publisher_t *none = NULL;
+    CHECK_INT (herald_publisher_close (&none), HERALD_OK);
+    CHECK_INT (herald_subscriber_connected (NULL), 0);
     herald_publisher_destroy (NULL);
     herald_subscriber_destroy (NULL);
     herald_event_destroy (NULL);
@@ -337,6 +345,163 @@ test_backpressure (void)
 }
 
 static void
+s_sleep_ms (int ms)
+{
+    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000 };
+    nanosleep (&ts, NULL);
+}
+
+//  Waits (up to 10 s) until herald_subscriber_connected says 'want'.
+static int
+s_wait_connected (herald_subscriber_t *sub, int want)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (herald_subscriber_connected (sub) == want)
+            return 1;
+        s_sleep_ms (10);
+    }
+    return 0;
+}
+
+static void
+test_publisher_close (void)
+{
+    //  With the broker up, everything goes and close says so.
+    herald_subscriber_t *sub = s_sub ("client.close");
+    herald_publisher_t *pub = s_pub ();
+    for (int i = 0; i < 100; i++)
+        CHECK_INT (herald_publish_json (pub, "client.close", "1", 1), HERALD_OK);
+    CHECK_INT (herald_publisher_close (&pub), HERALD_OK);
+    CHECK (pub == NULL);
+    CHECK_INT (herald_publisher_close (&pub), HERALD_OK);     //  closing twice
+    for (int i = 0; i < 100; i++) {
+        herald_event_t *ev = NULL;
+        REQUIRE (herald_recv (sub, &ev, 5000) == HERALD_OK);
+        herald_event_destroy (&ev);
+    }
+    //  Waiting forever is bounded by the flush itself.
+    pub = s_pub ();
+    CHECK_INT (herald_publisher_set_option (pub, HERALD_OPT_LINGER_MS, -1), HERALD_OK);
+    CHECK_INT (herald_publish_json (pub, "client.close", "2", 1), HERALD_OK);
+    CHECK_INT (herald_publisher_close (&pub), HERALD_OK);
+    herald_event_t *ev = NULL;
+    REQUIRE (herald_recv (sub, &ev, 5000) == HERALD_OK);
+    herald_event_destroy (&ev);
+
+    //  With no broker, nothing can go: the count and the cause are told.
+    int err;
+    pub = herald_publisher_new ("tcp://127.0.0.1:1", &err);
+    REQUIRE (pub);
+    CHECK_INT (herald_publisher_set_option (pub, HERALD_OPT_LINGER_MS, 100), HERALD_OK);
+    for (int i = 0; i < 3; i++)
+        CHECK_INT (herald_publish_json (pub, "client.close", "3", 1), HERALD_OK);
+    CHECK_INT (herald_publisher_close (&pub), HERALD_ERR_UNSENT);
+    CHECK (pub == NULL);
+    CHECK (strstr (herald_errmsg (), "3 messages not sent") != NULL);
+    CHECK (strstr (herald_errmsg (), "never connected") != NULL);
+    CHECK (strstr (herald_errmsg (), "tcp://127.0.0.1:1") != NULL);
+    //  Nothing published: nothing lost, broker or not.
+    pub = herald_publisher_new ("tcp://127.0.0.1:1", &err);
+    REQUIRE (pub);
+    CHECK_INT (herald_publisher_close (&pub), HERALD_OK);
+
+    //  A linger of 0 waits for nothing, so close cannot vouch for anything
+    //  published, even to a connected broker.
+    pub = s_pub ();
+    CHECK_INT (herald_publish_json (pub, "client.close", "4", 1), HERALD_OK);
+    REQUIRE (herald_recv (sub, &ev, 5000) == HERALD_OK);     //  connected by now
+    herald_event_destroy (&ev);
+    CHECK_INT (herald_publisher_set_option (pub, HERALD_OPT_LINGER_MS, 0), HERALD_OK);
+    CHECK_INT (herald_publisher_close (&pub), HERALD_ERR_UNSENT);
+    CHECK (strstr (herald_errmsg (), "had been connected") != NULL);
+    herald_subscriber_destroy (&sub);
+}
+
+typedef struct {
+    herald_subscriber_t *sub;
+    volatile int stop;
+    long seen_up;
+} watcher_t;
+
+//  Reads herald_subscriber_connected from a thread of its own while the
+//  subscriber's thread is busy receiving.
+static void *
+s_watch (void *arg)
+{
+    watcher_t *w = arg;
+    while (!w->stop) {
+        if (herald_subscriber_connected (w->sub) == 1)
+            w->seen_up++;
+        s_sleep_ms (1);
+    }
+    return NULL;
+}
+
+static void
+test_subscriber_connected (void)
+{
+    //  Nothing listens on port 1: never connected.
+    int err;
+    herald_subscriber_t *lonely = herald_subscriber_new ("tcp://127.0.0.1:1", &err);
+    REQUIRE (lonely);
+    CHECK_INT (herald_subscriber_connected (lonely), 0);
+    CHECK_INT (herald_subscribe (lonely, "client.lonely"), HERALD_OK);
+    CHECK_INT (herald_subscriber_sync (lonely, 200), HERALD_ERR_TIMEOUT);
+    CHECK_INT (herald_subscriber_connected (lonely), 0);
+    herald_subscriber_destroy (&lonely);
+
+    herald_subscriber_t *sub = s_sub ("client.connected");
+    CHECK (s_wait_connected (sub, 1));
+    watcher_t w = { sub, 0, 0 };
+    pthread_t t;
+    REQUIRE (pthread_create (&t, NULL, s_watch, &w) == 0);
+    herald_publisher_t *pub = s_pub ();
+    for (int i = 0; i < 20; i++) {
+        CHECK_INT (herald_publish_json (pub, "client.connected", "1", 1), HERALD_OK);
+        herald_event_t *ev = NULL;
+        CHECK_INT (herald_recv (sub, &ev, 5000), HERALD_OK);
+        herald_event_destroy (&ev);
+    }
+    for (int i = 0; i < 10000 && w.seen_up == 0; i++)
+        s_sleep_ms (1);
+    w.stop = 1;
+    pthread_join (t, NULL);
+    CHECK (w.seen_up > 0);
+    CHECK_INT (herald_subscriber_connected (sub), 1);
+    herald_publisher_destroy (&pub);
+    herald_subscriber_destroy (&sub);
+}
+
+static void
+test_backlog_in_order (void)
+{
+    //  A backlog larger than the library holds in transit between its
+    //  threads waits on the connection and arrives whole and in order.
+    herald_subscriber_t *sub = s_sub (NULL);
+    CHECK_INT (herald_subscriber_set_option (sub, HERALD_OPT_HWM, 0), HERALD_OK);
+    CHECK_INT (herald_subscribe (sub, "client.backlog"), HERALD_OK);
+    CHECK_INT (herald_subscriber_sync (sub, 5000), HERALD_OK);
+    herald_publisher_t *pub = s_pub ();
+    char json[32];
+    int count = 5000;
+    for (int i = 0; i < count; i++) {
+        snprintf (json, sizeof json, "%d", i);
+        CHECK_INT (herald_publish_json (pub, "client.backlog", json, strlen (json)), HERALD_OK);
+    }
+    CHECK_INT (herald_publisher_close (&pub), HERALD_OK);
+    for (int i = 0; i < count; i++) {
+        herald_event_t *ev = NULL;
+        REQUIRE (herald_recv (sub, &ev, 5000) == HERALD_OK);
+        snprintf (json, sizeof json, "%d", i);
+        CHECK_STR (herald_event_json (ev, NULL), json);
+        herald_event_destroy (&ev);
+    }
+    herald_event_t *ev = NULL;
+    CHECK_INT (herald_recv (sub, &ev, 0), HERALD_ERR_TIMEOUT);
+    herald_subscriber_destroy (&sub);
+}
+
+static void
 test_conversions (void)
 {
     void *mp = NULL;
@@ -377,6 +542,9 @@ main (int argc, char **argv)
     RUN (test_sync_keeps_events);
     RUN (test_recv_timeout);
     RUN (test_backpressure);
+    RUN (test_publisher_close);
+    RUN (test_subscriber_connected);
+    RUN (test_backlog_in_order);
     RUN (test_conversions);
     return TEST_RESULT ();
 }

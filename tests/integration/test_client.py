@@ -1,14 +1,17 @@
 """libherald's C API (client_test.c) against the real broker, plainly and
-under valgrind; the herald CLI under valgrind too."""
+under valgrind; the herald CLI under valgrind too; and the bindings' error
+codes against the header's."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
-from conftest import CLI, SANITIZED, TESTBIN, c_env, run
+from conftest import CLI, ROOT, SANITIZED, TESTBIN, c_env, run
 
 VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
             "--errors-for-leak-kinds=definite,indirect", "--quiet"]
@@ -48,3 +51,60 @@ def test_cli_valgrind(broker):
     finally:
         sub.kill()
         sub.wait()
+
+
+def header_error_codes():
+    """herald_err_t from herald.h, as {NAME: value}."""
+    text = (ROOT / "libclient" / "include" / "herald.h").read_text()
+    enum = re.search(r"typedef enum herald_err \{(.*?)\} herald_err_t;", text, re.S).group(1)
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"HERALD_(?:ERR_)?(\w+) = (\d+)", enum)}
+
+
+def test_binding_error_codes_match_the_header():
+    codes = header_error_codes()
+    assert codes["UNSENT"] == 12 and codes["OK"] == 0
+    sys.path.insert(0, str(ROOT / "bindings" / "python"))
+    import herald
+    assert {c.name: c.value for c in herald.ErrorCode} == codes
+    node = shutil.which("node")
+    if not node or not (ROOT / "bindings" / "node" / "node_modules").exists():
+        pytest.skip("node or the Node binding's packages are missing")
+    if SANITIZED:
+        pytest.skip("node cannot load the sanitizer build of libherald")
+    out = run([node, "-e", "console.log(JSON.stringify(require(process.argv[1]).ErrorCode))",
+               ROOT / "bindings" / "node"], env=c_env(), check=True)
+    assert json.loads(out.stdout) == codes
+
+
+def test_metadata_frames_reach_the_caller():
+    """The optional metadata frame arrives with its event, and an event
+    without one has none, however the library batches them inside."""
+    import ctypes
+    import zmq
+    sys.path.insert(0, str(ROOT / "bindings" / "python"))
+    import herald
+    from herald._lib import lib
+    ctx = zmq.Context()
+    try:
+        xpub = ctx.socket(zmq.XPUB)
+        port = xpub.bind_to_random_port("tcp://127.0.0.1")
+        with herald.Subscriber(f"tcp://127.0.0.1:{port}", ["m"], raw=True) as sub:
+            assert xpub.poll(5000)
+            assert xpub.recv() == b"\x01m"
+            sent = []
+            for i in range(300):
+                meta = b"\x81\xa2id" + bytes([i % 100]) if i % 3 else None
+                sent.append((bytes([i % 100]), meta))
+                xpub.send_multipart([b"m", sent[-1][0]] + ([meta] if meta else []))
+            for payload, meta in sent:
+                ev = ctypes.c_void_p()
+                assert lib.herald_recv(sub._handle, ctypes.byref(ev), 10000) == 0
+                size = ctypes.c_size_t()
+                data = lib.herald_event_payload(ev, ctypes.byref(size))
+                assert ctypes.string_at(data, size.value) == payload
+                ptr = lib.herald_event_metadata(ev, ctypes.byref(size))
+                got = ctypes.string_at(ptr, size.value) if ptr else None
+                assert got == meta
+                lib.herald_event_destroy(ctypes.byref(ev))
+    finally:
+        ctx.destroy(linger=0)

@@ -1,6 +1,7 @@
 // The Node binding (bindings/node, koffi over libherald) against the real
-// broker: publish and subscribe, errors, surviving a broker restart, and
-// close() leaving nothing that keeps the process alive.
+// broker: publish and subscribe, errors, close() telling whether everything
+// was sent, surviving a broker restart, and close() leaving nothing that
+// keeps the process alive.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -81,6 +82,38 @@ test('errors carry the C code and message', async () => {
   pub.close();
   pub.close();
   expectError(() => pub.publish('t', 1), ErrorCode.INVALID, /closed/);
+});
+
+test('close() throws when messages were not sent, and not when they were', async () => {
+  // Nothing listens on port 1: a broker that is not running.
+  const lost = new Publisher('tcp://127.0.0.1:1', { linger: 200 });
+  lost.publish('node.truth', 1);
+  lost.publish('node.truth', 2);
+  assert.throws(() => lost.close(), (err) => {
+    assert.ok(err instanceof HeraldError);
+    assert.equal(err.code, ErrorCode.UNSENT);
+    assert.equal(err.codeName, 'UNSENT');
+    assert.match(err.message, /2 messages not sent/);
+    assert.match(err.message, /never connected/);
+    return true;
+  });
+  lost.close();                   // closed already: nothing more to say
+  new Publisher('tcp://127.0.0.1:1', { linger: 200 }).close();   // nothing published
+
+  const broker = await startBroker();
+  try {
+    const sub = new Subscriber(broker.egress, ['node.truth']);
+    await sub.ready();
+    assert.equal(sub.connected, true);
+    const pub = new Publisher(broker.ingress);
+    pub.publish('node.truth', 'sent');
+    pub.close();
+    assert.deepEqual(await take(sub, 1), [{ topic: 'node.truth', event: 'sent' }]);
+    sub.close();
+    assert.equal(sub.connected, false);
+  } finally {
+    assert.equal(await broker.stop(), 0);
+  }
 });
 
 test('survives a broker restart', async () => {

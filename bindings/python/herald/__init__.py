@@ -25,10 +25,11 @@ import atexit
 import ctypes
 import enum
 import json
+import sys
 import weakref
 from typing import Any, AsyncIterator, Iterable, Iterator, Optional, Tuple, Union
 
-from ._lib import lib
+from ._lib import has, lib
 
 __all__ = [
     "ErrorCode",
@@ -65,6 +66,7 @@ class ErrorCode(enum.IntEnum):
     ENDPOINT = 9
     INTERRUPTED = 10
     TRANSPORT = 11
+    UNSENT = 12
 
 
 class _Option(enum.IntEnum):
@@ -145,14 +147,15 @@ def msgpack_to_json(data: bytes) -> str:
 
 
 # Publishers still open when the interpreter exits are closed then, so that
-# a script that publishes and ends without close() still flushes.
+# a script that publishes and ends without close() still flushes. Nobody is
+# left to catch an exception there, so a loss is reported on stderr.
 _open_publishers: "weakref.WeakSet[Publisher]" = weakref.WeakSet()
 
 
 @atexit.register
 def _close_publishers() -> None:
     for pub in list(_open_publishers):
-        pub.close()
+        pub._close_reporting("at interpreter exit")
 
 
 class Publisher:
@@ -170,8 +173,11 @@ class Publisher:
     :param max_payload: largest packed payload in bytes (default 1 MiB).
 
     A publisher is safe to share between threads. Creating it does not wait
-    for the broker: messages queue until the connection is up. Publishers
-    not closed by the program are closed (and flushed) at interpreter exit.
+    for the broker: messages queue until the connection is up.
+    :meth:`close` (or leaving a ``with`` block) raises :class:`HeraldError`
+    with code ``UNSENT`` if messages were dropped because the linger time
+    ran out. Publishers not closed by the program are closed (and flushed)
+    at interpreter exit, where a loss is printed on stderr.
     """
 
     def __init__(
@@ -198,7 +204,7 @@ class Publisher:
             if max_payload is not None:
                 self._set(_Option.MAX_PAYLOAD, max_payload)
         except BaseException:
-            self.close()
+            self._close_reporting("after a failed set-up")
             raise
 
     def _set(self, option: int, value: int) -> None:
@@ -230,19 +236,52 @@ class Publisher:
         _check(lib.herald_publish(self._live(), _topic(topic), data, len(data)))
 
     def close(self) -> None:
-        """Flush (for at most ``linger`` seconds) and close. Safe to call twice."""
-        if getattr(self, "_handle", None):
+        """Flush (for at most ``linger`` seconds) and close.
+
+        Raises :class:`HeraldError` with code ``UNSENT`` if messages were
+        still queued when the linger time ran out (they were dropped; the
+        message says how many were published and whether the broker was
+        ever connected). The publisher is closed either way, and closing it
+        again does nothing.
+        """
+        if not getattr(self, "_handle", None):
+            return
+        _open_publishers.discard(self)
+        if not has("herald_publisher_close"):
+            # A libherald older than HERALD_1.1 cannot tell.
             lib.herald_publisher_destroy(ctypes.byref(self._handle))
             self._handle = ctypes.c_void_p()
+            return
+        rc = lib.herald_publisher_close(ctypes.byref(self._handle))
+        self._handle = ctypes.c_void_p()
+        _check(rc)
+
+    def _close_reporting(self, when: str) -> None:
+        """Close where no caller can catch the error: report it on stderr."""
+        try:
+            self.close()
+        except HeraldError as err:
+            if sys.stderr is not None:
+                print(f"herald: publisher closed {when}: {err}", file=sys.stderr)
 
     def __enter__(self) -> "Publisher":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, exc: Optional[BaseException], tb: object) -> None:
+        try:
+            self.close()
+        except HeraldError as err:
+            if exc is None:
+                raise
+            # Keep the exception that ended the block, and add the loss.
+            note = f"herald: when closing the publisher: {err}"
+            if hasattr(exc, "add_note"):
+                exc.add_note(note)
+            elif sys.stderr is not None:
+                print(note, file=sys.stderr)
 
     def __del__(self) -> None:
-        self.close()
+        self._close_reporting("by the garbage collector")
 
 
 class Subscriber:
@@ -323,6 +362,16 @@ class Subscriber:
     def skipped(self) -> int:
         """Messages skipped for breaking the wire format or the size limit."""
         return int(lib.herald_subscriber_skipped(self._handle)) if self._handle else 0
+
+    @property
+    def connected(self) -> bool:
+        """True while the connection to the broker is up (handshake done,
+        not dropped since). It may be read from any thread; False once
+        closed. Needs a libherald with HERALD_1.1."""
+        if not has("herald_subscriber_connected"):
+            raise HeraldError(ErrorCode.INVALID, "the loaded libherald is older than HERALD_1.1")
+        handle = getattr(self, "_handle", None)
+        return bool(lib.herald_subscriber_connected(handle)) if handle else False
 
     def fileno(self) -> int:
         """The library's pollable descriptor (edge-triggered; see herald.h)."""

@@ -1,0 +1,423 @@
+/*  relay.c: a subscriber's background thread, which owns its SUB socket.
+ *
+ *  libzmq does a socket's connection work (attaching the pipe of a new
+ *  connection and sending the subscriptions again after a reconnect) only
+ *  while the application is inside a call on that socket. A SUB used
+ *  straight from the caller's thread therefore renews its subscriptions
+ *  only at the caller's next receive, and whatever the broker published
+ *  in between is lost. The relay is always waiting in zmq_poll on the SUB,
+ *  so a reconnect is handled the moment it happens.
+ *
+ *  The relay also checks each message against the wire format and the
+ *  payload limit, and drops and counts what fails, so that this work is
+ *  done beside the caller's thread rather than in its herald_recv. The
+ *  rest go to the caller over an inproc PAIR; zmq_msg_send hands a frame's
+ *  buffer on rather than copying it. Each message goes as exactly three
+ *  frames, [topic][payload][metadata], the last empty when there is none
+ *  (metadata is a msgpack map, never empty). Whatever the SUB holds when
+ *  the relay looks, up to RELAY_BATCH messages, goes as one multipart
+ *  bundle: the caller reads it three frames at a time, and the PAIR wakes
+ *  the caller once per bundle instead of once per message, which is what
+ *  lets it catch up with a backlog quickly. A bundle ends as soon as the
+ *  SUB has nothing more, so a lone event is not held back.
+ *
+ *  Subscribe and unsubscribe commands come the other way on the same PAIR,
+ *  so they reach the SUB in the order they were made. (The high-water mark
+ *  is not a command but an atomic that the relay applies whenever it
+ *  wakes, which is before any message is relayed: a send on the caller's
+ *  end can use up the edge of its descriptor, which the caller is told to
+ *  expect after subscribing, not after setting an option.)
+ *
+ *  Backpressure is counted here rather than left to the PAIR's high-water
+ *  mark, which libzmq counts in whole bundles and, while a bundle is read,
+ *  answers with a command per frame. The relay counts the messages it has
+ *  sent and the caller those it has read (once per bundle); at RELAY_LIMIT
+ *  (or HERALD_OPT_HWM, if lower)
+ *  in transit the relay stops reading the SUB and pauses, and the caller,
+ *  having read down to half that, wakes it with a resume command. Meanwhile
+ *  the SUB's queue fills up to HERALD_OPT_HWM: the broker sees a full
+ *  subscriber and counts the drops, as without a relay.
+ *
+ *  A monitor on the SUB reports handshakes and disconnections; the relay
+ *  keeps them in two atomics that any thread may read.
+ *
+ *  This is a plain thread rather than a CZMQ zactor: a zactor's pipe lives
+ *  in CZMQ's process-wide context, whose set-up installs signal handlers
+ *  and whose exit handler reports leftover sockets, neither of which a
+ *  library should do to its host, and each subscriber keeps a context of
+ *  its own.
+ */
+#include "private.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+//  The most messages in transit from the relay to the caller; less when
+//  HERALD_OPT_HWM is lower, so that the option bounds what is held in the
+//  caller's process (the SUB's queue and this), not only the SUB's queue.
+#define RELAY_LIMIT 1000
+//  The most messages in a bundle; also how many are relayed before the
+//  relay looks at commands and events again, so that a flood cannot hold
+//  up a subscribe.
+#define RELAY_BATCH 256
+
+#define RELAY_ENDPOINT "inproc://herald-relay"
+
+struct herald__relay {
+    pthread_t thread;
+    void *sub;                  //  the SUB to the broker; the thread's
+    void *monitor;              //  its connection events; the thread's
+    void *pipe;                 //  the relay's end of the PAIR; the thread's
+    zmq_msg_t msg[3];           //  the message being relayed
+    int frames;                 //  as read from the SUB
+    zmq_msg_t tail;             //  the last frame of the bundle so far, unsent
+    uint64_t relayed;           //  atomic: messages sent to the caller
+    uint64_t consumed;          //  atomic: messages the caller has read
+    int paused;                 //  atomic: the relay waits for a resume
+    int connected;              //  atomic: handshake done, not dropped since
+    uint64_t drops;             //  atomic: disconnections seen
+    int hwm;                    //  atomic: the SUB's ZMQ_RCVHWM wanted
+    int hwm_set;                //  the thread's: the one in force
+    size_t max_payload;         //  atomic: HERALD_OPT_MAX_PAYLOAD
+    uint64_t skipped;           //  atomic: messages dropped as invalid
+};
+
+//  Applies one command: an opcode byte and its argument.
+static void
+s_command (herald__relay_t *self, const unsigned char *data, size_t size)
+{
+    if (size < 1)
+        return;
+    switch (data[0]) {
+        case HERALD__RELAY_SUBSCRIBE:
+            zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, data + 1, size - 1);
+            break;
+        case HERALD__RELAY_UNSUBSCRIBE:
+            zmq_setsockopt (self->sub, ZMQ_UNSUBSCRIBE, data + 1, size - 1);
+            break;
+        case HERALD__RELAY_RESUME:
+            break;              //  waking up was the point
+    }
+}
+
+//  Applies every waiting command. Returns -1 once the context is shut
+//  down (herald__relay_stop), else 0.
+static int
+s_commands (herald__relay_t *self)
+{
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    int rc = 0;
+    while (1) {
+        if (zmq_msg_recv (&msg, self->pipe, ZMQ_DONTWAIT) < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            if (zmq_errno () != EAGAIN)
+                rc = -1;
+            break;
+        }
+        s_command (self, zmq_msg_data (&msg), zmq_msg_size (&msg));
+    }
+    zmq_msg_close (&msg);
+    return rc;
+}
+
+static void
+s_events (herald__relay_t *self)
+{
+    int event;
+    while ((event = herald__monitor_read (self->monitor)) != 0) {
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            __atomic_store_n (&self->connected, 1, __ATOMIC_RELEASE);
+        else if (event == ZMQ_EVENT_DISCONNECTED) {
+            //  Counted even when no handshake had been done: the SUB sends
+            //  its subscriptions again after any dropped connection.
+            __atomic_store_n (&self->connected, 0, __ATOMIC_RELEASE);
+            __atomic_add_fetch (&self->drops, 1, __ATOMIC_RELEASE);
+        }
+    }
+}
+
+//  Sends the frame, retrying when a signal interrupts. The PAIR has no
+//  high-water mark, so only a context shutting down fails it.
+static int
+s_send (herald__relay_t *self, zmq_msg_t *frame, int flags)
+{
+    while (zmq_msg_send (frame, self->pipe, flags) < 0)
+        if (zmq_errno () != EINTR)
+            return -1;
+    return 0;
+}
+
+//  Reads a whole message from the SUB without waiting (wire_recv keeps
+//  three frames at most, and initialises them: s_clear left them empty).
+//  Returns 0 if nothing is waiting.
+static int
+s_read (herald__relay_t *self)
+{
+    return wire_recv (self->sub, self->msg, &self->frames) == 0;
+}
+
+//  The checks every hop makes, and the payload's and metadata's own.
+//  Reserved topics pass: the broker's confirmations of subscriptions.
+static int
+s_valid (herald__relay_t *self)
+{
+    zmq_msg_t *m = self->msg;
+    size_t max = __atomic_load_n (&self->max_payload, __ATOMIC_RELAXED);
+    return wire_frames_check (m, self->frames, 1) == WIRE_OK
+           && zmq_msg_size (&m[1]) <= max
+           && wire_msgpack_check (zmq_msg_data (&m[1]), zmq_msg_size (&m[1])) == WIRE_OK
+           && (self->frames < 3
+               || wire_metadata_check (zmq_msg_data (&m[2]), zmq_msg_size (&m[2])) == WIRE_OK);
+}
+
+//  Empties the message's frames for the next one.
+static void
+s_clear (herald__relay_t *self)
+{
+    for (int i = 0; i < 3; i++) {
+        zmq_msg_close (&self->msg[i]);
+        zmq_msg_init (&self->msg[i]);
+    }
+    self->frames = 0;
+}
+
+//  Relays one bundle of up to 'room' messages from the SUB.
+static void
+s_forward (herald__relay_t *self, uint64_t room)
+{
+    uint64_t bundled = 0;
+    for (int reads = 0; bundled < room && reads < RELAY_BATCH && s_read (self); reads++) {
+        if (!s_valid (self)) {
+            __atomic_add_fetch (&self->skipped, 1, __ATOMIC_RELAXED);
+            s_clear (self);
+            continue;
+        }
+        if (bundled > 0)
+            s_send (self, &self->tail, ZMQ_SNDMORE);
+        s_send (self, &self->msg[0], ZMQ_SNDMORE);
+        s_send (self, &self->msg[1], ZMQ_SNDMORE);
+        //  The metadata frame (empty if none) goes with the next message
+        //  or as the end of the bundle, whichever comes.
+        zmq_msg_move (&self->tail, &self->msg[2]);
+        s_clear (self);
+        bundled++;
+    }
+    if (bundled > 0) {
+        s_send (self, &self->tail, 0);
+        __atomic_add_fetch (&self->relayed, bundled, __ATOMIC_SEQ_CST);
+    }
+}
+
+static uint64_t
+s_limit (const herald__relay_t *self)
+{
+    int hwm = __atomic_load_n (&self->hwm, __ATOMIC_ACQUIRE);
+    return hwm > 0 && hwm < RELAY_LIMIT ? (uint64_t) hwm : RELAY_LIMIT;
+}
+
+//  How many more messages may be relayed now; 0 pauses the relay until
+//  the caller has read down to half the limit (herald__relay_consumed).
+static uint64_t
+s_room (herald__relay_t *self)
+{
+    uint64_t limit = s_limit (self);
+    uint64_t in_transit = self->relayed - __atomic_load_n (&self->consumed, __ATOMIC_SEQ_CST);
+    if (in_transit < limit)
+        return limit - in_transit < RELAY_BATCH ? limit - in_transit : RELAY_BATCH;
+    __atomic_store_n (&self->paused, 1, __ATOMIC_SEQ_CST);
+    //  The caller may have read meanwhile without seeing the pause.
+    in_transit = self->relayed - __atomic_load_n (&self->consumed, __ATOMIC_SEQ_CST);
+    if (in_transit <= limit / 2) {
+        __atomic_store_n (&self->paused, 0, __ATOMIC_SEQ_CST);
+        return limit - in_transit < RELAY_BATCH ? limit - in_transit : RELAY_BATCH;
+    }
+    return 0;
+}
+
+static void *
+s_run (void *arg)
+{
+    herald__relay_t *self = arg;
+    while (1) {
+        int hwm = __atomic_load_n (&self->hwm, __ATOMIC_ACQUIRE);
+        if (hwm != self->hwm_set
+            && zmq_setsockopt (self->sub, ZMQ_RCVHWM, &hwm, sizeof hwm) == 0)
+            self->hwm_set = hwm;
+        //  With no room, the SUB is not read: that is the backpressure.
+        uint64_t room = s_room (self);
+        zmq_pollitem_t items[] = {
+            { self->pipe, 0, ZMQ_POLLIN, 0 },
+            { self->monitor, 0, ZMQ_POLLIN, 0 },
+            { self->sub, 0, ZMQ_POLLIN, 0 },
+        };
+        if (zmq_poll (items, room ? 3 : 2, -1) < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            break;              //  ETERM: the context is shutting down
+        }
+        //  Events first: a new connection's handshake is then known before
+        //  anything that came on it is relayed.
+        if (items[1].revents & ZMQ_POLLIN)
+            s_events (self);
+        if ((items[0].revents & ZMQ_POLLIN) && s_commands (self) != 0)
+            break;
+        if (room && (items[2].revents & ZMQ_POLLIN))
+            s_forward (self, room);
+    }
+    s_clear (self);
+    zmq_msg_close (&self->tail);
+    herald__monitor_close (self->sub, &self->monitor);
+    zmq_close (self->sub);
+    zmq_close (self->pipe);
+    self->sub = self->pipe = NULL;
+    return NULL;
+}
+
+//  Creates both ends of the PAIR, with no high-water marks: commands are
+//  few and always read, and the relay bounds the events itself.
+static int
+s_pair (void *ctx, void **mine, void **theirs)
+{
+    int rc = HERALD_OK;
+    *mine = zmq_socket (ctx, ZMQ_PAIR);
+    *theirs = zmq_socket (ctx, ZMQ_PAIR);
+    if (!*mine || !*theirs)
+        rc = herald__zmq_fail ("zmq_socket");
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (*theirs, ZMQ_LINGER, 0);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (*theirs, ZMQ_SNDHWM, 0);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (*theirs, ZMQ_RCVHWM, 0);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (*mine, ZMQ_LINGER, 0);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (*mine, ZMQ_SNDHWM, 0);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (*mine, ZMQ_RCVHWM, 0);
+    if (rc == HERALD_OK && zmq_bind (*theirs, RELAY_ENDPOINT) != 0)
+        rc = herald__zmq_fail ("zmq_bind (relay)");
+    if (rc == HERALD_OK && zmq_connect (*mine, RELAY_ENDPOINT) != 0)
+        rc = herald__zmq_fail ("zmq_connect (relay)");
+    return rc;
+}
+
+int
+herald__relay_start (void *ctx, void *sub, void *monitor, herald__relay_t **relay,
+                     void **pipe)
+{
+    *relay = NULL;
+    *pipe = NULL;
+    herald__relay_t *self = calloc (1, sizeof *self);
+    int rc = self ? HERALD_OK : herald__fail (HERALD_ERR_NOMEM, NULL);
+    if (rc == HERALD_OK) {
+        self->sub = sub;
+        self->monitor = monitor;
+        self->hwm = self->hwm_set = HERALD_DEFAULT_HWM;     //  as herald__socket_open set it
+        self->max_payload = WIRE_PAYLOAD_MAX;
+        for (int i = 0; i < 3; i++)
+            zmq_msg_init (&self->msg[i]);
+        zmq_msg_init (&self->tail);
+        rc = s_pair (ctx, &self->pipe, pipe);
+    }
+    if (rc == HERALD_OK) {
+        //  The thread blocks every signal, as ZeroMQ's own threads do, so
+        //  that signals meant for the application reach its threads and
+        //  interrupt its blocking calls.
+        sigset_t all, old;
+        sigfillset (&all);
+        pthread_sigmask (SIG_SETMASK, &all, &old);
+        int e = pthread_create (&self->thread, NULL, s_run, self);
+        pthread_sigmask (SIG_SETMASK, &old, NULL);
+        if (e != 0)
+            rc = herald__fail (e == ENOMEM || e == EAGAIN ? HERALD_ERR_NOMEM : HERALD_ERR_TRANSPORT,
+                               "cannot start the subscriber's thread: %s", strerror (e));
+    }
+    if (rc == HERALD_OK) {
+        *relay = self;
+        return rc;
+    }
+    //  The thread never ran: close what it would have closed.
+    herald__monitor_close (sub, &monitor);
+    zmq_close (sub);
+    if (self) {
+        if (self->pipe)
+            zmq_close (self->pipe);
+        s_clear (self);
+        zmq_msg_close (&self->tail);
+        free (self);
+    }
+    if (*pipe)
+        zmq_close (*pipe);
+    *pipe = NULL;
+    return rc;
+}
+
+int
+herald__relay_command (void *pipe, int op, const void *arg, size_t len)
+{
+    unsigned char buf[1 + HERALD_TOPIC_MAX];
+    if (len > HERALD_TOPIC_MAX)
+        return herald__fail (HERALD_ERR_INVALID, "command argument too long");
+    buf[0] = (unsigned char) op;
+    if (len)
+        memcpy (buf + 1, arg, len);
+    //  The command queue has no limit, so this never waits.
+    while (zmq_send (pipe, buf, 1 + len, ZMQ_DONTWAIT) < 0)
+        if (zmq_errno () != EINTR)
+            return herald__zmq_fail ("command to the subscriber's thread");
+    return HERALD_OK;
+}
+
+void
+herald__relay_set_hwm (herald__relay_t *self, int hwm)
+{
+    __atomic_store_n (&self->hwm, hwm, __ATOMIC_RELEASE);
+}
+
+void
+herald__relay_consumed (herald__relay_t *self, void *pipe, uint64_t total)
+{
+    __atomic_store_n (&self->consumed, total, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n (&self->paused, __ATOMIC_SEQ_CST)
+        && __atomic_load_n (&self->relayed, __ATOMIC_SEQ_CST) - total <= s_limit (self) / 2
+        && __atomic_exchange_n (&self->paused, 0, __ATOMIC_SEQ_CST))
+        herald__relay_command (pipe, HERALD__RELAY_RESUME, NULL, 0);
+}
+
+void
+herald__relay_set_max_payload (herald__relay_t *self, size_t max)
+{
+    __atomic_store_n (&self->max_payload, max, __ATOMIC_RELAXED);
+}
+
+uint64_t
+herald__relay_skipped (const herald__relay_t *self)
+{
+    return __atomic_load_n (&self->skipped, __ATOMIC_RELAXED);
+}
+
+int
+herald__relay_connected (const herald__relay_t *self)
+{
+    return __atomic_load_n (&self->connected, __ATOMIC_ACQUIRE);
+}
+
+uint64_t
+herald__relay_drops (const herald__relay_t *self)
+{
+    return __atomic_load_n (&self->drops, __ATOMIC_ACQUIRE);
+}
+
+void
+herald__relay_stop (herald__relay_t **relay, void *ctx)
+{
+    if (!*relay)
+        return;
+    //  Shutting the context down ends the relay's zmq_poll with ETERM.
+    zmq_ctx_shutdown (ctx);
+    pthread_join ((*relay)->thread, NULL);
+    free (*relay);
+    *relay = NULL;
+}
