@@ -13,8 +13,20 @@
  *  Subscriptions to "$herald/sync/<token>" are answered with one message
  *  on that topic (unless an upstream broker is configured, which answers
  *  instead), which lets a subscriber know its subscriptions are in place.
+ *
+ *  The egress reports every subscription and cancellation (verbose mode),
+ *  each tagged with its sender, to guard.c, which keeps them within the
+ *  limits. They are all passed on to the XSUB side, whose own count sends
+ *  upstream only the first subscription of a topic and its last
+ *  cancellation.
+ *
+ *  After a restart the broker holds publishers' messages for --hold-ms
+ *  before it reads them, so that the subscribers that reconnect with them
+ *  are subscribed again first: a message forwarded before then would match
+ *  no one and be lost.
  */
 #include "broker.h"
+#include "guard.h"
 #include "log.h"
 #include "wire.h"
 
@@ -27,6 +39,19 @@
 
 #define BATCH 512               //  messages per socket per poll round
 
+//  The largest frame the egress reads. Subscribers send only subscriptions
+//  (a flag byte and a topic of at most WIRE_TOPIC_MAX bytes, or ZMTP 3.1's
+//  SUBSCRIBE command, 10 bytes longer) and handshake commands, which the
+//  margin covers, CURVE's included. ZeroMQ drops a peer that sends a larger
+//  frame before storing any of it.
+#define EGRESS_FRAME_MAX 1024
+//  Subscriptions queued from one egress connection before ZeroMQ stops
+//  reading it, and the kernel's receive buffer behind them: together, what
+//  a peer can still send once it is over a limit, before the disconnect
+//  takes. (Only subscriptions travel in that direction.)
+#define EGRESS_RCVHWM 1000
+#define EGRESS_RCVBUF 65536
+
 struct broker {
     broker_config_t config;
     zsock_t *ingress;
@@ -36,6 +61,7 @@ struct broker {
     void *ingress_h;            //  raw libzmq handles, for the hot path
     void *xsub_h;
     void *egress_h;
+    guard_t *guard;
     int64_t started;
     broker_counters_t counters;
 };
@@ -74,20 +100,30 @@ s_bind_all (zsock_t *sock, const char *role, const char *endpoints)
     return rc;
 }
 
+//  A socket with the options every broker socket has. Its ZAP domain (the
+//  role's name) makes ZeroMQ refuse peers older than ZMTP 3.0.
 static zsock_t *
-s_socket (int type, const char *role, const char *endpoints, const broker_config_t *cfg)
+s_socket (int type, const char *role, const broker_config_t *cfg)
 {
     zsock_t *sock = zsock_new (type);
     if (!sock) {
         hlog_error ("cannot create the %s socket: %s", role, zmq_strerror (zmq_errno ()));
         return NULL;
     }
+    zsock_set_zap_domain (sock, role);
     zsock_set_maxmsgsize (sock, (int) cfg->max_payload);
     zsock_set_heartbeat_ivl (sock, 5000);
     zsock_set_heartbeat_timeout (sock, 15000);
     zsock_set_rcvhwm (sock, cfg->ingress_hwm);
     zsock_set_sndhwm (sock, cfg->egress_hwm);
-    if (endpoints && *endpoints && s_bind_all (sock, role, endpoints) != 0)
+    return sock;
+}
+
+static zsock_t *
+s_socket_bound (int type, const char *role, const char *endpoints, const broker_config_t *cfg)
+{
+    zsock_t *sock = s_socket (type, role, cfg);
+    if (sock && endpoints && *endpoints && s_bind_all (sock, role, endpoints) != 0)
         zsock_destroy (&sock);
     return sock;
 }
@@ -102,21 +138,33 @@ broker_new (const broker_config_t *config)
     self->started = zclock_mono ();
     const broker_config_t *cfg = &self->config;
 
-    self->egress = s_socket (ZMQ_XPUB, "egress", cfg->egress, cfg);
+    //  The ZAP handler first, so that no handshake happens without it.
+    peers_limits_t limits = { cfg->max_peer_subscriptions, cfg->max_subscriptions };
+    self->guard = guard_new (&limits);
+    if (!self->guard)
+        goto fail;
+    self->egress = s_socket (ZMQ_XPUB, "egress", cfg);
     if (!self->egress)
         goto fail;
     zsock_set_xpub_nodrop (self->egress, 1);
+    zsock_set_xpub_verboser (self->egress, 1);
+    zsock_set_maxmsgsize (self->egress, EGRESS_FRAME_MAX);
+    zsock_set_rcvhwm (self->egress, EGRESS_RCVHWM);
+    zsock_set_rcvbuf (self->egress, EGRESS_RCVBUF);
     zsock_set_linger (self->egress, cfg->drain_ms);
     self->egress_h = zsock_resolve (self->egress);
+    if (guard_watch (self->guard, self->egress_h) != 0
+        || s_bind_all (self->egress, "egress", cfg->egress) != 0)
+        goto fail;
 
     if (*cfg->ingress) {
-        self->ingress = s_socket (ZMQ_PULL, "ingress", cfg->ingress, cfg);
+        self->ingress = s_socket_bound (ZMQ_PULL, "ingress", cfg->ingress, cfg);
         if (!self->ingress)
             goto fail;
         self->ingress_h = zsock_resolve (self->ingress);
     }
     if (*cfg->xsub || *cfg->upstream) {
-        self->xsub = s_socket (ZMQ_XSUB, "xsub", cfg->xsub, cfg);
+        self->xsub = s_socket_bound (ZMQ_XSUB, "xsub", cfg->xsub, cfg);
         if (!self->xsub)
             goto fail;
         self->xsub_h = zsock_resolve (self->xsub);
@@ -130,7 +178,7 @@ broker_new (const broker_config_t *config)
         }
     }
     if (*cfg->stats) {
-        self->stats = s_socket (ZMQ_ROUTER, "stats", cfg->stats, cfg);
+        self->stats = s_socket_bound (ZMQ_ROUTER, "stats", cfg->stats, cfg);
         if (!self->stats)
             goto fail;
         zsock_set_maxmsgsize (self->stats, 4096);
@@ -151,18 +199,25 @@ broker_destroy (broker_t **self_p)
     zsock_destroy (&self->ingress);
     zsock_destroy (&self->xsub);
     zsock_destroy (&self->egress);
+    guard_destroy (&self->guard);
     free (self);
     *self_p = NULL;
 }
 
 const broker_counters_t *
-broker_counters (const broker_t *self)
+broker_counters (broker_t *self)
 {
+    const peers_stats_t *ps = guard_stats (self->guard);
+    self->counters.subscriptions = ps->topics;
+    self->counters.subscriptions_refused = ps->refused;
+    self->counters.peers = ps->peers;
+    self->counters.peers_disconnected = guard_disconnects (self->guard);
     return &self->counters;
 }
 
 //  Sends a complete message on the egress, counting a drop if some
-//  subscriber's queue could not take it. Takes ownership of the frames.
+//  subscriber's queue could not take it. The caller closes the frames
+//  after (those sent are empty by then).
 static void
 s_egress_send (broker_t *self, zmq_msg_t *frames, int n)
 {
@@ -180,8 +235,6 @@ s_egress_send (broker_t *self, zmq_msg_t *frames, int n)
             //  Only the first frame can be refused; ZeroMQ queues the rest
             //  of a message once its first frame is in. Log anything else.
             hlog_warn ("egress send failed: %s", zmq_strerror (zmq_errno ()));
-            for (int k = i; k < n; k++)
-                zmq_msg_close (&frames[k]);
             return;
         }
     }
@@ -194,53 +247,31 @@ static int
 s_pump (broker_t *self, void *from, uint64_t *received, int trusted_reserved)
 {
     for (int m = 0; m < BATCH; m++) {
-        zmq_msg_t frames[3];
-        int n = 0, more = 1, rc = 0;
-        while (more) {
-            zmq_msg_t *dst = &frames[n < 3 ? n : 2];
-            zmq_msg_t extra;
-            if (n >= 3) {
-                zmq_msg_init (&extra);
-                dst = &extra;
-            }
-            else
-                zmq_msg_init (dst);
-            rc = zmq_msg_recv (dst, from, ZMQ_DONTWAIT);
-            if (rc < 0) {
-                zmq_msg_close (dst);
-                break;
-            }
-            more = zmq_msg_more (dst);
-            if (n >= 3)
-                zmq_msg_close (&extra);
-            n++;
-        }
-        if (rc < 0 && n == 0) {
+        zmq_msg_t frames[WIRE_FRAMES_MAX];
+        int n;
+        if (wire_recv (from, frames, &n) != 0) {
+            for (int k = 0; k < WIRE_FRAMES_MAX; k++)
+                zmq_msg_close (&frames[k]);
             if (zmq_errno () == EAGAIN || zmq_errno () == EINTR)
                 return m;
             hlog_error ("ingress receive failed: %s", zmq_strerror (zmq_errno ()));
             return -1;
         }
         (*received)++;
-        int kept = n < 3 ? n : 3;
-        wire_err_t werr = WIRE_OK;
-        if (rc < 0 || n < 2 || n > 3)
-            werr = WIRE_FRAMES;
-        else {
-            const char *topic = zmq_msg_data (&frames[0]);
-            size_t tlen = zmq_msg_size (&frames[0]);
-            werr = wire_topic_check (topic, tlen);
-            if (werr == WIRE_OK && !trusted_reserved && wire_topic_reserved (topic, tlen))
-                werr = WIRE_TOPIC_RESERVED;
-        }
+        wire_err_t werr = wire_frames_check (frames, n, trusted_reserved);
         if (werr != WIRE_OK) {
             self->counters.malformed++;
             hlog_debug ("refused a message: %s", wire_strerror (werr));
-            for (int k = 0; k < kept; k++)
-                zmq_msg_close (&frames[k]);
-            continue;
         }
-        s_egress_send (self, frames, n);
+        else {
+            if (!guard_routed (self->guard, zmq_msg_data (&frames[0]),
+                               zmq_msg_size (&frames[0])))
+                self->counters.unrouted++;
+            s_egress_send (self, frames, n);
+        }
+        //  What was sent is empty now; closing it is a no-op.
+        for (int k = 0; k < WIRE_FRAMES_MAX; k++)
+            zmq_msg_close (&frames[k]);
     }
     return BATCH;
 }
@@ -250,7 +281,9 @@ s_pump (broker_t *self, void *from, uint64_t *received, int trusted_reserved)
 static void
 s_egress_read (broker_t *self)
 {
-    for (int m = 0; m < BATCH; m++) {
+    //  ZeroMQ moves subscriptions from a peer's queue into an unbounded one
+    //  of its own as soon as it sees them: read them at least as fast.
+    for (int m = 0; m < 16 * BATCH; m++) {
         zmq_msg_t msg;
         zmq_msg_init (&msg);
         if (zmq_msg_recv (&msg, self->egress_h, ZMQ_DONTWAIT) < 0) {
@@ -266,14 +299,10 @@ s_egress_read (broker_t *self)
             int subscribe = data[0] == 1;
             int is_sync = tlen > sizeof WIRE_SYNC_PREFIX - 1
                           && memcmp (topic, WIRE_SYNC_PREFIX, sizeof WIRE_SYNC_PREFIX - 1) == 0;
-            if (!is_sync) {
-                if (subscribe)
-                    self->counters.subscriptions++;
-                else if (self->counters.subscriptions > 0)
-                    self->counters.subscriptions--;
-                hlog_debug ("%s %.*s", subscribe ? "subscribe" : "unsubscribe", (int) tlen,
-                            topic);
-            }
+            guard_on_subscription (self->guard, &msg, subscribe, topic, tlen);
+            if (!is_sync)
+                hlog_debug ("%s %.*s", subscribe ? "subscribe" : "unsubscribe",
+                            (int) (tlen < 300 ? tlen : 300), topic);
             if (self->xsub_h)
                 zmq_send (self->xsub_h, data, size, ZMQ_DONTWAIT);
             if (is_sync && subscribe && !*self->config.upstream
@@ -285,6 +314,8 @@ s_egress_read (broker_t *self)
                 zmq_msg_init_size (&frames[1], 1);
                 memcpy (zmq_msg_data (&frames[1]), &nil, 1);
                 s_egress_send (self, frames, 2);
+                zmq_msg_close (&frames[0]);
+                zmq_msg_close (&frames[1]);
                 self->counters.sync_answered++;
             }
         }
@@ -307,27 +338,33 @@ s_egress_read (broker_t *self)
 static int
 s_counters_json (broker_t *self, char *buf, size_t size)
 {
-    const broker_counters_t *c = &self->counters;
+    const broker_counters_t *c = broker_counters (self);
     return snprintf (buf, size,
                      "{\"version\":\"%s\",\"uptime_seconds\":%lld,"
                      "\"messages_in\":%llu,\"messages_in_push\":%llu,"
                      "\"messages_in_pub\":%llu,\"messages_forwarded\":%llu,"
                      "\"messages_dropped\":%llu,\"messages_malformed\":%llu,"
-                     "\"subscriptions\":%llu,\"sync_answered\":%llu}",
+                     "\"messages_unrouted\":%llu,"
+                     "\"subscriptions\":%llu,\"subscriptions_refused\":%llu,"
+                     "\"egress_peers\":%llu,\"egress_peers_disconnected\":%llu,"
+                     "\"sync_answered\":%llu}",
                      HERALD_BROKER_VERSION,
                      (long long) ((zclock_mono () - self->started) / 1000),
                      (unsigned long long) (c->in_push + c->in_pub),
                      (unsigned long long) c->in_push, (unsigned long long) c->in_pub,
                      (unsigned long long) c->forwarded, (unsigned long long) c->dropped,
-                     (unsigned long long) c->malformed,
+                     (unsigned long long) c->malformed, (unsigned long long) c->unrouted,
                      (unsigned long long) c->subscriptions,
+                     (unsigned long long) c->subscriptions_refused,
+                     (unsigned long long) c->peers,
+                     (unsigned long long) c->peers_disconnected,
                      (unsigned long long) c->sync_answered);
 }
 
 static void
 s_log_counters (broker_t *self)
 {
-    char json[512];
+    char json[1024];
     s_counters_json (self, json, sizeof json);
     hlog_info ("counters %s", json);
 }
@@ -359,7 +396,7 @@ s_stats_read (broker_t *self)
             frames++;
         }
         if (frames >= 2) {
-            char json[512];
+            char json[1024];
             int n = s_counters_json (self, json, sizeof json);
             zmq_msg_send (&id, h, ZMQ_SNDMORE | ZMQ_DONTWAIT);
             zmq_send (h, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
@@ -367,6 +404,81 @@ s_stats_read (broker_t *self)
         }
         zmq_msg_close (&id);
     }
+}
+
+//  The sockets broker_run polls; absent ones keep index -1.
+typedef struct {
+    zmq_pollitem_t items[7];
+    int n;
+    int signal, egress, ingress, xsub, stats, zap, monitor;
+} s_poll_t;
+
+static int
+s_poll_add (s_poll_t *p, void *socket, int fd)
+{
+    p->items[p->n] = (zmq_pollitem_t) { socket, fd, ZMQ_POLLIN, 0 };
+    return p->n++;
+}
+
+static void
+s_poll_init (broker_t *self, s_poll_t *p, int sfd)
+{
+    memset (p, 0, sizeof *p);
+    p->ingress = p->xsub = p->stats = -1;
+    p->signal = s_poll_add (p, NULL, sfd);
+    p->zap = s_poll_add (p, guard_zap_socket (self->guard), 0);
+    p->monitor = s_poll_add (p, guard_monitor_socket (self->guard), 0);
+    p->egress = s_poll_add (p, self->egress_h, 0);
+    if (self->ingress_h)
+        p->ingress = s_poll_add (p, self->ingress_h, 0);
+    if (self->xsub_h)
+        p->xsub = s_poll_add (p, self->xsub_h, 0);
+    if (self->stats)
+        p->stats = s_poll_add (p, zsock_resolve (self->stats), 0);
+}
+
+//  Whether the publishers' sockets are read: not while they are held.
+static void
+s_poll_hold (s_poll_t *p, int hold)
+{
+    if (p->ingress >= 0)
+        p->items[p->ingress].events = hold ? 0 : ZMQ_POLLIN;
+    if (p->xsub >= 0)
+        p->items[p->xsub].events = hold ? 0 : ZMQ_POLLIN;
+}
+
+static int
+s_ready (const s_poll_t *p, int i)
+{
+    return i >= 0 && (p->items[i].revents & ZMQ_POLLIN);
+}
+
+//  Reads the signals that arrived. Returns the name of the one that stops
+//  the broker, or NULL.
+static const char *
+s_signals (broker_t *self, int sfd)
+{
+    const char *why = NULL;
+    struct signalfd_siginfo si;
+    while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si) {
+        if (si.ssi_signo == SIGUSR1)
+            s_log_counters (self);
+        else
+            why = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+    }
+    return why;
+}
+
+//  Forwards what has already arrived, so that a restart loses only what was
+//  still on the wire; egress linger then flushes it.
+static void
+s_drain (broker_t *self, int xsub_trusted)
+{
+    while (self->ingress_h && s_pump (self, self->ingress_h, &self->counters.in_push, 0) == BATCH)
+        ;
+    while (self->xsub_h
+           && s_pump (self, self->xsub_h, &self->counters.in_pub, xsub_trusted) == BATCH)
+        ;
 }
 
 int
@@ -382,77 +494,62 @@ broker_run (broker_t *self)
         hlog_error ("signalfd: %s", strerror (errno));
         return -1;
     }
-    //  Only the sockets that exist are polled; absent ones keep index -1.
-    zmq_pollitem_t items[5];
-    int n = 0, i_ingress = -1, i_xsub = -1, i_stats = -1;
-    items[n++] = (zmq_pollitem_t) { NULL, sfd, ZMQ_POLLIN, 0 };
-    const int i_signal = 0, i_egress = n;
-    items[n++] = (zmq_pollitem_t) { self->egress_h, 0, ZMQ_POLLIN, 0 };
-    if (self->ingress_h) {
-        i_ingress = n;
-        items[n++] = (zmq_pollitem_t) { self->ingress_h, 0, ZMQ_POLLIN, 0 };
-    }
-    if (self->xsub_h) {
-        i_xsub = n;
-        items[n++] = (zmq_pollitem_t) { self->xsub_h, 0, ZMQ_POLLIN, 0 };
-    }
-    if (self->stats) {
-        i_stats = n;
-        items[n++] = (zmq_pollitem_t) { zsock_resolve (self->stats), 0, ZMQ_POLLIN, 0 };
-    }
+    s_poll_t p;
+    s_poll_init (self, &p, sfd);
     //  An upstream broker legitimately sends confirmation answers.
     const int xsub_trusted = *self->config.upstream != 0;
     int64_t interval = (int64_t) self->config.stats_interval * 1000;
     int64_t next_log = interval ? zclock_mono () + interval : -1;
+    int64_t hold_until = self->started + self->config.hold_ms;
+    if (self->config.hold_ms > 0) {
+        hlog_info ("holding publishers' messages for %d ms, so that subscribers "
+                   "reconnecting after a restart are subscribed first (--hold-ms)",
+                   self->config.hold_ms);
+        s_poll_hold (&p, 1);
+    }
     int rc = 0;
     const char *why = NULL;
-    while (!why) {
-        long timeout = next_log < 0 ? -1 : (long) (next_log - zclock_mono ());
-        if (timeout < 0 && next_log >= 0)
-            timeout = 0;
-        if (zmq_poll (items, n, timeout) < 0) {
+    while (!why && rc == 0) {
+        int64_t now = zclock_mono ();
+        int64_t wake = next_log;
+        if (hold_until > now && (wake < 0 || hold_until < wake))
+            wake = hold_until;
+        long timeout = wake < 0 ? -1 : wake > now ? (long) (wake - now) : 0;
+        if (zmq_poll (p.items, p.n, timeout) < 0) {
             if (zmq_errno () == EINTR)
                 continue;
             hlog_error ("poll failed: %s", zmq_strerror (zmq_errno ()));
             rc = -1;
             break;
         }
-        if (items[i_egress].revents & ZMQ_POLLIN)
+        now = zclock_mono ();
+        if (hold_until > 0 && now >= hold_until) {
+            s_poll_hold (&p, 0);
+            hold_until = 0;
+        }
+        if (s_ready (&p, p.monitor))
+            guard_on_monitor (self->guard);
+        if (s_ready (&p, p.zap))
+            guard_on_zap (self->guard);
+        if (s_ready (&p, p.egress))
             s_egress_read (self);
-        if (i_ingress >= 0 && items[i_ingress].revents & ZMQ_POLLIN
-            && s_pump (self, self->ingress_h, &self->counters.in_push, 0) < 0) {
+        if (s_ready (&p, p.ingress) && s_pump (self, self->ingress_h, &self->counters.in_push, 0) < 0)
             rc = -1;
-            break;
-        }
-        if (i_xsub >= 0 && items[i_xsub].revents & ZMQ_POLLIN
-            && s_pump (self, self->xsub_h, &self->counters.in_pub, xsub_trusted) < 0) {
+        if (s_ready (&p, p.xsub)
+            && s_pump (self, self->xsub_h, &self->counters.in_pub, xsub_trusted) < 0)
             rc = -1;
-            break;
-        }
-        if (i_stats >= 0 && items[i_stats].revents & ZMQ_POLLIN)
+        if (s_ready (&p, p.stats))
             s_stats_read (self);
-        if (items[i_signal].revents & ZMQ_POLLIN) {
-            struct signalfd_siginfo si;
-            while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si) {
-                if (si.ssi_signo == SIGUSR1)
-                    s_log_counters (self);
-                else
-                    why = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
-            }
-        }
-        if (next_log >= 0 && zclock_mono () >= next_log) {
+        if (s_ready (&p, p.signal))
+            why = s_signals (self, sfd);
+        if (next_log >= 0 && now >= next_log) {
             s_log_counters (self);
-            next_log = zclock_mono () + interval;
+            next_log = now + interval;
         }
     }
     if (why) {
-        //  Forward what has already arrived, so that a restart loses only
-        //  what was still on the wire; egress linger then flushes it.
         hlog_info ("%s: draining and shutting down", why);
-        while (self->ingress_h && s_pump (self, self->ingress_h, &self->counters.in_push, 0) == BATCH)
-            ;
-        while (self->xsub_h && s_pump (self, self->xsub_h, &self->counters.in_pub, xsub_trusted) == BATCH)
-            ;
+        s_drain (self, xsub_trusted);
         s_log_counters (self);
     }
     close (sfd);

@@ -6,6 +6,12 @@
  *  are passed on to the XSUB side, so PUB publishers (and an upstream
  *  broker) send only what someone wants. docs/broker.md is the operator's
  *  guide.
+ *
+ *  Every socket speaks ZMTP 3 only: a ZAP domain is set on each, which makes
+ *  ZeroMQ refuse the older protocol versions, whose peers send no greeting
+ *  (so that any byte stream, an HTTP request for one, would parse as
+ *  frames). The broker's own ZAP handler names each egress connection, and
+ *  peers.c keeps the egress's subscriptions within their limits.
  */
 #ifndef HERALD_BROKER_H
 #define HERALD_BROKER_H
@@ -24,6 +30,9 @@ typedef struct {
     size_t max_payload;         //  bytes in any one frame
     int stats_interval;         //  seconds between counter log lines; 0 = never
     int drain_ms;               //  at shutdown, time allowed to flush egress
+    int hold_ms;                //  after start, time publishers' messages wait
+    size_t max_peer_subscriptions;  //  per egress connection
+    size_t max_subscriptions;   //  all egress connections together
 } broker_config_t;
 
 typedef struct {
@@ -32,7 +41,11 @@ typedef struct {
     uint64_t forwarded;         //  messages sent on to the egress
     uint64_t dropped;           //  messages at least one subscriber missed (queue full)
     uint64_t malformed;         //  messages refused for breaking the wire format
+    uint64_t unrouted;          //  messages forwarded that no subscription matched
     uint64_t subscriptions;     //  distinct topics subscribed at the egress now
+    uint64_t subscriptions_refused; //  subscriptions refused (bad topic, over a limit)
+    uint64_t peers;             //  egress connections now
+    uint64_t peers_disconnected;    //  egress connections closed for refused subscriptions
     uint64_t sync_answered;     //  subscription confirmations sent
 } broker_counters_t;
 
@@ -49,7 +62,7 @@ int broker_run (broker_t *self);
 
 void broker_destroy (broker_t **self_p);
 
-const broker_counters_t *broker_counters (const broker_t *self);
+const broker_counters_t *broker_counters (broker_t *self);
 
 /*  Block the signals broker_run handles, in this thread and the threads it
  *  will create. Call first thing in main(). */

@@ -1,185 +1,132 @@
-/*  main.c: herald-broker's command line: flags, logging, and the exit
- *  status. The forwarding itself is in broker.c.
+/*  main.c: herald-broker's command line: the option table, its checks, and
+ *  the exit status. The forwarding itself is in broker.c.
  */
 #include "broker.h"
 #include "log.h"
+#include "opts.h"
 #include "wire.h"
 
 #include <czmq.h>
-#include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define EXIT_USAGE 2
 
-static void
-s_usage (FILE *f)
-{
-    fprintf (f,
-        "Usage: herald-broker [OPTIONS]\n"
-        "\n"
-        "The Herald backbone: publishers send events to the ingress, and the\n"
-        "broker forwards each to the subscribers of its topic on the egress.\n"
-        "\n"
-        "Endpoints (comma-separated lists; '' turns one off; '*' as the port\n"
-        "picks a free one, which is logged):\n"
-        "  --ingress EP         libherald publishers, PULL    (tcp://127.0.0.1:7400)\n"
-        "  --egress EP          subscribers and edges, XPUB   (tcp://127.0.0.1:7401)\n"
-        "  --xsub EP            any ZeroMQ PUB publisher      (tcp://127.0.0.1:7402)\n"
-        "  --stats EP           counters for 'herald stats'   (tcp://127.0.0.1:7403)\n"
-        "  --upstream EP        also relay another broker's egress (none)\n"
-        "\n"
-        "Limits:\n"
-        "  --ingress-hwm N      messages queued per publisher connection (100000)\n"
-        "  --egress-hwm N       messages queued per subscriber connection; past\n"
-        "                       it that subscriber misses messages, which are\n"
-        "                       counted as dropped (100000)\n"
-        "  --max-payload BYTES  largest frame accepted; a peer that sends a\n"
-        "                       larger one is disconnected (1048576)\n"
-        "  --io-threads N       ZeroMQ I/O threads (1)\n"
-        "\n"
-        "Operation:\n"
-        "  --stats-interval S   log the counters every S seconds; 0 never (60)\n"
-        "  --drain-ms MS        at shutdown, time allowed to flush egress (1000)\n"
-        "  --log-level LEVEL    error, warn, info or debug (info)\n"
-        "  -h, --help           show this help\n"
-        "  -V, --version        show the version\n"
-        "\n"
-        "Signals: SIGTERM and SIGINT drain and exit 0; SIGUSR1 logs the counters.\n"
-        "Exit status: 0 after a clean shutdown, 1 if the broker could not start\n"
-        "or failed, 2 for a usage error.\n");
-}
+typedef struct {
+    broker_config_t broker;
+    int io_threads;
+    hlog_level_t log_level;
+} s_config_t;
+
+#define F(field) offsetof (s_config_t, field)
+#define B(field) offsetof (s_config_t, broker.field)
+
+static const opt_t s_opts[] = {
+    { "ingress", 0, OPT_STRING, B (ingress), "EP", "tcp://127.0.0.1:7400", 0, 0,
+      "libherald publishers, PULL", "Endpoints (comma-separated lists; '' turns one off; '*' "
+      "as the port\npicks a free one, which is logged):", NULL },
+    { "egress", 0, OPT_STRING, B (egress), "EP", "tcp://127.0.0.1:7401", 0, 0,
+      "subscribers and edges, XPUB", NULL, NULL },
+    { "xsub", 0, OPT_STRING, B (xsub), "EP", "tcp://127.0.0.1:7402", 0, 0,
+      "any ZeroMQ PUB publisher", NULL, NULL },
+    { "stats", 0, OPT_STRING, B (stats), "EP", "tcp://127.0.0.1:7403", 0, 0,
+      "counters for 'herald stats'", NULL, NULL },
+    { "upstream", 0, OPT_STRING, B (upstream), "EP", "", 0, 0,
+      "also relay another broker's egress", NULL, NULL },
+    { "ingress-hwm", 0, OPT_INT, B (ingress_hwm), "N", "100000", 0, INT32_MAX,
+      "messages queued per publisher connection; 0 for no limit", "Limits:", NULL },
+    { "egress-hwm", 0, OPT_INT, B (egress_hwm), "N", "100000", 0, INT32_MAX,
+      "messages queued per subscriber connection; past it that subscriber misses "
+      "messages, which are counted as dropped; 0 for no limit", NULL, NULL },
+    { "max-payload", 0, OPT_SIZE, B (max_payload), "BYTES", "1048576", 1, WIRE_PAYLOAD_HARD_MAX,
+      "largest frame accepted; a peer that sends a larger one is disconnected", NULL, NULL },
+    { "max-peer-subscriptions", 0, OPT_SIZE, B (max_peer_subscriptions), "N", "100000", 1,
+      100000000, "subscriptions one egress connection may hold; a peer that sends more is "
+      "disconnected", NULL, NULL },
+    { "max-subscriptions", 0, OPT_SIZE, B (max_subscriptions), "N", "1000000", 1, 1000000000,
+      "subscriptions all egress connections may hold together; the peer that goes past is "
+      "disconnected", NULL, NULL },
+    { "io-threads", 0, OPT_INT, F (io_threads), "N", "1", 1, 64, "ZeroMQ I/O threads", NULL,
+      NULL },
+    { "stats-interval", 0, OPT_INT, B (stats_interval), "S", "60", 0, 86400,
+      "log the counters every S seconds; 0 never", "Operation:", NULL },
+    { "drain-ms", 0, OPT_INT, B (drain_ms), "MS", "1000", 0, 600000,
+      "at shutdown, time allowed to flush egress", NULL, NULL },
+    { "hold-ms", 0, OPT_INT, B (hold_ms), "MS", "1000", 0, 600000,
+      "after starting, hold publishers' messages this long, so that subscribers reconnecting "
+      "after a restart are subscribed before anything is forwarded", NULL, NULL },
+    { "log-level", 0, OPT_LOG_LEVEL, F (log_level), "LEVEL", "info", 0, 0,
+      "error, warn, info or debug", NULL, NULL },
+    { "help", 'h', OPT_HELP, 0, NULL, NULL, 0, 0, "show this help", NULL, NULL },
+    { "version", 'V', OPT_VERSION, 0, NULL, NULL, 0, 0, "show the version", NULL, NULL },
+    { NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const opt_spec_t s_spec = {
+    "herald-broker",
+    "Usage: herald-broker [OPTIONS]\n"
+    "\n"
+    "The Herald backbone: publishers send events to the ingress, and the\n"
+    "broker forwards each to the subscribers of its topic on the egress.\n",
+    "Signals: SIGTERM and SIGINT drain and exit 0; SIGUSR1 logs the counters.\n"
+    "Exit status: 0 after a clean shutdown, 1 if the broker could not start\n"
+    "or failed, 2 for a usage error.\n",
+    s_opts
+};
 
 static int
-s_parse_long (const char *flag, const char *text, long min, long max, long *out)
+s_usage_error (const char *message)
 {
-    char *end;
-    errno = 0;
-    long v = strtol (text, &end, 10);
-    if (errno || end == text || *end || v < min || v > max) {
-        fprintf (stderr, "herald-broker: %s takes a number from %ld to %ld, not \"%s\"\n",
-                 flag, min, max, text);
-        return -1;
+    fprintf (stderr, "herald-broker: %s\nTry 'herald-broker --help'.\n", message);
+    return EXIT_USAGE;
+}
+
+//  Reads the command line into cfg. Returns -1 to go on, or the exit
+//  status to leave with.
+static int
+s_parse (int argc, char **argv, s_config_t *cfg)
+{
+    char err[256];
+    int next;
+    if (opts_defaults (&s_spec, cfg, err, sizeof err) != OPTS_OK)
+        return s_usage_error (err);
+    switch (opts_parse (&s_spec, argc, argv, cfg, NULL, &next, err, sizeof err)) {
+        case OPTS_HELP: opts_help (&s_spec, stdout); return 0;
+        case OPTS_VERSION: printf ("herald-broker %s\n", HERALD_BROKER_VERSION); return 0;
+        case OPTS_ERROR: return s_usage_error (err);
+        default: break;
     }
-    *out = v;
-    return 0;
+    if (next < argc) {
+        snprintf (err, sizeof err, "unexpected argument \"%.200s\"", argv[next]);
+        return s_usage_error (err);
+    }
+    const broker_config_t *b = &cfg->broker;
+    if (!*b->egress)
+        return s_usage_error ("--egress cannot be empty");
+    if (!*b->ingress && !*b->xsub && !*b->upstream)
+        return s_usage_error ("give at least one of --ingress, --xsub, --upstream");
+    return -1;
 }
 
 int
 main (int argc, char **argv)
 {
-    broker_config_t cfg = {
-        .ingress = "tcp://127.0.0.1:7400",
-        .egress = "tcp://127.0.0.1:7401",
-        .xsub = "tcp://127.0.0.1:7402",
-        .stats = "tcp://127.0.0.1:7403",
-        .upstream = "",
-        .ingress_hwm = 100000,
-        .egress_hwm = 100000,
-        .max_payload = WIRE_PAYLOAD_MAX,
-        .stats_interval = 60,
-        .drain_ms = 1000,
-    };
-    long io_threads = 1;
-    enum {
-        O_INGRESS = 256, O_EGRESS, O_XSUB, O_STATS, O_UPSTREAM, O_INGRESS_HWM, O_EGRESS_HWM,
-        O_MAX_PAYLOAD, O_IO_THREADS, O_STATS_INTERVAL, O_DRAIN, O_LOG_LEVEL
-    };
-    static const struct option opts[] = {
-        { "ingress", required_argument, NULL, O_INGRESS },
-        { "egress", required_argument, NULL, O_EGRESS },
-        { "xsub", required_argument, NULL, O_XSUB },
-        { "stats", required_argument, NULL, O_STATS },
-        { "upstream", required_argument, NULL, O_UPSTREAM },
-        { "ingress-hwm", required_argument, NULL, O_INGRESS_HWM },
-        { "egress-hwm", required_argument, NULL, O_EGRESS_HWM },
-        { "max-payload", required_argument, NULL, O_MAX_PAYLOAD },
-        { "io-threads", required_argument, NULL, O_IO_THREADS },
-        { "stats-interval", required_argument, NULL, O_STATS_INTERVAL },
-        { "drain-ms", required_argument, NULL, O_DRAIN },
-        { "log-level", required_argument, NULL, O_LOG_LEVEL },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { NULL, 0, NULL, 0 }
-    };
-    long v;
-    hlog_level_t level;
-    int c;
-    while ((c = getopt_long (argc, argv, "hV", opts, NULL)) != -1) {
-        switch (c) {
-            case O_INGRESS: cfg.ingress = optarg; break;
-            case O_EGRESS: cfg.egress = optarg; break;
-            case O_XSUB: cfg.xsub = optarg; break;
-            case O_STATS: cfg.stats = optarg; break;
-            case O_UPSTREAM: cfg.upstream = optarg; break;
-            case O_INGRESS_HWM:
-                if (s_parse_long ("--ingress-hwm", optarg, 0, INT32_MAX, &v) != 0)
-                    return EXIT_USAGE;
-                cfg.ingress_hwm = (int) v;
-                break;
-            case O_EGRESS_HWM:
-                if (s_parse_long ("--egress-hwm", optarg, 0, INT32_MAX, &v) != 0)
-                    return EXIT_USAGE;
-                cfg.egress_hwm = (int) v;
-                break;
-            case O_MAX_PAYLOAD:
-                if (s_parse_long ("--max-payload", optarg, 1, WIRE_PAYLOAD_HARD_MAX, &v) != 0)
-                    return EXIT_USAGE;
-                cfg.max_payload = (size_t) v;
-                break;
-            case O_IO_THREADS:
-                if (s_parse_long ("--io-threads", optarg, 1, 64, &io_threads) != 0)
-                    return EXIT_USAGE;
-                break;
-            case O_STATS_INTERVAL:
-                if (s_parse_long ("--stats-interval", optarg, 0, 86400, &v) != 0)
-                    return EXIT_USAGE;
-                cfg.stats_interval = (int) v;
-                break;
-            case O_DRAIN:
-                if (s_parse_long ("--drain-ms", optarg, 0, 600000, &v) != 0)
-                    return EXIT_USAGE;
-                cfg.drain_ms = (int) v;
-                break;
-            case O_LOG_LEVEL:
-                if (hlog_parse_level (optarg, &level) != 0) {
-                    fprintf (stderr, "herald-broker: --log-level takes error, warn, info "
-                                     "or debug, not \"%s\"\n", optarg);
-                    return EXIT_USAGE;
-                }
-                hlog_set_level (level);
-                break;
-            case 'h': s_usage (stdout); return 0;
-            case 'V': printf ("herald-broker %s\n", HERALD_BROKER_VERSION); return 0;
-            default:
-                fprintf (stderr, "Try 'herald-broker --help'.\n");
-                return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, "herald-broker: unexpected argument \"%s\"\nTry 'herald-broker --help'.\n",
-                 argv[optind]);
-        return EXIT_USAGE;
-    }
-    if (!*cfg.egress) {
-        fprintf (stderr, "herald-broker: --egress cannot be empty\n");
-        return EXIT_USAGE;
-    }
-    if (!*cfg.ingress && !*cfg.xsub && !*cfg.upstream) {
-        fprintf (stderr, "herald-broker: give at least one of --ingress, --xsub, --upstream\n");
-        return EXIT_USAGE;
-    }
+    s_config_t cfg;
+    memset (&cfg, 0, sizeof cfg);
+    int status = s_parse (argc, argv, &cfg);
+    if (status >= 0)
+        return status;
+    hlog_set_level (cfg.log_level);
 
     //  Signals are taken from a signalfd in the loop; CZMQ must not install
     //  handlers of its own, and ZeroMQ's threads must not receive them.
     broker_block_signals ();
     zsys_handler_set (NULL);
-    zsys_set_io_threads ((size_t) io_threads);
+    zsys_set_io_threads ((size_t) cfg.io_threads);
 
     hlog_info ("herald-broker %s starting", HERALD_BROKER_VERSION);
-    broker_t *broker = broker_new (&cfg);
+    broker_t *broker = broker_new (&cfg.broker);
     if (!broker) {
         hlog_error ("could not start");
         zsys_shutdown ();

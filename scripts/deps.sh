@@ -11,7 +11,7 @@ RUN_PKGS=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-de
           libjansson-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev python3
           python3-aiohttp)
 TEST_PKGS=(openssl python3-pytest python3-zmq python3-websockets valgrind clang libclang-rt-14-dev
-           binutils g++ chromium)
+           binutils g++ chromium curl)
 # In dependency order: the node example links the binding's folder.
 NPM_DIRS=(examples/chat)
 

@@ -121,7 +121,10 @@ class Broker(Service):
         self.start(ports)
 
     def start(self, ports: dict | None = None) -> None:
-        cmd = [BROKER, "--stats-interval", "0"]
+        # Tests subscribe before they publish, so the hold after a start
+        # (for subscribers that reconnect after a restart) only slows them;
+        # a test's own --hold-ms, later on the command line, wins.
+        cmd = [BROKER, "--stats-interval", "0", "--hold-ms", "0"]
         for role in self.ROLES:
             port = ports[role] if ports else "*"
             cmd += [f"--{role}", f"tcp://127.0.0.1:{port}"]
@@ -264,6 +267,27 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def restartable_ports() -> dict:
+    """Broker ports below the kernel's ephemeral range, for a test that
+    restarts the broker on the same ports: a port picked with '*' comes from
+    that range, and once the broker is gone any outgoing connection on the
+    machine may take it as its local port, so that the restart cannot bind."""
+    import random
+    import socket
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    ports = {}
+    while len(ports) < len(Broker.ROLES):
+        port = random.randrange(max(1024, low - 12000), low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        if port not in ports.values():
+            ports[Broker.ROLES[len(ports)]] = port
+    return ports
 
 
 def wait_http(url: str, timeout: float = 15.0) -> None:
