@@ -26,12 +26,18 @@ typedef struct {
     size_t max_message;         //  largest WebSocket message from a client, bytes
     size_t max_query;           //  largest GraphQL document, bytes
     int max_depth;              //  deepest field nesting in a selection
+    int max_fields;             //  field selections written in one document
     int max_subscriptions;      //  per connection
     int max_connections;        //  WebSocket connections at once
     int max_connections_given;  //  set on the command line (else a default)
     size_t max_queue_messages;  //  outbound messages queued per connection
     size_t max_queue_bytes;     //  outbound bytes queued per connection
     size_t max_result;          //  largest rendered result, bytes
+    size_t max_header;          //  largest HTTP request head (line and headers), bytes
+    int subscribe_rate;         //  subscribes a second per connection (token bucket)
+    int subscribe_burst;        //  and the bucket's size
+    int close_timeout_s;        //  a closing connection is freed within this time
+    int upstream_hwm;           //  events queued from the broker, in libherald
     int check;                  //  --check: check the configuration, then exit
 } edge_config_t;
 

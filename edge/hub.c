@@ -316,6 +316,7 @@ s_render (hub_t *self, const variant_t *v, const msgpack_object *payload, const 
     self->stats.renders++;
     int rc = gql_execute (v->sub, payload, r);
     if (rc < 0 || jbuf_failed (r)) {
+        self->stats.results_too_large++;
         *body = too_big;
         *body_len = sizeof too_big - 1;
         return 0;               //  the same for every variant

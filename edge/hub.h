@@ -41,6 +41,7 @@ typedef struct {
     uint64_t events_unrouted;   //  events for a topic nobody here wants
     uint64_t events_invalid;    //  payloads msgpack-c could not unpack
     uint64_t renders;           //  gql_execute calls
+    uint64_t results_too_large; //  renders over the limit, sent as an error result
     uint64_t deliveries;        //  results handed to subscriptions
     size_t topics;              //  topics subscribed upstream now
     size_t groups;              //  distinct renderings (shapes) now

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "outq.h"
 #include "proto.h"
+#include "readhook.h"
 #include "upstream.h"
 
 #include <czmq.h>
@@ -43,6 +44,9 @@
 enum { PROTOCOL_REJECT = 0, PROTOCOL_TRANSPORT = 1, PROTOCOL_LEGACY = 2 };
 #define REJECT_NAME "herald-http"
 
+//  RFC 6585's status, which lws has no name for.
+#define HTTP_STATUS_HEADERS_TOO_LARGE 431
+
 typedef struct {
     char *id;
     hub_sub_t *sub;
@@ -50,8 +54,10 @@ typedef struct {
 
 typedef struct conn {
     struct lws *wsi;
+    int fd;                         //  the socket, watched by readhook.c
     proto_conn_t *proto;
     lws_sorted_usec_list_t sul;     //  the protocol's next deadline
+    lws_sorted_usec_list_t close_sul;   //  once closing: when to give up on the client
     outq_t out;
     char *rx;                       //  a message being reassembled
     size_t rx_len;
@@ -75,7 +81,7 @@ typedef struct conn {
 
 //  Close codes counted in the metrics.
 static const int s_close_codes[] = {
-    1000, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500, 4503
+    1000, 1002, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500, 4503
 };
 #define CLOSE_CODES (sizeof s_close_codes / sizeof *s_close_codes)
 
@@ -85,6 +91,8 @@ typedef struct {
     uint64_t connections_rejected;
     uint64_t origins_rejected;
     uint64_t subscribe_errors;
+    uint64_t subscribes_limited;
+    uint64_t headers_too_large;
     uint64_t slow_consumers;
     uint64_t messages_out;
     uint64_t bytes_out;
@@ -114,17 +122,41 @@ static edge_t s_edge;
 //  ---------------------------------------------------------------------
 //  Connections
 
+//  A connection that is closing may never take its close frame (a client
+//  that stopped reading), nor answer it: once --close-timeout has passed,
+//  lws is told to drop it. lws frees it from its own timer, outside any
+//  callback of ours, and LWS_CALLBACK_CLOSED follows as usual.
 static void
-s_conn_close (conn_t *c, int code, const char *reason)
+s_on_close_deadline (lws_sorted_usec_list_t *sul)
+{
+    conn_t *c = lws_container_of (sul, conn_t, close_sul);
+    hlog_debug ("dropping a connection that did not finish closing in %d s",
+                s_edge.cfg->close_timeout_s);
+    lws_set_timeout (c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+//  Marks the connection as closing with this code, counts it, and starts
+//  the close deadline. Returns 0, or -1 if it was already closing.
+static int
+s_conn_closing (conn_t *c, int code, const char *reason)
 {
     if (c->close_code)
-        return;
+        return -1;
     c->close_code = code;
     snprintf (c->close_reason, sizeof c->close_reason, "%s", reason);
     for (size_t i = 0; i < CLOSE_CODES; i++)
         if (s_close_codes[i] == code)
             s_edge.m.closes[i]++;
-    lws_callback_on_writable (c->wsi);
+    lws_sul_schedule (s_edge.lws, 0, &c->close_sul, s_on_close_deadline,
+                      (lws_usec_t) s_edge.cfg->close_timeout_s * LWS_US_PER_SEC);
+    return 0;
+}
+
+static void
+s_conn_close (conn_t *c, int code, const char *reason)
+{
+    if (s_conn_closing (c, code, reason) == 0)
+        lws_callback_on_writable (c->wsi);
 }
 
 //  Connections with new output are listed, and written to directly just
@@ -158,12 +190,14 @@ s_flush_unlist (conn_t *c)
     c->flush_listed = 0;
 }
 
-//  Writes up to max_chunks of the queue. Returns 0, or -1 if the write
-//  failed (lws then closes the connection).
+//  Writes as much of the queue as the socket takes: whole chunks until the
+//  queue is empty or lws had to keep part of a write (the socket is full),
+//  so at most the queue's bound per connection and loop turn. Returns 0,
+//  or -1 if the write failed (lws then closes the connection).
 static int
-s_conn_write (conn_t *c, int max_chunks)
+s_conn_write (conn_t *c)
 {
-    for (int i = 0; i < max_chunks; i++) {
+    while (1) {
         size_t len;
         const char *data = outq_peek (&c->out, &len);
         //  If lws kept part of the last write, it calls back when the
@@ -184,14 +218,19 @@ static void
 s_on_prepare (uv_prepare_t *handle)
 {
     (void) handle;
+    //  A client frame without a mask (RFC 6455 5.1), control frames
+    //  included, which lws answers without a callback of ours.
+    conn_t *u;
+    while ((u = readhook_next_unmasked ()))
+        s_conn_close (u, PROTO_CLOSE_PROTOCOL_ERROR, "Unmasked frame");
     while (s_edge.flush_head) {
         conn_t *c = s_edge.flush_head;
         s_flush_unlist (c);
         if (c->close_code)
             continue;
-        //  A large backlog is finished from the writable callback, so one
-        //  busy client cannot hold up the loop.
-        if (s_conn_write (c, 4) != 0 || c->out.head)
+        //  What the socket does not take now is finished from the
+        //  writable callback.
+        if (s_conn_write (c) != 0 || c->out.head)
             lws_callback_on_writable (c->wsi);
     }
 }
@@ -207,6 +246,14 @@ s_conn_send (conn_t *c, const char *const *parts, const size_t *lens, int n)
     for (int i = 0; i < n; i++)
         size += lens[i];
     const edge_config_t *cfg = s_edge.cfg;
+    //  A queue that is full only because this turn of the loop filled it
+    //  (a burst from the broker) is offered to the socket first: a client
+    //  is slow if its socket is full too, not because the edge had not
+    //  written yet.
+    if ((c->out.messages >= cfg->max_queue_messages
+         || c->out.bytes + size + 10 > cfg->max_queue_bytes)
+        && c->out.head && !lws_partial_buffered (c->wsi) && s_conn_write (c) != 0)
+        lws_callback_on_writable (c->wsi);
     if (c->out.messages >= cfg->max_queue_messages
         || c->out.bytes + size + 10 > cfg->max_queue_bytes) {
         s_edge.m.slow_consumers++;
@@ -272,7 +319,10 @@ s_on_sul (lws_sorted_usec_list_t *sul)
 static void
 s_conn_cleanup (conn_t *c)
 {
+    if (c->established)
+        readhook_unwatch (c->fd);
     lws_sul_cancel (&c->sul);
+    lws_sul_cancel (&c->close_sul);
     s_flush_unlist (c);
     while (c->nsubs > 0)
         s_conn_drop_sub (c, &c->subs[c->nsubs - 1]);
@@ -391,7 +441,15 @@ p_stop (void *ctx, const char *id)
         s_conn_drop_sub (c, cs);
 }
 
-static const proto_ops_t s_proto_ops = { p_send, p_close, p_active, p_start, p_stop };
+static void
+p_limited (void *ctx, const char *id)
+{
+    (void) ctx;
+    (void) id;
+    s_edge.m.subscribes_limited++;
+}
+
+static const proto_ops_t s_proto_ops = { p_send, p_close, p_active, p_start, p_stop, p_limited };
 
 //  ---------------------------------------------------------------------
 //  What the hub asks for
@@ -447,6 +505,9 @@ s_metrics_text (jbuf_t *b)
 {
     const metrics_t *m = &s_edge.m;
     const hub_stats_t *h = hub_stats (s_edge.hub);
+    s_metric (b, "herald_edge_broker_connected", "gauge",
+              "1 while the link to the broker is up, 0 while it is down.",
+              s_edge.upstream && upstream_connected (s_edge.upstream));
     s_metric (b, "herald_edge_connections", "gauge", "Open WebSocket connections.",
               m->connections);
     s_metric (b, "herald_edge_connections_total", "counter",
@@ -465,13 +526,25 @@ s_metrics_text (jbuf_t *b)
               h->groups);
     s_metric (b, "herald_edge_subscribe_errors_total", "counter",
               "Subscribe requests refused (invalid GraphQL, limits).", m->subscribe_errors);
+    s_metric (b, "herald_edge_subscribes_rate_limited_total", "counter",
+              "Subscribe requests refused by --max-subscribes-per-second.",
+              m->subscribes_limited);
+    s_metric (b, "herald_edge_headers_too_large_total", "counter",
+              "HTTP requests answered 431 because of --max-header-bytes.", m->headers_too_large);
     s_metric (b, "herald_edge_events_in_total", "counter",
               "Events received from the broker for a subscribed topic.", h->events);
     s_metric (b, "herald_edge_events_invalid_total", "counter",
               "Events whose payload could not be read, or that libherald skipped.",
               h->events_invalid + (s_edge.upstream ? upstream_skipped (s_edge.upstream) : 0));
+    s_metric (b, "herald_edge_events_unrouted_total", "counter",
+              "Events from the broker for a topic no subscription here wants (a prefix "
+              "match upstream, or one that arrived just after its last unsubscribe).",
+              h->events_unrouted);
     s_metric (b, "herald_edge_renders_total", "counter",
               "GraphQL executions (one per event per distinct rendering).", h->renders);
+    s_metric (b, "herald_edge_results_too_large_total", "counter",
+              "Renders over --max-result-bytes, delivered as an error result instead.",
+              h->results_too_large);
     s_metric (b, "herald_edge_deliveries_total", "counter",
               "Results handed to subscriptions.", h->deliveries);
     s_metric (b, "herald_edge_messages_out_total", "counter",
@@ -507,6 +580,30 @@ s_http_respond (struct lws *wsi, conn_t *c, unsigned status, const char *type, j
         return 1;
     lws_callback_on_writable (wsi);
     return 0;
+}
+
+//  The request's stored header bytes (the request line's URI and every
+//  header lws knows), against --max-header-bytes. lws keeps each header
+//  to that many bytes plus one (info.token_limits), so a longer one is
+//  seen here as over the limit rather than making lws run out of room.
+//  Returns 1 (and answers 431) if the request is over the limit.
+static int
+s_headers_too_large (struct lws *wsi)
+{
+    size_t total = 0;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        int n = lws_hdr_total_length (wsi, (enum lws_token_indexes) t);
+        if (n > 0)
+            total += (size_t) n;
+    }
+    if (total <= s_edge.cfg->max_header)
+        return 0;
+    s_edge.m.headers_too_large++;
+    hlog_debug ("refused a request with %zu bytes of headers (--max-header-bytes %zu)", total,
+                s_edge.cfg->max_header);
+    lws_return_http_status (wsi, HTTP_STATUS_HEADERS_TOO_LARGE,
+                            "the request's headers are too large (see --max-header-bytes)");
+    return 1;
 }
 
 static int
@@ -579,6 +676,8 @@ s_confirm_upgrade (struct lws *wsi, const char *upgrade)
     }
     if (strcasecmp (upgrade, "websocket") != 0)
         return -1;
+    if (s_headers_too_large (wsi))
+        return 1;
     if (s_edge.cfg->tls_cert && !lws_is_ssl (wsi)) {
         lws_return_http_status (wsi, HTTP_STATUS_BAD_REQUEST,
                                 "this port takes TLS only: connect with wss://");
@@ -630,6 +729,10 @@ s_receive (conn_t *c, struct lws *wsi, const char *in, size_t len)
 {
     if (c->close_code || !c->proto)
         return;
+    if (readhook_unmasked (c->fd)) {
+        s_conn_close (c, PROTO_CLOSE_PROTOCOL_ERROR, "Unmasked frame");
+        return;
+    }
     int first = lws_is_first_fragment (wsi);
     int last = lws_is_final_fragment (wsi) && lws_remaining_packet_payload (wsi) == 0;
     if (first) {
@@ -699,7 +802,7 @@ s_writeable (conn_t *c, struct lws *wsi)
         }
         return 0;
     }
-    if (s_conn_write (c, 4) != 0)
+    if (s_conn_write (c) != 0)
         return -1;
     if (c->out.head || c->close_code)
         lws_callback_on_writable (wsi);
@@ -714,6 +817,12 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     switch (reason) {
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
             return s_confirm_upgrade (wsi, in);
+
+        case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+            //  Every plain HTTP request (upgrades are checked in
+            //  s_confirm_upgrade), static files included. The answer is
+            //  short; lws sends it before it closes the connection.
+            return s_headers_too_large (wsi);
 
         case LWS_CALLBACK_HTTP:
             return s_http (wsi, c);
@@ -737,6 +846,8 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 
         case LWS_CALLBACK_ESTABLISHED: {
             c->wsi = wsi;
+            c->fd = (int) lws_get_socket_fd (wsi);
+            readhook_watch (c->fd, c);
             c->established = 1;
             s_edge.m.connections++;
             s_edge.m.connections_total++;
@@ -755,6 +866,18 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 
         case LWS_CALLBACK_RECEIVE:
             s_receive (c, wsi, in, len);
+            return 0;
+
+        case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+            //  A close body is empty or holds a 2-byte code (RFC 6455
+            //  5.5.1); lws would echo a 1-byte one as an empty close.
+            //  Returning non-zero makes lws close with the reason set here.
+            if (len == 1) {
+                s_conn_closing (c, PROTO_CLOSE_PROTOCOL_ERROR, "Invalid close frame");
+                lws_close_reason (wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR,
+                                  (unsigned char *) c->close_reason, strlen (c->close_reason));
+                return -1;
+            }
             return 0;
 
         case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -902,9 +1025,13 @@ edge_run (const edge_config_t *cfg)
 {
     memset (&s_edge, 0, sizeof s_edge);
     s_edge.cfg = cfg;
+    readhook_init ();
     s_edge.limits.max_depth = cfg->max_depth;
+    s_edge.limits.max_fields = cfg->max_fields;
     s_edge.proto.init_timeout_ms = cfg->init_timeout_ms;
     s_edge.proto.keepalive_ms = cfg->legacy_ka_ms;
+    s_edge.proto.subscribe_rate = cfg->subscribe_rate;
+    s_edge.proto.subscribe_burst = cfg->subscribe_burst;
     int status = 1;
 
     signal (SIGPIPE, SIG_IGN);
@@ -985,6 +1112,16 @@ edge_run (const edge_config_t *cfg)
     //  the HTTP request (and WebSocket upgrade) that follows.
     info.timeout_secs = (unsigned) cfg->handshake_timeout_s;
     info.timeout_secs_ah_idle = (unsigned) cfg->handshake_timeout_s;
+    //  Request headers: lws cuts each one at --max-header-bytes plus one
+    //  (s_headers_too_large then answers 431), and its buffer for them all
+    //  holds twice the limit and more, so that lws itself, which can only
+    //  drop a request it has no room for, runs out only for requests far
+    //  over the limit.
+    static struct lws_token_limits token_limits;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++)
+        token_limits.token_limit[t] = (unsigned short) (cfg->max_header + 1);
+    info.token_limits = &token_limits;
+    info.max_http_header_data2 = (unsigned) (2 * cfg->max_header + 4096);
     if (cfg->ping_interval_s > 0)
         info.retry_and_idle_policy = &retry;
     s_edge.lws = lws_create_context (&info);
@@ -1004,7 +1141,8 @@ edge_run (const edge_config_t *cfg)
         s_edge.lws = NULL;
         goto out_no_loop;
     }
-    s_edge.upstream = upstream_new (&s_edge.loop, cfg->broker, s_on_event, NULL);
+    s_edge.upstream = upstream_new (&s_edge.loop, cfg->broker, cfg->upstream_hwm, s_on_event,
+                                    NULL);
     if (!s_edge.upstream)
         goto out;
     uv_prepare_init (&s_edge.loop, &s_edge.prepare);
@@ -1033,5 +1171,6 @@ out_no_loop:
     hub_destroy (&s_edge.hub);
     gql_schema_destroy (&s_edge.schema);
     outq_shutdown ();
+    readhook_shutdown ();
     return status;
 }

@@ -6,18 +6,31 @@
  *  flood, and a uv_idle handle brings it back on the next loop turn.
  *  After a subscription changes the descriptor may have been reset too, so
  *  the same idle handle schedules a drain then.
+ *
+ *  A uv_timer polls libherald's view of the broker connection every
+ *  LINK_POLL_MS and logs each change, so that an operator sees the link go
+ *  down and come back (and /metrics shows it as a gauge).
  */
 #include "upstream.h"
 #include "herald.h"
 #include "log.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define BATCH 1024
+#define LINK_POLL_MS 500
+#define LINK_GRACE_TICKS 4      //  2 s
 
 struct upstream {
     uv_poll_t poll;
     uv_idle_t idle;
+    uv_timer_t link_timer;
+    int checked;                //  the timer has reported a state
+    int ticks;                  //  timer runs before that
+    int connected;              //  as it last saw it
+    int64_t down_since;         //  uv_now when the link was seen down; -1: up
+    char *endpoint;
     int open_handles;
     herald_subscriber_t *sub;
     upstream_event_fn *on_event;
@@ -61,8 +74,39 @@ s_on_idle (uv_idle_t *handle)
     s_drain (handle->data);
 }
 
+static void
+s_on_link_timer (uv_timer_t *handle)
+{
+    upstream_t *self = handle->data;
+    int now = herald_subscriber_connected (self->sub);
+    if (self->checked && now == self->connected)
+        return;
+    //  At start, give the first handshake a moment before calling the
+    //  broker missing.
+    if (!self->checked && !now && ++self->ticks < LINK_GRACE_TICKS)
+        return;
+    int first = !self->checked;
+    self->checked = 1;
+    self->connected = now;
+    uint64_t at = uv_now (handle->loop);
+    if (now && self->down_since < 0)
+        hlog_info ("connected to the broker at %s", self->endpoint);
+    else if (now) {
+        hlog_info ("the broker link to %s is back after %.1f s", self->endpoint,
+                   (double) (at - (uint64_t) self->down_since) / 1000.0);
+        self->down_since = -1;
+    }
+    else {
+        hlog_warn (first ? "no broker at %s yet: retrying, no events until it answers"
+                         : "the broker link to %s is down: no events until it is back",
+                   self->endpoint);
+        self->down_since = (int64_t) at;
+    }
+}
+
 upstream_t *
-upstream_new (uv_loop_t *loop, const char *endpoint, upstream_event_fn *on_event, void *ctx)
+upstream_new (uv_loop_t *loop, const char *endpoint, int hwm, upstream_event_fn *on_event,
+              void *ctx)
 {
     upstream_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -70,21 +114,35 @@ upstream_new (uv_loop_t *loop, const char *endpoint, upstream_event_fn *on_event
     int err, fd;
     self->on_event = on_event;
     self->ctx = ctx;
-    self->sub = herald_subscriber_new (endpoint, &err);
+    self->down_since = -1;
+    self->endpoint = strdup (endpoint);
+    self->sub = self->endpoint ? herald_subscriber_new (endpoint, &err) : NULL;
     if (!self->sub || herald_subscriber_fd (self->sub, &fd) != HERALD_OK) {
         hlog_error ("cannot subscribe to the broker at %s: %s", endpoint, herald_errmsg ());
         herald_subscriber_destroy (&self->sub);
+        free (self->endpoint);
         free (self);
         return NULL;
     }
-    //  The edge keeps up with its own queues; let the library queue
-    //  freely rather than lose events at this hop.
-    herald_subscriber_set_option (self->sub, HERALD_OPT_HWM, 0);
+    //  A bounded queue: when the edge falls behind (a stall, a burst of
+    //  large events), TCP pushes back to the broker, whose own queue for
+    //  the edge takes the rest and whose drops are counted there
+    //  (messages_dropped in `herald stats`), instead of the edge's
+    //  memory growing without bound.
+    if (herald_subscriber_set_option (self->sub, HERALD_OPT_HWM, hwm) != HERALD_OK) {
+        hlog_error ("cannot set the upstream queue bound: %s", herald_errmsg ());
+        herald_subscriber_destroy (&self->sub);
+        free (self->endpoint);
+        free (self);
+        return NULL;
+    }
     uv_poll_init (loop, &self->poll, fd);
     uv_idle_init (loop, &self->idle);
-    self->poll.data = self->idle.data = self;
-    self->open_handles = 2;
+    uv_timer_init (loop, &self->link_timer);
+    self->poll.data = self->idle.data = self->link_timer.data = self;
+    self->open_handles = 3;
     uv_poll_start (&self->poll, UV_READABLE, s_on_poll);
+    uv_timer_start (&self->link_timer, s_on_link_timer, LINK_POLL_MS, LINK_POLL_MS);
     return self;
 }
 
@@ -94,6 +152,7 @@ s_on_closed (uv_handle_t *handle)
     upstream_t *self = handle->data;
     if (--self->open_handles == 0) {
         herald_subscriber_destroy (&self->sub);
+        free (self->endpoint);
         free (self);
     }
 }
@@ -105,6 +164,7 @@ upstream_close (upstream_t *self)
         return;
     uv_close ((uv_handle_t *) &self->poll, s_on_closed);
     uv_close ((uv_handle_t *) &self->idle, s_on_closed);
+    uv_close ((uv_handle_t *) &self->link_timer, s_on_closed);
 }
 
 int
@@ -125,6 +185,12 @@ upstream_unsubscribe (upstream_t *self, const char *topic)
     herald_unsubscribe (self->sub, topic);
     hlog_debug ("unsubscribed upstream from %s", topic);
     uv_idle_start (&self->idle, s_on_idle);
+}
+
+int
+upstream_connected (const upstream_t *self)
+{
+    return herald_subscriber_connected (self->sub);
 }
 
 uint64_t

@@ -6,7 +6,9 @@
  *  invalid message, 4401 subscribe before ack, 4408 no init in time, 4409
  *  duplicate id, 4429 second init) and subscriptions-transport-ws's server
  *  for the legacy protocol (errors are messages, not closes; request
- *  errors come as "data" with "errors" followed by "complete").
+ *  errors come as "data" with "errors" followed by "complete"), except
+ *  that nothing runs before connection_init in either: a legacy "start"
+ *  before it closes 4401 too. Both share a subscribe rate limit.
  */
 #include "proto.h"
 
@@ -24,6 +26,9 @@ struct proto_conn {
     int closed;
     int64_t init_deadline;      //  -1: none
     int64_t ka_next;            //  -1: none
+    double tokens;              //  subscribe rate limit: tokens left
+    int64_t tokens_at;          //  when they were counted
+    int refused;                //  subscribes refused in a row
 };
 
 typedef void (handler_fn) (proto_conn_t *self, json_t *msg, int64_t now);
@@ -46,6 +51,10 @@ proto_new (proto_kind_t kind, const proto_config_t *config, const proto_ops_t *o
     self->ctx = ctx;
     self->init_deadline = config->init_timeout_ms > 0 ? now_ms + config->init_timeout_ms : -1;
     self->ka_next = -1;
+    if (self->config.subscribe_rate > 0 && self->config.subscribe_burst < 1)
+        self->config.subscribe_burst = self->config.subscribe_rate;
+    self->tokens = self->config.subscribe_burst;
+    self->tokens_at = now_ms;
     return self;
 }
 
@@ -165,6 +174,42 @@ s_id (json_t *msg)
     return id && *id ? id : NULL;
 }
 
+//  The subscribe rate limit. Returns 1 if a subscribe may go ahead (and
+//  takes its token); otherwise answers it: an error for the id, or a close
+//  once the client has gone on after a burst's worth of refusals. The
+//  error goes through send_errors, which frames it for the protocol.
+static int
+s_rate_ok (proto_conn_t *self, const char *id, int64_t now,
+           void (*send_errors) (proto_conn_t *, const char *, const char *))
+{
+    const proto_config_t *cfg = &self->config;
+    if (cfg->subscribe_rate <= 0)
+        return 1;
+    if (now > self->tokens_at) {
+        self->tokens += (double) (now - self->tokens_at) * cfg->subscribe_rate / 1000.0;
+        if (self->tokens > cfg->subscribe_burst)
+            self->tokens = cfg->subscribe_burst;
+    }
+    self->tokens_at = now;
+    if (self->tokens >= 1.0) {
+        self->tokens -= 1.0;
+        self->refused = 0;
+        return 1;
+    }
+    if (self->ops->limited)
+        self->ops->limited (self->ctx, id);
+    if (++self->refused > cfg->subscribe_burst) {
+        s_close (self, PROTO_CLOSE_TOO_MANY_REQUESTS, "Too many subscribe requests");
+        return 0;
+    }
+    char errors[200];
+    snprintf (errors, sizeof errors,
+              "[{\"message\":\"too many subscribe requests: the limit is %d a second, in "
+              "bursts of up to %d\"}]", cfg->subscribe_rate, cfg->subscribe_burst);
+    send_errors (self, id, errors);
+    return 0;
+}
+
 //  ---------------------------------------------------------------------
 //  graphql-transport-ws
 
@@ -234,9 +279,14 @@ s_check_operation (json_t *payload)
 }
 
 static void
+s_tws_errors (proto_conn_t *self, const char *id, const char *errors)
+{
+    s_send (self, "error", id, errors);
+}
+
+static void
 s_tws_subscribe (proto_conn_t *self, json_t *msg, int64_t now)
 {
-    (void) now;
     const char *id = s_id (msg);
     json_t *payload = json_object_get (msg, "payload");
     if (!id || s_check_operation (payload)) {
@@ -254,6 +304,8 @@ s_tws_subscribe (proto_conn_t *self, json_t *msg, int64_t now)
         s_close (self, PROTO_CLOSE_DUPLICATE_ID, reason);
         return;
     }
+    if (!s_rate_ok (self, id, now, s_tws_errors))
+        return;
     char *errors = NULL;
     int rc = self->ops->start (self->ctx, id, payload, &errors);
     if (rc == -1)
@@ -323,10 +375,36 @@ s_legacy_terminate (proto_conn_t *self, json_t *msg, int64_t now)
     s_close (self, PROTO_CLOSE_NORMAL, "");
 }
 
+//  A request error in the legacy protocol: "data" with the errors, then
+//  "complete", as the reference server does.
+static void
+s_legacy_errors (proto_conn_t *self, const char *id, const char *errors)
+{
+    jbuf_t b;
+    jbuf_init (&b, 0);
+    jbuf_puts (&b, "{\"errors\":");
+    jbuf_puts (&b, errors);
+    jbuf_putc (&b, '}');
+    jbuf_putc (&b, 0);
+    if (jbuf_failed (&b))
+        s_close (self, PROTO_CLOSE_INTERNAL, "Internal server error");
+    else {
+        s_send (self, "data", id, b.data);
+        s_send (self, "complete", id, NULL);
+    }
+    jbuf_free (&b);
+}
+
 static void
 s_legacy_start (proto_conn_t *self, json_t *msg, int64_t now)
 {
-    (void) now;
+    //  Nothing runs before connection_init: the init is where a client
+    //  is accepted (or, with authentication, refused), so a start that
+    //  comes first closes the socket, as graphql-transport-ws does.
+    if (!self->acknowledged) {
+        s_close (self, PROTO_CLOSE_UNAUTHORIZED, "Unauthorized");
+        return;
+    }
     const char *id = s_id (msg);
     json_t *payload = json_object_get (msg, "payload");
     const char *problem = id ? s_check_operation (payload) : "the id must be a non-empty string";
@@ -339,23 +417,12 @@ s_legacy_start (proto_conn_t *self, json_t *msg, int64_t now)
     //  The legacy protocol lets a client reuse an id: the old one stops.
     if (self->ops->active (self->ctx, id))
         self->ops->stop (self->ctx, id);
+    if (!s_rate_ok (self, id, now, s_legacy_errors))
+        return;
     char *errors = NULL;
     int rc = self->ops->start (self->ctx, id, payload, &errors);
-    if (rc == -1) {
-        jbuf_t b;
-        jbuf_init (&b, 0);
-        jbuf_puts (&b, "{\"errors\":");
-        jbuf_puts (&b, errors ? errors : "[{\"message\":\"Invalid request\"}]");
-        jbuf_putc (&b, '}');
-        jbuf_putc (&b, 0);
-        if (jbuf_failed (&b))
-            s_close (self, PROTO_CLOSE_INTERNAL, "Internal server error");
-        else {
-            s_send (self, "data", id, b.data);
-            s_send (self, "complete", id, NULL);
-        }
-        jbuf_free (&b);
-    }
+    if (rc == -1)
+        s_legacy_errors (self, id, errors ? errors : "[{\"message\":\"Invalid request\"}]");
     else if (rc != 0)
         s_send_message (self, "error", id, "Internal server error");
     free (errors);
@@ -390,6 +457,11 @@ proto_on_text (proto_conn_t *self, const char *data, size_t len, int64_t now_ms)
     int legacy = self->kind == PROTO_LEGACY_WS;
     json_error_t err;
     json_t *msg = json_loadb (data, len, 0, &err);
+    //  jansson refuses integers beyond 64 bits, though the text is valid
+    //  JSON: read such a message again with every integer as a double, and
+    //  let GraphQL's coercion judge the numbers where it matters.
+    if (!msg && json_error_code (&err) == json_error_numeric_overflow)
+        msg = json_loadb (data, len, JSON_DECODE_INT_AS_REAL, &err);
     if (!json_is_object (msg)) {
         if (legacy)
             s_send_message (self, "connection_error", NULL,

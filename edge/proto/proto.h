@@ -25,6 +25,7 @@ typedef enum {
 
 //  Close codes (graphql-transport-ws, and WebSocket's own).
 #define PROTO_CLOSE_NORMAL 1000
+#define PROTO_CLOSE_PROTOCOL_ERROR 1002
 #define PROTO_CLOSE_TOO_BIG 1009
 #define PROTO_CLOSE_TRY_AGAIN 1013
 #define PROTO_CLOSE_BAD_REQUEST 4400
@@ -34,6 +35,7 @@ typedef enum {
 #define PROTO_CLOSE_INIT_TIMEOUT 4408
 #define PROTO_CLOSE_DUPLICATE_ID 4409
 #define PROTO_CLOSE_TOO_MANY_INITS 4429
+#define PROTO_CLOSE_TOO_MANY_REQUESTS 4429  //  the same code, for subscribe floods
 #define PROTO_CLOSE_SLOW_CONSUMER 4503
 #define PROTO_CLOSE_INTERNAL 4500
 
@@ -54,11 +56,21 @@ typedef struct {
     int (*start) (void *ctx, const char *id, const json_t *payload, char **errors);
     /*  Stop an active subscription: the client completed or stopped it. */
     void (*stop) (void *ctx, const char *id);
+    /*  A subscribe/start was refused by the rate limit, before start was
+     *  called (for counting; may be NULL). */
+    void (*limited) (void *ctx, const char *id);
 } proto_ops_t;
 
 typedef struct {
     int64_t init_timeout_ms;    //  close 4408 if no connection_init in time; 0: never
     int64_t keepalive_ms;       //  legacy protocol "ka" interval; 0: never
+    //  Subscribe rate limit, a token bucket per connection: subscribe_rate
+    //  tokens a second, holding at most subscribe_burst. A subscribe (or
+    //  legacy start) without a token gets a GraphQL error for its id; one
+    //  that comes after subscribe_burst refusals in a row closes the
+    //  connection with PROTO_CLOSE_TOO_MANY_REQUESTS. 0: no limit.
+    int subscribe_rate;
+    int subscribe_burst;
 } proto_config_t;
 
 typedef struct proto_conn proto_conn_t;

@@ -1,7 +1,8 @@
 /*  fuzz_proto.c: libFuzzer harness for the protocol state machines, the
  *  code that reads every message a client sends. The input's first byte
- *  picks the protocol; the rest is split at newlines into messages fed in
- *  order, with the clock advancing. The fake glue checks the machine's
+ *  picks the protocol (bit 0) and whether subscribes are rate-limited
+ *  (bit 1); the rest is split at newlines into messages fed in order,
+ *  with the clock advancing. The fake glue checks the machine's
  *  promises: nothing is sent after a close, and stop only follows an
  *  active id.
  */
@@ -69,7 +70,15 @@ f_stop (void *ctx, const char *id)
     abort ();
 }
 
-static const proto_ops_t s_ops = { f_send, f_close, f_active, f_start, f_stop };
+static void
+f_limited (void *ctx, const char *id)
+{
+    (void) ctx;
+    if (s_closed || !id || !*id)
+        abort ();
+}
+
+static const proto_ops_t s_ops = { f_send, f_close, f_active, f_start, f_stop, f_limited };
 
 int
 LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
@@ -79,6 +88,10 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
     s_closed = 0;
     s_active_count = 0;
     proto_config_t cfg = { .init_timeout_ms = 100, .keepalive_ms = 50 };
+    if (data[0] & 2) {
+        cfg.subscribe_rate = 10;
+        cfg.subscribe_burst = 2;
+    }
     proto_kind_t kind = data[0] & 1 ? PROTO_LEGACY_WS : PROTO_TRANSPORT_WS;
     proto_conn_t *p = proto_new (kind, &cfg, &s_ops, NULL, 0);
     if (!p)

@@ -7,6 +7,10 @@
 // Served over https by an edge with --tls-cert, the page subscribes over
 // wss:// and shows what is sent.
 //
+// The page's own hint, the `herald pub` command it suggests, run as written,
+// shows its message on the page; an event the schema cannot render (one
+// without the non-null `channel`) shows its GraphQL error as text.
+//
 // It also measures the time from sending a mutation to the message showing
 // in the other browser, over 50 messages, and prints the median (not an
 // assertion: machines differ).
@@ -93,6 +97,29 @@ test('a message sent in one browser appears in both, and after a reload', async 
   console.log(`screenshots: ${path.join(ARTIFACTS, 'chat-sender.png')}, chat-receiver.png`);
   await a.context().close();
   await b.context().close();
+});
+
+test("the page's hint command shows on the page, and GraphQL errors show as text", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${edge.http}/?channel=hint`);
+  await page.locator('#status', { hasText: 'live' }).waitFor();
+  await waitMetric(edge, 'herald_edge_subscriptions', (v) => v === 1);
+  const hint = await page.locator('#empty code').textContent();
+  assert.match(hint, /^build\/libclient\/herald pub chat\.hint '/);
+  // Run it as written, with this build's herald and this test's broker.
+  const command = hint.replace(/^build\/libclient\/herald/, path.join(BUILD, 'libclient', 'herald'));
+  const env = { ...process.env, LD_PRELOAD: '', HERALD_PUB_ENDPOINT: broker.ingress };
+  execFileSync('/bin/sh', ['-c', command], { cwd: ROOT, env, stdio: 'inherit' });
+  await page.locator('#messages .text', { hasText: 'hello' }).waitFor();
+  assert.deepEqual(await texts(page), ['hello']);
+  assert.equal(await page.locator('#errors').isHidden(), true);
+  // The edge renders an event without `channel` as an error: the page says so.
+  execFileSync(path.join(BUILD, 'libclient', 'herald'),
+    ['pub', 'chat.hint', '{"id":"2","text":"no channel","author":{"name":"me"}}'], { env, stdio: 'inherit' });
+  await page.locator('#errors', { hasText: 'GraphQL error' }).waitFor();
+  assert.match(await page.locator('#errors').textContent(), /channel/);
+  await context.close();
 });
 
 test('over https the page subscribes with wss:// and shows what is sent', async () => {

@@ -259,11 +259,10 @@ static void
 test_legacy_session (void)
 {
     proto_conn_t *p = s_new (PROTO_LEGACY_WS);
-    //  start before init is allowed, as subscriptions-transport-ws allows it.
-    CHECK_STR (s_feed (p, "{\"type\":\"start\",\"id\":\"1\",\"payload\":{\"query\":\"s\"}}"),
-               "start 1 s\n");
     CHECK_STR (s_feed (p, "{\"type\":\"connection_init\",\"payload\":{}}"),
                "send {\"type\":\"connection_ack\"}\nsend {\"type\":\"ka\"}\n");
+    CHECK_STR (s_feed (p, "{\"type\":\"start\",\"id\":\"1\",\"payload\":{\"query\":\"s\"}}"),
+               "start 1 s\n");
     CHECK_INT (proto_deadline (p), 1010);
     memset (s_log, 0, sizeof s_log);
     proto_on_timer (p, 1010);
@@ -300,6 +299,105 @@ test_legacy_errors (void)
     proto_destroy (&p);
 }
 
+static void
+test_legacy_start_before_init (void)
+{
+    //  Nothing is served before connection_init: a start closes 4401, as
+    //  a subscribe before the ack does in graphql-transport-ws, and the
+    //  subscription is never started.
+    proto_conn_t *p = s_new (PROTO_LEGACY_WS);
+    CHECK_STR (s_feed (p, "{\"type\":\"start\",\"id\":\"1\",\"payload\":{\"query\":\"s\"}}"),
+               "close 4401 Unauthorized\n");
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\"}"), "");
+    proto_destroy (&p);
+    //  A stop before init has nothing to stop.
+    p = s_new (PROTO_LEGACY_WS);
+    CHECK_STR (s_feed (p, "{\"type\":\"stop\",\"id\":\"1\"}"), "");
+    proto_destroy (&p);
+}
+
+//  Feeds a message at a given time.
+static const char *
+s_feed_at (proto_conn_t *p, const char *text, int64_t now)
+{
+    memset (s_log, 0, sizeof s_log);
+    proto_on_text (p, text, strlen (text), now);
+    return s_log;
+}
+
+static int s_limited;
+
+static void
+f_limited (void *ctx, const char *id)
+{
+    (void) ctx;
+    (void) id;
+    s_limited++;
+}
+
+static void
+test_subscribe_rate_limit (void)
+{
+    static const proto_ops_t ops = { f_send, f_close, f_active, f_start, f_stop, f_limited };
+    proto_config_t cfg = { .subscribe_rate = 2, .subscribe_burst = 3 };
+    memset (s_active, 0, sizeof s_active);
+    s_start_rc = -1;            //  every start fails, so ids stay free
+    s_limited = 0;
+    proto_conn_t *p = proto_new (PROTO_TRANSPORT_WS, &cfg, &ops, NULL, 0);
+    s_feed_at (p, "{\"type\":\"connection_init\"}", 0);
+    //  A burst of 3 goes through, the 4th is refused without a start.
+    for (int i = 0; i < 3; i++)
+        CHECK (strstr (s_feed_at (p, SUB ("1", "s"), 0), "start 1 s\n") != NULL);
+    CHECK_STR (s_feed_at (p, SUB ("1", "s"), 0),
+               "send {\"type\":\"error\",\"id\":\"1\",\"payload\":[{\"message\":\"too many "
+               "subscribe requests: the limit is 2 a second, in bursts of up to 3\"}]}\n");
+    CHECK_INT (s_limited, 1);
+    //  Tokens come back at the rate: one after 500 ms.
+    CHECK (strstr (s_feed_at (p, SUB ("1", "s"), 499), "error") != NULL);
+    CHECK (strstr (s_feed_at (p, SUB ("1", "s"), 1000), "start 1 s\n") != NULL);
+    CHECK (strstr (s_feed_at (p, SUB ("1", "s"), 1000), "start 1 s\n") != NULL);
+    CHECK_INT (s_limited, 2);
+    //  A client that goes on after a burst's worth of refusals is closed.
+    for (int i = 0; i < 3; i++)
+        CHECK (strstr (s_feed_at (p, SUB ("1", "s"), 1000), "error") != NULL);
+    CHECK_STR (s_feed_at (p, SUB ("1", "s"), 1000), "close 4429 Too many subscribe requests\n");
+    CHECK_INT (s_limited, 6);
+    proto_destroy (&p);
+
+    //  The legacy protocol answers a refused start as any request error.
+    p = proto_new (PROTO_LEGACY_WS, &cfg, &ops, NULL, 0);
+    s_feed_at (p, "{\"type\":\"connection_init\"}", 0);
+    s_start_rc = 0;
+    for (int i = 0; i < 3; i++) {
+        char msg[96];
+        snprintf (msg, sizeof msg, "{\"type\":\"start\",\"id\":\"%d\",\"payload\":{\"query\":\"s\"}}", i);
+        CHECK (strstr (s_feed_at (p, msg, 0), "start ") != NULL);
+    }
+    const char *got = s_feed_at (p, "{\"type\":\"start\",\"id\":\"9\",\"payload\":{\"query\":\"s\"}}", 0);
+    CHECK (strstr (got, "send {\"type\":\"data\",\"id\":\"9\",\"payload\":{\"errors\":[{\"message\":\"too many") != NULL);
+    CHECK (strstr (got, "send {\"type\":\"complete\",\"id\":\"9\"}\n") != NULL);
+    CHECK (strstr (got, "start 9") == NULL);
+    proto_destroy (&p);
+}
+
+static void
+test_huge_integers (void)
+{
+    //  2^64 is valid JSON: the message is read (its integers as doubles),
+    //  not refused as invalid.
+    proto_conn_t *p = s_new (PROTO_TRANSPORT_WS);
+    s_feed (p, "{\"type\":\"connection_init\"}");
+    CHECK_STR (s_feed (p, "{\"type\":\"subscribe\",\"id\":\"1\",\"payload\":{\"query\":\"s\","
+                          "\"variables\":{\"n\":18446744073709551616}}}"),
+               "start 1 s\n");
+    CHECK_STR (s_feed (p, "{\"type\":\"ping\",\"payload\":{\"n\":-18446744073709551617}}"),
+               "send {\"type\":\"pong\",\"payload\":{\"n\":-1.8446744073709552e19}}\n");
+    //  Other malformed numbers still close 4400.
+    CHECK_STR (s_feed (p, "{\"type\":\"ping\",\"payload\":{\"n\":01}}"),
+               "close 4400 Invalid message received\n");
+    proto_destroy (&p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -314,5 +412,8 @@ main (int argc, char **argv)
     RUN (test_result_prefix);
     RUN (test_legacy_session);
     RUN (test_legacy_errors);
+    RUN (test_legacy_start_before_init);
+    RUN (test_subscribe_rate_limit);
+    RUN (test_huge_integers);
     return TEST_RESULT ();
 }

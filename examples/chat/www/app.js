@@ -21,6 +21,20 @@ const SUBSCRIPTION = `
     messageAdded(channel: $channel) { id channel text sentAt author { name } }
   }`;
 
+// GraphQL errors (say, an event the schema cannot render) are shown on the
+// page, latest first replacing the last, so that a wrong event is seen.
+function showErrors(errors) {
+  const el = $('errors');
+  el.textContent = `GraphQL error: ${errors.map((e) => e.message).join('; ')}`;
+  el.hidden = false;
+}
+
+// The terminal command that publishes a message this page shows.
+function hintCommand(channel) {
+  const event = { id: '1', channel, text: 'hello', author: { name: 'me' } };
+  return `build/libclient/herald pub chat.${channel} '${JSON.stringify(event)}'`;
+}
+
 function setStatus(text, ok) {
   statusEl.textContent = text;
   statusEl.className = `status ${ok ? 'ok' : 'down'}`;
@@ -57,15 +71,20 @@ function join(channel) {
   if (unsubscribe) unsubscribe();
   list.replaceChildren();
   $('empty').hidden = false;
+  $('errors').hidden = true;
+  $('hint-command').textContent = hintCommand(channel);
   document.title = `#${channel} · Herald chat`;
   unsubscribe = client.subscribe(
     { query: SUBSCRIPTION, variables: { channel } },
     {
       next: ({ data, errors }) => {
         if (data && data.messageAdded) show(data.messageAdded);
-        if (errors) console.warn('GraphQL errors', errors);
+        if (errors) showErrors(errors);
       },
-      error: (err) => setStatus(`error: ${err.message || err}`, false),
+      error: (err) => {
+        if (Array.isArray(err)) showErrors(err);     // the subscription was refused
+        else setStatus(`error: ${err.message || err}`, false);
+      },
       complete: () => {},
     },
   );
