@@ -16,9 +16,9 @@
  *
  *  The egress reports every subscription and cancellation (verbose mode),
  *  each tagged with its sender, to guard.c, which keeps them within the
- *  limits. They are all passed on to the XSUB side, whose own count sends
- *  upstream only the first subscription of a topic and its last
- *  cancellation.
+ *  limits. Those it keeps, and their cancellations, are passed on to the
+ *  XSUB side, whose own count sends upstream only the first subscription
+ *  of a topic and its last cancellation.
  *
  *  After a restart the broker holds publishers' messages for --hold-ms
  *  before it reads them, so that the subscribers that reconnect with them
@@ -46,10 +46,15 @@
 //  frame before storing any of it.
 #define EGRESS_FRAME_MAX 1024
 //  Subscriptions queued from one egress connection before ZeroMQ stops
-//  reading it, and the kernel's receive buffer behind them: together, what
-//  a peer can still send once it is over a limit, before the disconnect
-//  takes. (Only subscriptions travel in that direction.)
-#define EGRESS_RCVHWM 1000
+//  reading it, and the kernel's receive buffer behind them. (Only
+//  subscriptions travel in that direction.) ZeroMQ's XPUB stores every
+//  subscription it takes off that queue, in bursts that last as long as the
+//  queue stays full, before the broker has seen them: with a long queue a
+//  flooding peer got 2M subscriptions stored while the broker had read its
+//  first 100k. A short one keeps ZeroMQ within a few hundred of what the
+//  broker has checked, at a cost of about a third more time to take a
+//  legitimate peer's 90k subscriptions.
+#define EGRESS_RCVHWM 10
 #define EGRESS_RCVBUF 65536
 
 struct broker {
@@ -299,13 +304,14 @@ s_egress_read (broker_t *self)
             int subscribe = data[0] == 1;
             int is_sync = tlen > sizeof WIRE_SYNC_PREFIX - 1
                           && memcmp (topic, WIRE_SYNC_PREFIX, sizeof WIRE_SYNC_PREFIX - 1) == 0;
-            guard_on_subscription (self->guard, &msg, subscribe, topic, tlen);
+            int kept = guard_on_subscription (self->guard, &msg, subscribe, topic, tlen);
             if (!is_sync)
-                hlog_debug ("%s %.*s", subscribe ? "subscribe" : "unsubscribe",
-                            (int) (tlen < 300 ? tlen : 300), topic);
-            if (self->xsub_h)
+                hlog_debug ("%s %.*s%s", subscribe ? "subscribe" : "unsubscribe",
+                            (int) (tlen < 300 ? tlen : 300), topic,
+                            kept ? "" : " (refused or repeated)");
+            if (kept && self->xsub_h)
                 zmq_send (self->xsub_h, data, size, ZMQ_DONTWAIT);
-            if (is_sync && subscribe && !*self->config.upstream
+            if (kept && is_sync && subscribe && !*self->config.upstream
                 && wire_topic_check (topic, tlen) == WIRE_OK) {
                 zmq_msg_t frames[2];
                 const unsigned char nil = 0xc0;

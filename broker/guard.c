@@ -1,10 +1,17 @@
 /*  guard.c: the broker's ZAP handler and egress monitor. See guard.h.
  *
- *  A refused peer is disconnected with shutdown(2) on its descriptor, which
- *  ZeroMQ owns: ZeroMQ then sees the connection end, closes the descriptor
- *  itself and cancels the peer's subscriptions. Before that the descriptor
- *  is checked to still be the peer's (same remote port), since ZeroMQ may
- *  have closed it and accepted another under the same number in between.
+ *  A refused peer is disconnected on its descriptor, which ZeroMQ owns:
+ *  ZeroMQ then sees the connection end, closes the descriptor itself and
+ *  cancels the peer's subscriptions. Before that the descriptor is checked
+ *  to still be the peer's (same remote port), since ZeroMQ may have closed
+ *  it and accepted another under the same number in between.
+ *
+ *  A TCP connection is aborted (connect(2) to AF_UNSPEC: a reset, and what
+ *  the kernel had queued from the peer is discarded). shutdown(2) alone
+ *  would not do: Linux keeps taking a TCP peer's data after SHUT_RD, and
+ *  ZeroMQ keeps reading it, and storing every subscription in it, until it
+ *  finds the queue empty. A Unix socket's peer cannot write past SHUT_RD,
+ *  so there shutdown(2) is enough.
  */
 #define _GNU_SOURCE         //  struct ucred
 #include "guard.h"
@@ -227,6 +234,16 @@ guard_on_zap (guard_t *self)
         ;
 }
 
+//  Ends the connection on fd now. Returns 0, or -1 if fd is not connected.
+static int
+s_abort (int fd)
+{
+    struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+    if (connect (fd, &unspec, sizeof unspec) == 0)
+        return 0;
+    return shutdown (fd, SHUT_RDWR);
+}
+
 static void
 s_kick (guard_t *self, const char *user, peers_verdict_t verdict)
 {
@@ -240,7 +257,7 @@ s_kick (guard_t *self, const char *user, peers_verdict_t verdict)
     for (size_t i = 0; i < n && i < KICK_FDS; i++) {
         int port;
         if (s_peer_of (fds[i], addr, sizeof addr, &port) == 0
-            && port == peers_port_of (self->peers, fds[i]) && shutdown (fds[i], SHUT_RDWR) == 0)
+            && port == peers_port_of (self->peers, fds[i]) && s_abort (fds[i]) == 0)
             closed++;
     }
     self->disconnects++;
@@ -258,7 +275,7 @@ s_kick (guard_t *self, const char *user, peers_verdict_t verdict)
     self->unlogged = 0;
 }
 
-void
+int
 guard_on_subscription (guard_t *self, zmq_msg_t *msg, int subscribe, const char *topic,
                        size_t len)
 {
@@ -269,9 +286,12 @@ guard_on_subscription (guard_t *self, zmq_msg_t *msg, int subscribe, const char 
     //  before the monitor's news of the close: take that news first.
     if (!user && !subscribe)
         guard_on_monitor (self);
-    peers_verdict_t verdict = peers_subscription (self->peers, user, subscribe, topic, len);
+    int changed = 0;
+    peers_verdict_t verdict = peers_subscription (self->peers, user, subscribe, topic, len,
+                                                  &changed);
     if (verdict != PEERS_OK && user)
         s_kick (self, user, verdict);
+    return changed;
 }
 
 int

@@ -36,8 +36,10 @@ void guard_on_monitor (guard_t *self);
 
 /*  A (un)subscription read from the egress, with the message it came in
  *  (whose metadata names the peer). Refusals are counted in peers.c; the
- *  peer is disconnected and the refusal logged. */
-void guard_on_subscription (guard_t *self, zmq_msg_t *msg, int subscribe, const char *topic,
+ *  peer is disconnected and the refusal logged. Returns 1 if it changed
+ *  what the egress's peers hold (a subscription kept, or the cancellation
+ *  of one), which is what to pass upstream; 0 if refused or a repeat. */
+int guard_on_subscription (guard_t *self, zmq_msg_t *msg, int subscribe, const char *topic,
                             size_t len);
 
 /*  1 if a subscription on the egress matches topic. */

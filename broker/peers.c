@@ -30,6 +30,7 @@ typedef struct peer {
     int fd;                     //  the exact descriptor, or -1
     group_t *group;             //  else the group it belongs to, if any
     int dead;
+    int unbound;                //  no descriptor known: the monitor missed it
     zhashx_t *topics;           //  topic -> &s_held
     struct peer *dead_next;     //  on the dead list
     struct peer *dead_prev;
@@ -75,6 +76,7 @@ struct peers {
     uint64_t sync_topics;
     uint64_t next_id;
     size_t short_groups;        //  groups with fewer descriptors than names
+    size_t unbound;             //  peers with no descriptor known
     peer_t *dead;
     peers_stats_t stats;
 };
@@ -192,6 +194,8 @@ s_peer_free (peers_t *self, peer_t *p)
         if (p->dead_next)
             p->dead_next->dead_prev = p->dead_prev;
     }
+    if (p->unbound)
+        self->unbound--;
     zhashx_destroy (&p->topics);
     zhashx_delete (self->by_id, p->id);     //  the table's destructor is not set
     free (p);
@@ -432,7 +436,11 @@ peers_identify (peers_t *self, const char *addr)
             s_group_free (g);
     }
     //  With nothing pending (a transport the monitor does not report), the
-    //  peer is counted but cannot be disconnected.
+    //  peer is counted but cannot be disconnected, and is never seen to close.
+    if (p->fd < 0 && !p->group) {
+        p->unbound = 1;
+        self->unbound++;
+    }
     s_addr_release (self, addr, a);
     return p->id;
 }
@@ -467,18 +475,21 @@ peers_port_of (const peers_t *self, int fd)
 //  Subscriptions
 
 //  Who held the topic that ZeroMQ cancelled by itself: a closed peer, else
-//  a member of a group that has lost a descriptor (one of them has closed).
+//  a member of a group that has lost a descriptor (one of them has closed),
+//  else a peer whose close the monitor cannot report.
 static peer_t *
 s_untagged_owner (peers_t *self, const char *topic)
 {
     for (peer_t *p = self->dead; p; p = p->dead_next)
         if (zhashx_lookup (p->topics, topic))
             return p;
-    if (self->short_groups == 0)
+    if (self->short_groups == 0 && self->unbound == 0)
         return NULL;
-    for (peer_t *p = zhashx_first (self->by_id); p; p = zhashx_next (self->by_id))
-        if (p->group && p->group->nfds < p->group->npeers && zhashx_lookup (p->topics, topic))
+    for (peer_t *p = zhashx_first (self->by_id); p; p = zhashx_next (self->by_id)) {
+        int may_have_closed = p->unbound || (p->group && p->group->nfds < p->group->npeers);
+        if (may_have_closed && zhashx_lookup (p->topics, topic))
             return p;
+    }
     return NULL;
 }
 
@@ -491,9 +502,9 @@ s_unhold (peers_t *self, peer_t *p, const char *topic)
         s_peer_free (self, p);
 }
 
-peers_verdict_t
-peers_subscription (peers_t *self, const char *id, int subscribe, const char *topic,
-                    size_t len)
+static peers_verdict_t
+s_subscription (peers_t *self, const char *id, int subscribe, const char *topic, size_t len,
+                int *changed)
 {
     //  Topics this long or with a NUL are never published, so a subscription
     //  to one has no use. It is not entered in the books, and neither is
@@ -511,11 +522,12 @@ peers_subscription (peers_t *self, const char *id, int subscribe, const char *to
         //  ZeroMQ tags only what peers send; its own cancellations at a
         //  close carry no name. (It makes no untagged subscriptions.)
         if (!subscribe) {
+            //  With no owner, it cancels a refused subscription, which
+            //  was never entered; another peer may hold the same topic.
             peer_t *p = s_untagged_owner (self, key);
             if (p)
                 s_unhold (self, p, key);
-            else
-                s_topic_remove (self, key);
+            *changed = p != NULL;
         }
         return PEERS_OK;
     }
@@ -531,6 +543,7 @@ peers_subscription (peers_t *self, const char *id, int subscribe, const char *to
     if (!subscribe) {
         if (held)
             s_unhold (self, p, key);
+        *changed = held;
         return PEERS_OK;
     }
     if (held)
@@ -543,10 +556,23 @@ peers_subscription (peers_t *self, const char *id, int subscribe, const char *to
         verdict = PEERS_PEER_FULL;
     else if (self->stats.subscriptions >= self->limits.max_total)
         verdict = PEERS_ALL_FULL;
-    else if (zhashx_insert (p->topics, key, &s_held) == 0)
+    else if (zhashx_insert (p->topics, key, &s_held) == 0) {
         s_topic_add (self, key);
+        *changed = 1;
+    }
     if (verdict != PEERS_OK)
         self->stats.refused++;
+    return verdict;
+}
+
+peers_verdict_t
+peers_subscription (peers_t *self, const char *id, int subscribe, const char *topic,
+                    size_t len, int *changed)
+{
+    int entered = 0;
+    peers_verdict_t verdict = s_subscription (self, id, subscribe, topic, len, &entered);
+    if (changed)
+        *changed = entered;
     return verdict;
 }
 

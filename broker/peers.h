@@ -63,9 +63,12 @@ const char *peers_identify (peers_t *self, const char *addr);
 /*  A (un)subscription read from the egress. id is the connection's user id,
  *  or NULL for one ZeroMQ makes by itself when a connection closes. Returns
  *  PEERS_OK, or why the subscription is refused: the caller disconnects the
- *  peer (peers_fds), whose subscriptions ZeroMQ then cancels. */
+ *  peer (peers_fds), whose subscriptions ZeroMQ then cancels. Sets *changed
+ *  (if not NULL) to 1 when a (peer, topic) pair entered or left the books:
+ *  only those are passed upstream, so that what a refused subscription
+ *  and its cancellation do never reaches another broker. */
 peers_verdict_t peers_subscription (peers_t *self, const char *id, int subscribe,
-                                    const char *topic, size_t len);
+                                    const char *topic, size_t len, int *changed);
 
 /*  The descriptors to close to disconnect the peer named id: one, or the
  *  members of its group. Writes at most max of them to fds and returns how

@@ -5,8 +5,10 @@
  *
  *  Oracles: no crash, leak or undefined behaviour (the sanitizers); the
  *  books never hold more than the total limit, nor more distinct topics
- *  than subscriptions; every descriptor that peers_fds names is open and
- *  known. The stream is random, not what ZeroMQ would send, which is the
+ *  than subscriptions; what they report as changed (what the broker passes
+ *  upstream) never cancels a topic more often than it subscribed it, and
+ *  adds up to what they hold; every descriptor that peers_fds names is open
+ *  and known. The stream is random, not what ZeroMQ would send, which is the
  *  point: the books must survive events out of their usual order.
  */
 #include "peers.h"
@@ -33,6 +35,7 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
     char ids[IDS][32];
     int nids = 0;
     int open[FDS] = { 0 };
+    long relayed[TOPICS + 1] = { 0 };  //  passed upstream, per topic ("qqqq" last)
     for (size_t i = 0; i + 1 < size; i += 2) {
         unsigned op = data[i] & 7, arg = data[i + 1];
         switch (op) {
@@ -58,17 +61,24 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
             case 5: {
                 const char *id = nids && op != 5 ? ids[(arg >> 4) % nids] : NULL;
                 const char *topic = s_topics[arg % TOPICS];
-                peers_subscription (p, id, op == 3 || (op == 5 && (arg & 8)), topic,
-                                    strlen (topic));
+                int subscribe = op == 3 || (op == 5 && (arg & 8)), changed = 0;
+                peers_subscription (p, id, subscribe, topic, strlen (topic), &changed);
+                if (changed && (relayed[arg % TOPICS] += subscribe ? 1 : -1) < 0)
+                    abort ();
                 break;
             }
             case 6: {
                 //  A long topic, and one with a NUL: refused, never held.
+                //  (Or "qqqq", which is a topic like any other.)
                 char t[300];
                 memset (t, 'q', sizeof t);
                 t[arg % 4] = (char) (arg & 1 ? 0 : 'q');
-                peers_subscription (p, nids ? ids[arg % nids] : NULL, arg & 2, t,
-                                    arg & 4 ? sizeof t : 4);
+                int subscribe = (arg & 2) != 0, changed = 0;
+                peers_subscription (p, nids ? ids[arg % nids] : NULL, subscribe, t,
+                                    arg & 4 ? sizeof t : 4, &changed);
+                int valid = !(arg & 4) && !(arg & 1);
+                if (changed && (!valid || (relayed[TOPICS] += subscribe ? 1 : -1) < 0))
+                    abort ();
                 break;
             }
             default:
@@ -82,7 +92,11 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
                 }
         }
         const peers_stats_t *st = peers_stats (p);
-        if (st->subscriptions > limits.max_total || st->topics > st->subscriptions)
+        long held = 0;
+        for (int t = 0; t <= TOPICS; t++)
+            held += relayed[t];
+        if (st->subscriptions > limits.max_total || st->topics > st->subscriptions
+            || (uint64_t) held != st->subscriptions)
             abort ();
     }
     peers_destroy (&p);

@@ -1,6 +1,7 @@
 /*  test_peers.c: the broker's egress books (broker/peers.c): naming
  *  connections, limits, ZeroMQ's own cancellations at a close, groups of
- *  simultaneous handshakes from one address, and prefix routing.
+ *  simultaneous handshakes from one address, prefix routing, and what is
+ *  passed upstream.
  */
 #include "peers.h"
 #include "testutil.h"
@@ -18,13 +19,13 @@ s_new (size_t per_peer, size_t total)
 static peers_verdict_t
 s_sub (peers_t *p, const char *id, const char *topic)
 {
-    return peers_subscription (p, id, 1, topic, strlen (topic));
+    return peers_subscription (p, id, 1, topic, strlen (topic), NULL);
 }
 
 static peers_verdict_t
 s_unsub (peers_t *p, const char *id, const char *topic)
 {
-    return peers_subscription (p, id, 0, topic, strlen (topic));
+    return peers_subscription (p, id, 0, topic, strlen (topic), NULL);
 }
 
 static void
@@ -77,7 +78,7 @@ test_limits (void)
     memset (longtopic, 'q', sizeof longtopic - 1);
     longtopic[sizeof longtopic - 1] = 0;
     CHECK_INT (s_sub (p, b, longtopic), PEERS_BAD_TOPIC);
-    CHECK_INT (peers_subscription (p, b, 1, "a\0b", 3), PEERS_BAD_TOPIC);
+    CHECK_INT (peers_subscription (p, b, 1, "a\0b", 3, NULL), PEERS_BAD_TOPIC);
     CHECK_INT (peers_stats (p)->refused, 4);
     CHECK_INT (peers_stats (p)->subscriptions, 5);
     //  ZeroMQ's cancellations of refused ones, at the close, change nothing.
@@ -217,11 +218,64 @@ test_routed (void)
     char topic[200];
     memset (topic, 'a', sizeof topic);
     CHECK (!peers_routed (p, topic, sizeof topic));
-    peers_subscription (p, id, 1, topic, 70);
+    peers_subscription (p, id, 1, topic, 70, NULL);
     CHECK (peers_routed (p, topic, sizeof topic));
     CHECK (!peers_routed (p, topic, 69));
     s_sub (p, id, "");
     CHECK (peers_routed (p, "anything", 8));
+    peers_destroy (&p);
+}
+
+//  What changes the books is what the broker passes upstream. A refused
+//  subscription to a topic someone else holds, and ZeroMQ's cancellation
+//  of it at the close, change neither that holder nor the upstream.
+static void
+test_changes_relayed (void)
+{
+    peers_t *p = s_new (1, 1000);
+    peers_accepted (p, 3, "10.0.0.1", 1);
+    peers_accepted (p, 4, "10.0.0.2", 2);
+    char a[32], b[32];
+    snprintf (a, sizeof a, "%s", peers_identify (p, "10.0.0.1"));
+    snprintf (b, sizeof b, "%s", peers_identify (p, "10.0.0.2"));
+    int changed = -1;
+    CHECK_INT (peers_subscription (p, a, 1, "chat", 4, &changed), PEERS_OK);
+    CHECK_INT (changed, 1);
+    CHECK_INT (peers_subscription (p, a, 1, "chat", 4, &changed), PEERS_OK);
+    CHECK_INT (changed, 0);                             //  a repeat
+    CHECK_INT (peers_subscription (p, b, 1, "junk", 4, &changed), PEERS_OK);
+    CHECK_INT (changed, 1);
+    CHECK_INT (peers_subscription (p, b, 1, "chat", 4, &changed), PEERS_PEER_FULL);
+    CHECK_INT (changed, 0);
+    peers_disconnected (p, 4);
+    CHECK_INT (peers_subscription (p, NULL, 0, "chat", 4, &changed), PEERS_OK);
+    CHECK_INT (changed, 0);                             //  b's refused one
+    CHECK_INT (peers_subscription (p, NULL, 0, "junk", 4, &changed), PEERS_OK);
+    CHECK_INT (changed, 1);
+    CHECK_INT (peers_stats (p)->subscriptions, 1);
+    CHECK (peers_routed (p, "chat", 4));                //  still a's
+    CHECK_INT (peers_subscription (p, a, 0, "chat", 4, &changed), PEERS_OK);
+    CHECK_INT (changed, 1);
+    CHECK_INT (peers_subscription (p, a, 0, "chat", 4, &changed), PEERS_OK);
+    CHECK_INT (changed, 0);
+    peers_destroy (&p);
+}
+
+//  A peer whose descriptor the monitor never reported (nothing pending at
+//  its handshake) cannot be seen to close: ZeroMQ's untagged cancellations
+//  are still matched to it.
+static void
+test_unbound_peer (void)
+{
+    peers_t *p = s_new (100, 1000);
+    char a[32];
+    snprintf (a, sizeof a, "%s", peers_identify (p, "10.0.0.9"));
+    CHECK_INT (peers_fds (p, a, (int[1]) { 0 }, 1), 0);
+    CHECK_INT (s_sub (p, a, "t"), PEERS_OK);
+    int changed = 0;
+    CHECK_INT (peers_subscription (p, NULL, 0, "t", 1, &changed), PEERS_OK);
+    CHECK_INT (changed, 1);
+    CHECK_INT (peers_stats (p)->subscriptions, 0);
     peers_destroy (&p);
 }
 
@@ -235,5 +289,7 @@ main (int argc, char **argv)
     RUN (test_groups);
     RUN (test_group_grows);
     RUN (test_routed);
+    RUN (test_changes_relayed);
+    RUN (test_unbound_peer);
     return TEST_RESULT ();
 }
