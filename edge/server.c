@@ -24,6 +24,7 @@
 #include "outq.h"
 #include "proto.h"
 #include "readhook.h"
+#include "upgrade.h"
 #include "upstream.h"
 
 #include <czmq.h>
@@ -587,8 +588,8 @@ s_http_respond (struct lws *wsi, conn_t *c, unsigned status, const char *type, j
 //  to that many bytes plus one (info.token_limits), so a longer one is
 //  seen here as over the limit rather than making lws run out of room.
 //  Returns 1 (and answers 431) if the request is over the limit.
-static int
-s_headers_too_large (struct lws *wsi)
+static size_t
+s_header_bytes (struct lws *wsi)
 {
     size_t total = 0;
     for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
@@ -596,6 +597,13 @@ s_headers_too_large (struct lws *wsi)
         if (n > 0)
             total += (size_t) n;
     }
+    return total;
+}
+
+static int
+s_headers_too_large (struct lws *wsi)
+{
+    size_t total = s_header_bytes (wsi);
     if (total <= s_edge.cfg->max_header)
         return 0;
     s_edge.m.headers_too_large++;
@@ -633,92 +641,56 @@ s_http (struct lws *wsi, conn_t *c)
     return rc;
 }
 
-//  Whether a WebSocket upgrade's Origin may connect (--allow-origin). A
-//  request without one is not from a browser page, and is let through:
-//  the check keeps other sites' pages from using the edge, nothing more.
-//  The edge's own pages are not trusted by their Host header, which a
-//  page on a rebound DNS name controls: they are listed like any other.
-static int
-s_origin_allowed (struct lws *wsi)
-{
-    const char *list = s_edge.cfg->allow_origin;
-    char origin[256];
-    if (strcmp (list, "*") == 0 || lws_hdr_total_length (wsi, WSI_TOKEN_ORIGIN) == 0)
-        return 1;
-    if (lws_hdr_copy (wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0)
-        return 0;
-    size_t olen = strlen (origin);
-    for (const char *p = list; *p;) {
-        size_t len = strcspn (p, ",");
-        if (len == olen && strncasecmp (p, origin, len) == 0)
-            return 1;
-        p += len + (p[len] == ',');
-    }
-    hlog_debug ("refused a WebSocket from origin %s", origin);
-    return 0;
-}
-
-//  Called before lws handles a WebSocket upgrade: the path, the origin,
-//  the connection limit and the subprotocol are checked here. Returns
-//  what the lws callback must return.
+//  Called before lws handles an upgrade: upgrade.c decides from the
+//  request's headers. Returns what the lws callback must return.
 static int
 s_confirm_upgrade (struct lws *wsi, const char *upgrade)
 {
-    char uri[128];
-    //  HTTP/2 over clear text is not served (the edge writes whole
-    //  WebSocket frames straight to HTTP/1.1 connections); lws would
-    //  otherwise hang up without a word. Other upgrades lws has already
-    //  answered with 403.
-    if (strcasecmp (upgrade, "h2c") == 0) {
-        lws_return_http_status (wsi, HTTP_STATUS_BAD_REQUEST,
-                                "HTTP/2 is not served here: use HTTP/1.1");
-        return 1;
+    char uri[128], origin[UPGRADE_HEADER_MAX + 1], offer[UPGRADE_HEADER_MAX + 1];
+    upgrade_request_t req = { .upgrade = upgrade ? upgrade : "",
+                              .header_bytes = s_header_bytes (wsi),
+                              .tls = lws_is_ssl (wsi) };
+    if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) >= 0)
+        req.uri = uri;
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_ORIGIN) > 0) {
+        if (lws_hdr_copy (wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) >= 0)
+            req.origin = origin;
+        else
+            req.origin_unreadable = 1;
     }
-    if (strcasecmp (upgrade, "websocket") != 0)
-        return -1;
-    if (s_headers_too_large (wsi))
-        return 1;
-    if (s_edge.cfg->tls_cert && !lws_is_ssl (wsi)) {
-        lws_return_http_status (wsi, HTTP_STATUS_BAD_REQUEST,
-                                "this port takes TLS only: connect with wss://");
-        return 1;
-    }
-    if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0
-        || strcmp (uri, "/graphql") != 0) {
-        lws_return_http_status (wsi, HTTP_STATUS_NOT_FOUND, "WebSocket endpoint is /graphql");
-        return 1;
-    }
-    if (!s_origin_allowed (wsi)) {
-        s_edge.m.origins_rejected++;
-        lws_return_http_status (wsi, HTTP_STATUS_FORBIDDEN,
-                                "this page's origin may not connect (see --allow-origin)");
-        return 1;
-    }
-    if ((int) s_edge.m.connections >= s_edge.max_connections) {
-        s_edge.m.connections_rejected++;
-        lws_return_http_status (wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "too many connections");
-        return 1;
-    }
-    //  A client that offers subprotocols, none of them ours, is told so
-    //  (lws would drop it without a word). One that offers none is
-    //  accepted and then closed with 4406, as graphql-ws's server does.
-    char offer[256];
     int n = lws_hdr_copy (wsi, offer, sizeof offer, WSI_TOKEN_PROTOCOL);
-    if (n != 0) {
-        int known = 0;
-        char *save = NULL;
-        for (char *t = n > 0 ? strtok_r (offer, ", \t", &save) : NULL; t;
-             t = strtok_r (NULL, ", \t", &save))
-            if (strcmp (t, "graphql-transport-ws") == 0 || strcmp (t, "graphql-ws") == 0)
-                known = 1;
-        if (!known) {
-            lws_return_http_status (wsi, HTTP_STATUS_BAD_REQUEST,
-                                    "unsupported WebSocket subprotocol: offer "
-                                    "graphql-transport-ws or graphql-ws");
-            return 1;
-        }
+    if (n > 0)
+        req.protocols = offer;
+    else if (n < 0)
+        req.protocols_unreadable = 1;
+    upgrade_policy_t policy = { .allow_origin = s_edge.cfg->allow_origin,
+                                .max_header_bytes = s_edge.cfg->max_header,
+                                .tls_only = s_edge.cfg->tls_cert != NULL,
+                                .connections = (long) s_edge.m.connections,
+                                .max_connections = s_edge.max_connections };
+    upgrade_verdict_t v = upgrade_check (&req, &policy);
+    switch (v.reason) {
+        case UPGRADE_ACCEPT:
+            return 0;
+        case UPGRADE_NOT_WEBSOCKET:
+            return -1;
+        case UPGRADE_HEADERS_TOO_LARGE:
+            s_edge.m.headers_too_large++;
+            hlog_debug ("refused an upgrade with %zu bytes of headers (--max-header-bytes %zu)",
+                        req.header_bytes, policy.max_header_bytes);
+            break;
+        case UPGRADE_ORIGIN:
+            s_edge.m.origins_rejected++;
+            hlog_debug ("refused a WebSocket from origin %s", req.origin ? req.origin : "(long)");
+            break;
+        case UPGRADE_FULL:
+            s_edge.m.connections_rejected++;
+            break;
+        default:
+            break;
     }
-    return 0;
+    lws_return_http_status (wsi, (unsigned) v.status, v.text);
+    return 1;
 }
 
 //  ---------------------------------------------------------------------
