@@ -27,24 +27,15 @@ herald_version (void)
            S_STR (HERALD_VERSION_PATCH);
 }
 
+//  One case per entry of HERALD_ERR_MAP, the list that also makes the enum.
+#define S_STRERROR_CASE(name, value, text) case HERALD_ERR_##name: return text;
+
 const char *
 herald_strerror (int err)
 {
     switch (err) {
         case HERALD_OK: return "success";
-        case HERALD_ERR_INVALID: return "invalid argument";
-        case HERALD_ERR_NOMEM: return "out of memory";
-        case HERALD_ERR_TOPIC: return "invalid topic";
-        case HERALD_ERR_TOO_BIG: return "payload too big";
-        case HERALD_ERR_JSON: return "invalid JSON";
-        case HERALD_ERR_MSGPACK: return "invalid msgpack";
-        case HERALD_ERR_AGAIN: return "queue full: try again later";
-        case HERALD_ERR_TIMEOUT: return "timed out";
-        case HERALD_ERR_ENDPOINT: return "invalid endpoint";
-        case HERALD_ERR_INTERRUPTED: return "interrupted by a signal";
-        case HERALD_ERR_TRANSPORT: return "transport error";
-        case HERALD_ERR_UNSENT:
-            return "messages were still queued when the linger time ran out; they were dropped";
+        HERALD_ERR_MAP (S_STRERROR_CASE)
     }
     return "unknown error";
 }

@@ -57,22 +57,47 @@ extern "C" {
 /*  Longest topic, in bytes. */
 #define HERALD_TOPIC_MAX 255
 
+/*  The error codes, as one list: XX (NAME, value, text) for each
+ *  HERALD_ERR_NAME, with herald_strerror's text for it. The herald_err_t
+ *  enum below and herald_strerror are both made from this list, and the
+ *  Python and Node bindings' tables are tested against it. HERALD_OK (0) is
+ *  not in it. Codes only grow at the end. */
+#define HERALD_ERR_MAP(XX)                                                    \
+    /*  NULL handle or argument, bad option or value */                       \
+    XX (INVALID, 1, "invalid argument")                                       \
+    /*  out of memory */                                                      \
+    XX (NOMEM, 2, "out of memory")                                            \
+    /*  topic empty, too long, not UTF-8, has NUL, or reserved */             \
+    XX (TOPIC, 3, "invalid topic")                                            \
+    /*  payload over the HERALD_OPT_MAX_PAYLOAD limit */                      \
+    XX (TOO_BIG, 4, "payload too big")                                        \
+    /*  invalid JSON text */                                                  \
+    XX (JSON, 5, "invalid JSON")                                              \
+    /*  payload is not exactly one valid msgpack value */                     \
+    XX (MSGPACK, 6, "invalid msgpack")                                        \
+    /*  queue full for the whole send timeout (backpressure) */               \
+    XX (AGAIN, 7, "queue full: try again later")                              \
+    /*  nothing arrived within the timeout */                                 \
+    XX (TIMEOUT, 8, "timed out")                                              \
+    /*  endpoint malformed or its transport unsupported */                    \
+    XX (ENDPOINT, 9, "invalid endpoint")                                      \
+    /*  a signal interrupted a blocking call */                               \
+    XX (INTERRUPTED, 10, "interrupted by a signal")                           \
+    /*  unexpected ZeroMQ failure; herald_errmsg() says which */              \
+    XX (TRANSPORT, 11, "transport error")                                     \
+    /*  messages were still queued when the linger time ran out; they were    \
+        dropped (herald_publisher_close) */                                   \
+    XX (UNSENT, 12,                                                           \
+        "messages were still queued when the linger time ran out; they were dropped")
+
+/*  Each entry's comma comes before it: C89 and C++98 reject a comma after
+ *  an enum's last member. */
+#define HERALD_ERR_ENUM_ITEM(name, value, text) , HERALD_ERR_##name = value
 typedef enum herald_err {
-    HERALD_OK = 0,
-    HERALD_ERR_INVALID = 1,     /*  NULL handle or argument, bad option or value */
-    HERALD_ERR_NOMEM = 2,       /*  out of memory */
-    HERALD_ERR_TOPIC = 3,       /*  topic empty, too long, not UTF-8, has NUL, or reserved */
-    HERALD_ERR_TOO_BIG = 4,     /*  payload over the HERALD_OPT_MAX_PAYLOAD limit */
-    HERALD_ERR_JSON = 5,        /*  invalid JSON text */
-    HERALD_ERR_MSGPACK = 6,     /*  payload is not exactly one valid msgpack value */
-    HERALD_ERR_AGAIN = 7,       /*  queue full for the whole send timeout (backpressure) */
-    HERALD_ERR_TIMEOUT = 8,     /*  nothing arrived within the timeout */
-    HERALD_ERR_ENDPOINT = 9,    /*  endpoint malformed or its transport unsupported */
-    HERALD_ERR_INTERRUPTED = 10, /* a signal interrupted a blocking call */
-    HERALD_ERR_TRANSPORT = 11,  /*  unexpected ZeroMQ failure; herald_errmsg() says which */
-    HERALD_ERR_UNSENT = 12      /*  messages were still queued when the linger time ran out;
-                                    they were dropped (herald_publisher_close) */
+    HERALD_OK = 0
+    HERALD_ERR_MAP (HERALD_ERR_ENUM_ITEM)
 } herald_err_t;
+#undef HERALD_ERR_ENUM_ITEM
 
 /*  Options, set with herald_publisher_set_option and
  *  herald_subscriber_set_option. Each may be set at any time. */
@@ -107,7 +132,9 @@ typedef struct herald_event herald_event_t;
 /*  The library's version as "MAJOR.MINOR.PATCH". Static; never NULL. */
 HERALD_EXPORT const char *herald_version (void);
 
-/*  A short sentence naming an error code. Static; never NULL. */
+/*  A short sentence naming an error code: the text in HERALD_ERR_MAP,
+ *  "success" for HERALD_OK, "unknown error" for any other value. Static;
+ *  never NULL. Thread-safe. */
 HERALD_EXPORT const char *herald_strerror (int err);
 
 /*  A description of the most recent failure of a herald_ call in the

@@ -315,6 +315,13 @@ def run(cmd, *, env=None, timeout=30, input=None, check=False, cwd=None) -> subp
     )
 
 
+def expand_header(source: str = "") -> str:
+    """herald.h and then source, as the C preprocessor expands them: what a
+    compiler sees, with macro lists such as HERALD_ERR_MAP made into code."""
+    return run(["cc", "-E", "-P", "-x", "c", "-I", ROOT / "libclient" / "include", "-"],
+               input="#include <herald.h>\n" + source, check=True).stdout
+
+
 @pytest.fixture
 def edge(broker):
     e = Edge(broker)

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import CLI, ROOT, SANITIZED, TESTBIN, c_env, run
+from conftest import CLI, ROOT, SANITIZED, TESTBIN, c_env, expand_header, run
 
 VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
             "--errors-for-leak-kinds=definite,indirect", "--quiet"]
@@ -54,8 +54,9 @@ def test_cli_valgrind(broker):
 
 
 def header_error_codes():
-    """herald_err_t from herald.h, as {NAME: value}."""
-    text = (ROOT / "libclient" / "include" / "herald.h").read_text()
+    """herald_err_t from herald.h, as {NAME: value}. The enum is made from
+    the HERALD_ERR_MAP list, so it is read from the preprocessed header."""
+    text = expand_header()
     enum = re.search(r"typedef enum herald_err \{(.*?)\} herald_err_t;", text, re.S).group(1)
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"HERALD_(?:ERR_)?(\w+) = (\d+)", enum)}
 
