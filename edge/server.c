@@ -80,10 +80,10 @@ typedef struct conn {
     int flush_listed;
 } conn_t;
 
-//  Close codes counted in the metrics.
-static const int s_close_codes[] = {
-    1000, 1002, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500, 4503
-};
+//  Close codes counted in the metrics: every one the edge sends.
+#define S_CLOSE_CODE(name, code) code,
+static const int s_close_codes[] = { PROTO_CLOSE_MAP (S_CLOSE_CODE) };
+#undef S_CLOSE_CODE
 #define CLOSE_CODES (sizeof s_close_codes / sizeof *s_close_codes)
 
 typedef struct {

@@ -146,18 +146,6 @@ proto_result_prefix (proto_kind_t kind, const char *id, jbuf_t *out)
                                              : ",\"type\":\"next\",\"payload\":");
 }
 
-void
-proto_server_complete (proto_conn_t *self, const char *id)
-{
-    s_send (self, "complete", id, NULL);
-}
-
-void
-proto_server_error (proto_conn_t *self, const char *id, const char *errors_json)
-{
-    s_send (self, "error", id, errors_json);
-}
-
 //  An optional payload must be an object, null or absent.
 static int
 s_payload_ok (json_t *msg)

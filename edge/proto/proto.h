@@ -23,21 +23,30 @@ typedef enum {
     PROTO_LEGACY_WS = 2         //  graphql-ws (subscriptions-transport-ws)
 } proto_kind_t;
 
-//  Close codes (graphql-transport-ws, and WebSocket's own).
-#define PROTO_CLOSE_NORMAL 1000
-#define PROTO_CLOSE_PROTOCOL_ERROR 1002
-#define PROTO_CLOSE_TOO_BIG 1009
-#define PROTO_CLOSE_TRY_AGAIN 1013
-#define PROTO_CLOSE_BAD_REQUEST 4400
-#define PROTO_CLOSE_UNAUTHORIZED 4401
-#define PROTO_CLOSE_FORBIDDEN 4403
-#define PROTO_CLOSE_SUBPROTOCOL 4406
-#define PROTO_CLOSE_INIT_TIMEOUT 4408
-#define PROTO_CLOSE_DUPLICATE_ID 4409
-#define PROTO_CLOSE_TOO_MANY_INITS 4429
-#define PROTO_CLOSE_TOO_MANY_REQUESTS 4429  //  the same code, for subscribe floods
-#define PROTO_CLOSE_SLOW_CONSUMER 4503
-#define PROTO_CLOSE_INTERNAL 4500
+//  The close codes the edge sends (graphql-transport-ws's, and WebSocket's
+//  own), as one list: XX (NAME, code) gives PROTO_CLOSE_NAME, and /metrics
+//  counts each one (herald_edge_closes_total{code}). docs/edge.md says when
+//  each is sent. A code joins the list when something sends it.
+#define PROTO_CLOSE_MAP(XX)                                                  \
+    XX (NORMAL, 1000)                                                        \
+    XX (PROTOCOL_ERROR, 1002)                                                \
+    XX (TOO_BIG, 1009)                                                       \
+    XX (BAD_REQUEST, 4400)                                                   \
+    XX (UNAUTHORIZED, 4401)                                                  \
+    XX (SUBPROTOCOL, 4406)                                                   \
+    XX (INIT_TIMEOUT, 4408)                                                  \
+    XX (DUPLICATE_ID, 4409)                                                  \
+    XX (TOO_MANY_REQUESTS, 4429)                                             \
+    XX (INTERNAL, 4500)                                                      \
+    XX (SLOW_CONSUMER, 4503)
+
+#define PROTO_CLOSE_ENUM_ITEM(name, code) PROTO_CLOSE_##name = code,
+enum proto_close {
+    PROTO_CLOSE_MAP (PROTO_CLOSE_ENUM_ITEM)
+    //  4429 also answers a second connection_init.
+    PROTO_CLOSE_TOO_MANY_INITS = PROTO_CLOSE_TOO_MANY_REQUESTS
+};
+#undef PROTO_CLOSE_ENUM_ITEM
 
 /*  What a state machine asks of its connection. ctx is the connection's. */
 typedef struct {
@@ -97,13 +106,5 @@ int proto_acknowledged (const proto_conn_t *self);
  *  for the legacy protocol). The message ends with PROTO_RESULT_SUFFIX. */
 void proto_result_prefix (proto_kind_t kind, const char *id, jbuf_t *out);
 #define PROTO_RESULT_SUFFIX "}"
-
-/*  The server ends an active subscription by itself (say, the edge is
- *  shutting down): sends "complete". The glue drops the subscription. */
-void proto_server_complete (proto_conn_t *self, const char *id);
-
-/*  Send an "error" for a subscription, with a JSON array of GraphQL errors
- *  (e.g. a limit refused later on). The glue drops the subscription. */
-void proto_server_error (proto_conn_t *self, const char *id, const char *errors_json);
 
 #endif
