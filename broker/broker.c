@@ -314,7 +314,7 @@ s_egress_read (broker_t *self)
             if (kept && is_sync && subscribe && !*self->config.upstream
                 && wire_topic_check (topic, tlen) == WIRE_OK) {
                 zmq_msg_t frames[2];
-                const unsigned char nil = 0xc0;
+                const unsigned char nil = WIRE_MSGPACK_NIL;
                 zmq_msg_init_size (&frames[0], tlen);
                 memcpy (zmq_msg_data (&frames[0]), topic, tlen);
                 zmq_msg_init_size (&frames[1], 1);

@@ -23,6 +23,8 @@
 //  confirmations). Applications cannot publish to them.
 #define WIRE_RESERVED_PREFIX "$herald/"
 #define WIRE_SYNC_PREFIX "$herald/sync/"
+//  A confirmation's payload: msgpack nil.
+#define WIRE_MSGPACK_NIL 0xc0
 
 typedef enum {
     WIRE_OK = 0,
