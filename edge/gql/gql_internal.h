@@ -4,6 +4,7 @@
  *    lexer.c     source text -> tokens
  *    parser.c    tokens -> AST (executable and type-system definitions)
  *    schema.c    SDL AST -> schema model, with type-system validation
+ *    topic.c     @topic templates: compiled at load, expanded per subscription
  *    validate.c  the spec's section 5 rules (overlap.c: field merging)
  *    values.c    input literals: checking, coercion, printing
  *    variables.c CoerceVariableValues over jansson values
@@ -509,17 +510,8 @@ typedef struct {
     const gql_cval_t *def;      //  the coerced default
 } gql_input_t;
 
-//  @topic(name: "...{arg}...") parsed: literal text and argument slots.
-typedef struct {
-    const char *text;           //  literal segment, or NULL for a slot
-    size_t len;
-    uint32_t arg;               //  slot: index into the field's args
-} gql_topic_seg_t;
-
-typedef struct {
-    gql_topic_seg_t *segs;
-    uint32_t nsegs;
-} gql_topic_t;
+//  A compiled @topic(name: "...{arg}...") template (topic.c).
+typedef struct gql_topic gql_topic_t;
 
 struct gql_field {
     const char *name;
@@ -626,6 +618,39 @@ const char *gql_tref_str (gql_arena_t *a, const gql_tref_t *t);
 //  set to it) or memory ran out.
 const gql_tref_t *gql_tref_resolve (gql_arena_t *a, const gql_schema_t *s,
                                     const gql_typeref_t *ast, const gql_typeref_t **unknown);
+
+// ---------------------------------------------------------------------------
+//  topic.c: the @topic directive
+
+//  A template compiled: literal text and argument slots.
+typedef struct {
+    const char *text;           //  literal segment, or NULL for a slot
+    size_t len;
+    uint32_t arg;               //  slot: index into the field's args
+} gql_topic_seg_t;
+
+struct gql_topic {
+    gql_topic_seg_t *segs;
+    uint32_t nsegs;
+};
+
+//  At schema load, once directive applications are checked: compile the
+//  @topic template of each root subscription field that has one (into
+//  s->arena), reporting @topic on other fields and templates that can make
+//  no valid topic.
+void gql_topic_compile (gql_schema_t *s, gql_errs_t *e);
+
+//  When preparing: the topic of root field f, given its coerced arguments
+//  (vals, parallel to f->args): the template expanded, or the field's
+//  name when it has none, checked as a broker topic. Returns it copied
+//  into a, or NULL after recording an error at loc (e->oom if memory ran
+//  out).
+char *gql_topic_expand (gql_arena_t *a, gql_errs_t *e, const gql_field_t *f,
+                        const gql_cval_t *const *vals, uint32_t loc);
+
+//  The template as written ("chat.{channel}"), or the field's name when it
+//  has none, cut short to fit size (> 0) bytes. Returns 0, or -1.
+int gql_topic_template (const gql_field_t *f, char *buf, size_t size);
 
 // ---------------------------------------------------------------------------
 //  values.c: input literals

@@ -14,7 +14,6 @@
  *  every payload the same way.
  */
 #include "gql_internal.h"
-#include "wire.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -370,31 +369,6 @@ s_key_obj (jbuf_t *b, const gql_pobj_t *o, int locs)
 // -- the topic ----------------------------------------------------------------------
 
 static int
-s_topic_value (jbuf_t *b, const gql_cval_t *v)
-{
-    char tmp[32];
-    int n;
-    switch (v->kind) {
-        case GQL_C_STRING:
-        case GQL_C_ENUM:
-            jbuf_put (b, v->s, v->len);
-            return 0;
-        case GQL_C_INT:
-            n = snprintf (tmp, sizeof tmp, "%lld", (long long) v->i);
-            jbuf_put (b, tmp, (size_t) n);
-            return 0;
-        case GQL_C_FLOAT:
-            jbuf_json_double (b, v->f);
-            return 0;
-        case GQL_C_BOOLEAN:
-            jbuf_puts (b, v->i ? "true" : "false");
-            return 0;
-        default:
-            return -1;
-    }
-}
-
-static int
 s_topic (s_plan_t *p, gql_sub_t *sub, const gql_field_t *def, const gql_sel_t *node)
 {
     //  CoerceArgumentValues for the root field, whether or not the topic
@@ -406,51 +380,8 @@ s_topic (s_plan_t *p, gql_sub_t *sub, const gql_field_t *def, const gql_sel_t *n
     }
     if (gql_coerce_args (p->tmp, p->e, &node->args, &def->args, p->vars, node->loc, "Field", vals) != 0)
         return -1;
-    jbuf_t b;
-    jbuf_init (&b, 0);
-    int rc = -1;
-    if (!def->topic)
-        jbuf_puts (&b, def->name);
-    for (uint32_t i = 0; def->topic && i < def->topic->nsegs; i++) {
-        const gql_topic_seg_t *seg = &def->topic->segs[i];
-        if (seg->text) {
-            jbuf_put (&b, seg->text, seg->len);
-            continue;
-        }
-        const gql_input_t *arg = def->args.items[seg->arg];
-        const gql_cval_t *v = vals[seg->arg];
-        if (!v || v->kind == GQL_C_NULL) {
-            gql_err (p->e, node->loc, "Cannot compute the topic of field \"%s\": argument \"%s\" is null.",
-                     def->name, arg->name);
-            goto out;
-        }
-        if (s_topic_value (&b, v) != 0) {
-            gql_err (p->e, node->loc, "Cannot compute the topic of field \"%s\": argument \"%s\" is not a "
-                     "scalar value.", def->name, arg->name);
-            goto out;
-        }
-    }
-    if (jbuf_failed (&b)) {
-        s_oom (p);
-        goto out;
-    }
-    //  Clients must not reach the backbone's own topics.
-    wire_err_t werr = wire_topic_check (b.data ? b.data : "", b.len);
-    if (werr == WIRE_OK && wire_topic_reserved (b.data, b.len))
-        werr = WIRE_TOPIC_RESERVED;
-    if (werr != WIRE_OK) {
-        gql_err (p->e, node->loc, "The topic computed for field \"%s\" is not valid: %s.", def->name,
-                 wire_strerror (werr));
-        goto out;
-    }
-    if (!(sub->topic = gql_strndup (&sub->arena, b.data, b.len))) {
-        s_oom (p);
-        goto out;
-    }
-    rc = 0;
-out:
-    jbuf_free (&b);
-    return rc;
+    sub->topic = gql_topic_expand (&sub->arena, p->e, def, vals, node->loc);
+    return sub->topic ? 0 : -1;
 }
 
 int
