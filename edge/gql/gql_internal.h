@@ -12,7 +12,8 @@
  *    execute.c   plan + msgpack payload -> result JSON (the hot path)
  *    gql.c       gql_prepare and the gql_sub_t accessors
  *  Support: arena.c (arena, vectors, name maps), errors.c (error lists,
- *  locations, did-you-mean).
+ *  locations, did-you-mean), scalar.c (input coercion of the built-in
+ *  scalars, for values.c and variables.c).
  *
  *  Memory: everything built while preparing lives in an arena and is freed
  *  at once; a schema and a prepared subscription each own one arena.
@@ -728,6 +729,47 @@ const char *gql_value_str (gql_arena_t *a, const gql_value_t *v);
 //  1 if two literals are the same (object fields in any order). e gives
 //  scratch memory and counts the work.
 int gql_value_equal (const gql_value_t *a, const gql_value_t *b, gql_errs_t *e);
+
+// ---------------------------------------------------------------------------
+//  scalar.c: input coercion of the built-in scalars, for values.c and
+//  variables.c
+
+typedef enum {
+    GQL_IN_OTHER,               //  null, a list, an object
+    GQL_IN_INT,
+    GQL_IN_FLOAT,
+    GQL_IN_STRING,
+    GQL_IN_BOOLEAN,
+    GQL_IN_ENUM                 //  an enum literal
+} gql_inkind_t;
+
+//  An input value as the scalar rules see it, whether a literal or JSON.
+typedef struct {
+    gql_inkind_t kind;
+    int64_t i;                  //  GQL_IN_INT (when it fits); GQL_IN_BOOLEAN: 0 or 1
+    int fits;                   //  GQL_IN_INT: i holds the value (it fits in 64 bits)
+    double f;                   //  GQL_IN_INT, GQL_IN_FLOAT: the value as a double
+    const char *s;              //  GQL_IN_STRING, GQL_IN_ENUM; GQL_IN_INT: its digits, or NULL
+    size_t len;
+    int whole_is_int;           //  a GQL_IN_FLOAT that is a whole number counts as an
+                                //  integer (JSON numbers, which JavaScript writes as 1.0)
+    int copy;                   //  s must be copied into the value's arena
+} gql_scalar_in_t;
+
+typedef enum {
+    GQL_SCALAR_OK,
+    GQL_SCALAR_WRONG,           //  a kind of value the scalar does not take
+    GQL_SCALAR_RANGE,           //  Int: a whole number outside 32 bits
+    GQL_SCALAR_INFINITE         //  Float: a number that is not finite
+} gql_scalar_rc_t;
+
+//  Whether the scalar takes in (a custom scalar takes anything).
+gql_scalar_rc_t gql_scalar_check (gql_scalar_t scalar, const gql_scalar_in_t *in);
+
+//  The value of in, which gql_scalar_check passed, for the scalar (a
+//  custom one takes it as it is). NULL only when memory runs out (e->oom).
+const gql_cval_t *gql_scalar_coerce (gql_arena_t *a, gql_errs_t *e, gql_scalar_t scalar,
+                                     const gql_scalar_in_t *in);
 
 // ---------------------------------------------------------------------------
 //  validate.c / overlap.c
