@@ -4,6 +4,7 @@
  *    lexer.c     source text -> tokens
  *    parser.c    tokens -> AST (executable and type-system definitions)
  *    schema.c    SDL AST -> schema model, with type-system validation
+ *                (types.c: the queries on the model that later stages ask)
  *    topic.c     @topic templates: compiled at load, expanded per subscription
  *    validate.c  the spec's section 5 rules (overlap.c: field merging)
  *    values.c    input literals: checking, coercion, printing
@@ -595,6 +596,7 @@ struct gql_schema {
     gql_field_t typename_field; //  __typename: String!
 };
 
+//  types.c: queries on the model.
 const gql_type_t *gql_schema_type (const gql_schema_t *s, const char *name);
 const gql_dirdef_t *gql_schema_directive (const gql_schema_t *s, const char *name);
 const gql_field_t *gql_type_field (const gql_type_t *t, const char *name);
