@@ -64,7 +64,7 @@ s_new (gql_arena_t *a, gql_errs_t *e, gql_ckind_t kind)
     return r;
 }
 
-//  A string value of s (copied when in->copy says so).
+//  A string value of s, copied into a when copy is set.
 static const gql_cval_t *
 s_string (gql_arena_t *a, gql_errs_t *e, const char *s, size_t len, int copy)
 {
