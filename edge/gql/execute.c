@@ -176,125 +176,162 @@ s_lookup (const msgpack_object_map *m, const char *name, uint32_t len, uint32_t 
     return NULL;
 }
 
+//  Result coercion of the leaf types (spec 3.5): the payload's value in
+//  the JSON the scalar's result takes, or a field error.
+
+static int
+s_int (s_exec_t *x, const gql_pfield_t *f, const msgpack_object *v, const s_path_t *path)
+{
+    if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        if (v->via.u64 <= INT32_MAX) {
+            s_put_uint (x->out, v->via.u64, 0);
+            return 0;
+        }
+        return s_type_error (x, f, path, "Int cannot represent non 32-bit signed integer value", v);
+    }
+    if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        if (v->via.i64 >= INT32_MIN) {
+            s_put_int (x->out, v->via.i64, 0);
+            return 0;
+        }
+        return s_type_error (x, f, path, "Int cannot represent non 32-bit signed integer value", v);
+    }
+    if (v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64) {
+        double d = v->via.f64;
+        if (isfinite (d) && d == floor (d)) {
+            if (d >= INT32_MIN && d <= INT32_MAX) {
+                s_put_int (x->out, (int64_t) d, 0);
+                return 0;
+            }
+            return s_type_error (x, f, path, "Int cannot represent non 32-bit signed integer value", v);
+        }
+    }
+    return s_type_error (x, f, path, "Int cannot represent non-integer value", v);
+}
+
+static int
+s_float (s_exec_t *x, const gql_pfield_t *f, const msgpack_object *v, const s_path_t *path)
+{
+    if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        s_put_uint (x->out, v->via.u64, 0);
+        return 0;
+    }
+    if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        s_put_int (x->out, v->via.i64, 0);
+        return 0;
+    }
+    if ((v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64) && isfinite (v->via.f64)) {
+        jbuf_json_double (x->out, v->via.f64);
+        return 0;
+    }
+    return s_type_error (x, f, path, "Float cannot represent non numeric value", v);
+}
+
+static int
+s_string (s_exec_t *x, const gql_pfield_t *f, const msgpack_object *v, const s_path_t *path)
+{
+    jbuf_t *out = x->out;
+    switch (v->type) {
+        case MSGPACK_OBJECT_STR:
+            jbuf_json_string (out, v->via.str.ptr, v->via.str.size);
+            return 0;
+        case MSGPACK_OBJECT_BOOLEAN:
+            jbuf_puts (out, v->via.boolean ? "\"true\"" : "\"false\"");
+            return 0;
+        case MSGPACK_OBJECT_POSITIVE_INTEGER:
+            s_put_uint (out, v->via.u64, 1);
+            return 0;
+        case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+            s_put_int (out, v->via.i64, 1);
+            return 0;
+        case MSGPACK_OBJECT_FLOAT32:
+        case MSGPACK_OBJECT_FLOAT64:
+            if (isfinite (v->via.f64)) {
+                jbuf_putc (out, '"');
+                jbuf_json_double (out, v->via.f64);
+                jbuf_putc (out, '"');
+                return 0;
+            }
+            break;
+        default:
+            break;
+    }
+    return s_type_error (x, f, path, "String cannot represent value", v);
+}
+
+static int
+s_boolean (s_exec_t *x, const gql_pfield_t *f, const msgpack_object *v, const s_path_t *path)
+{
+    if (v->type == MSGPACK_OBJECT_BOOLEAN) {
+        if (v->via.boolean)
+            jbuf_put (x->out, "true", 4);
+        else
+            jbuf_put (x->out, "false", 5);
+        return 0;
+    }
+    return s_type_error (x, f, path, "Boolean cannot represent a non boolean value", v);
+}
+
+static int
+s_id (s_exec_t *x, const gql_pfield_t *f, const msgpack_object *v, const s_path_t *path)
+{
+    if (v->type == MSGPACK_OBJECT_STR) {
+        jbuf_json_string (x->out, v->via.str.ptr, v->via.str.size);
+        return 0;
+    }
+    if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        s_put_uint (x->out, v->via.u64, 1);
+        return 0;
+    }
+    if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        s_put_int (x->out, v->via.i64, 1);
+        return 0;
+    }
+    if ((v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64)
+        && isfinite (v->via.f64) && v->via.f64 == floor (v->via.f64)
+        && fabs (v->via.f64) <= 9007199254740992.0) {
+        s_put_int (x->out, (int64_t) v->via.f64, 1);
+        return 0;
+    }
+    return s_type_error (x, f, path, "ID cannot represent value", v);
+}
+
+static int
+s_enum (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_object *v, const s_path_t *path)
+{
+    if (v->type == MSGPACK_OBJECT_STR) {
+        for (uint32_t i = 0; i < t->nvalues; i++) {
+            const gql_pname_t *name = &t->values[i];
+            if (name->len == v->via.str.size && memcmp (name->s, v->via.str.ptr, name->len) == 0) {
+                jbuf_json_string (x->out, v->via.str.ptr, v->via.str.size);
+                return 0;
+            }
+        }
+    }
+    char what[256];
+    snprintf (what, sizeof what, "Enum \"%s\" cannot represent value", t->type->name);
+    return s_type_error (x, f, path, what, v);
+}
+
 static int
 s_leaf (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_object *v, const s_path_t *path)
 {
-    jbuf_t *out = x->out;
     switch (t->kind) {
         case GQL_P_INT:
-            if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-                if (v->via.u64 <= INT32_MAX) {
-                    s_put_uint (out, v->via.u64, 0);
-                    return 0;
-                }
-                return s_type_error (x, f, path, "Int cannot represent non 32-bit signed integer value", v);
-            }
-            if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-                if (v->via.i64 >= INT32_MIN) {
-                    s_put_int (out, v->via.i64, 0);
-                    return 0;
-                }
-                return s_type_error (x, f, path, "Int cannot represent non 32-bit signed integer value", v);
-            }
-            if (v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64) {
-                double d = v->via.f64;
-                if (isfinite (d) && d == floor (d)) {
-                    if (d >= INT32_MIN && d <= INT32_MAX) {
-                        s_put_int (out, (int64_t) d, 0);
-                        return 0;
-                    }
-                    return s_type_error (x, f, path, "Int cannot represent non 32-bit signed integer value", v);
-                }
-            }
-            return s_type_error (x, f, path, "Int cannot represent non-integer value", v);
+            return s_int (x, f, v, path);
         case GQL_P_FLOAT:
-            if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-                s_put_uint (out, v->via.u64, 0);
-                return 0;
-            }
-            if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-                s_put_int (out, v->via.i64, 0);
-                return 0;
-            }
-            if ((v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64) && isfinite (v->via.f64)) {
-                jbuf_json_double (out, v->via.f64);
-                return 0;
-            }
-            return s_type_error (x, f, path, "Float cannot represent non numeric value", v);
+            return s_float (x, f, v, path);
         case GQL_P_STRING:
-            switch (v->type) {
-                case MSGPACK_OBJECT_STR:
-                    jbuf_json_string (out, v->via.str.ptr, v->via.str.size);
-                    return 0;
-                case MSGPACK_OBJECT_BOOLEAN:
-                    jbuf_puts (out, v->via.boolean ? "\"true\"" : "\"false\"");
-                    return 0;
-                case MSGPACK_OBJECT_POSITIVE_INTEGER:
-                    s_put_uint (out, v->via.u64, 1);
-                    return 0;
-                case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-                    s_put_int (out, v->via.i64, 1);
-                    return 0;
-                case MSGPACK_OBJECT_FLOAT32:
-                case MSGPACK_OBJECT_FLOAT64:
-                    if (isfinite (v->via.f64)) {
-                        jbuf_putc (out, '"');
-                        jbuf_json_double (out, v->via.f64);
-                        jbuf_putc (out, '"');
-                        return 0;
-                    }
-                    break;
-                default:
-                    break;
-            }
-            return s_type_error (x, f, path, "String cannot represent value", v);
+            return s_string (x, f, v, path);
         case GQL_P_BOOLEAN:
-            if (v->type == MSGPACK_OBJECT_BOOLEAN) {
-                if (v->via.boolean)
-                    jbuf_put (out, "true", 4);
-                else
-                    jbuf_put (out, "false", 5);
-                return 0;
-            }
-            return s_type_error (x, f, path, "Boolean cannot represent a non boolean value", v);
+            return s_boolean (x, f, v, path);
         case GQL_P_ID:
-            if (v->type == MSGPACK_OBJECT_STR) {
-                jbuf_json_string (out, v->via.str.ptr, v->via.str.size);
-                return 0;
-            }
-            if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-                s_put_uint (out, v->via.u64, 1);
-                return 0;
-            }
-            if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-                s_put_int (out, v->via.i64, 1);
-                return 0;
-            }
-            if ((v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64)
-                && isfinite (v->via.f64) && v->via.f64 == floor (v->via.f64)
-                && fabs (v->via.f64) <= 9007199254740992.0) {
-                s_put_int (out, (int64_t) v->via.f64, 1);
-                return 0;
-            }
-            return s_type_error (x, f, path, "ID cannot represent value", v);
+            return s_id (x, f, v, path);
         case GQL_P_CUSTOM:
-            mpjson_write (out, v);
+            mpjson_write (x->out, v);
             return 0;
         case GQL_P_ENUM:
-            if (v->type == MSGPACK_OBJECT_STR) {
-                for (uint32_t i = 0; i < t->nvalues; i++) {
-                    const gql_pname_t *name = &t->values[i];
-                    if (name->len == v->via.str.size && memcmp (name->s, v->via.str.ptr, name->len) == 0) {
-                        jbuf_json_string (out, v->via.str.ptr, v->via.str.size);
-                        return 0;
-                    }
-                }
-            }
-            {
-                char what[256];
-                snprintf (what, sizeof what, "Enum \"%s\" cannot represent value", t->type->name);
-                return s_type_error (x, f, path, what, v);
-            }
+            return s_enum (x, f, t, v, path);
         default:
             return S_NULLED;
     }

@@ -4,6 +4,8 @@
  *    lexer.c     source text -> tokens
  *    parser.c    tokens -> AST (executable and type-system definitions)
  *    schema.c    SDL AST -> schema model, with type-system validation
+ *                (types.c: the queries on the model that later stages ask)
+ *    topic.c     @topic templates: compiled at load, expanded per subscription
  *    validate.c  the spec's section 5 rules (overlap.c: field merging)
  *    values.c    input literals: checking, coercion, printing
  *    variables.c CoerceVariableValues over jansson values
@@ -11,7 +13,8 @@
  *    execute.c   plan + msgpack payload -> result JSON (the hot path)
  *    gql.c       gql_prepare and the gql_sub_t accessors
  *  Support: arena.c (arena, vectors, name maps), errors.c (error lists,
- *  locations, did-you-mean).
+ *  locations, did-you-mean), scalar.c (input coercion of the built-in
+ *  scalars, for values.c and variables.c).
  *
  *  Memory: everything built while preparing lives in an arena and is freed
  *  at once; a schema and a prepared subscription each own one arena.
@@ -509,17 +512,8 @@ typedef struct {
     const gql_cval_t *def;      //  the coerced default
 } gql_input_t;
 
-//  @topic(name: "...{arg}...") parsed: literal text and argument slots.
-typedef struct {
-    const char *text;           //  literal segment, or NULL for a slot
-    size_t len;
-    uint32_t arg;               //  slot: index into the field's args
-} gql_topic_seg_t;
-
-typedef struct {
-    gql_topic_seg_t *segs;
-    uint32_t nsegs;
-} gql_topic_t;
+//  A compiled @topic(name: "...{arg}...") template (topic.c).
+typedef struct gql_topic gql_topic_t;
 
 struct gql_field {
     const char *name;
@@ -602,6 +596,7 @@ struct gql_schema {
     gql_field_t typename_field; //  __typename: String!
 };
 
+//  types.c: queries on the model.
 const gql_type_t *gql_schema_type (const gql_schema_t *s, const char *name);
 const gql_dirdef_t *gql_schema_directive (const gql_schema_t *s, const char *name);
 const gql_field_t *gql_type_field (const gql_type_t *t, const char *name);
@@ -626,6 +621,39 @@ const char *gql_tref_str (gql_arena_t *a, const gql_tref_t *t);
 //  set to it) or memory ran out.
 const gql_tref_t *gql_tref_resolve (gql_arena_t *a, const gql_schema_t *s,
                                     const gql_typeref_t *ast, const gql_typeref_t **unknown);
+
+// ---------------------------------------------------------------------------
+//  topic.c: the @topic directive
+
+//  A template compiled: literal text and argument slots.
+typedef struct {
+    const char *text;           //  literal segment, or NULL for a slot
+    size_t len;
+    uint32_t arg;               //  slot: index into the field's args
+} gql_topic_seg_t;
+
+struct gql_topic {
+    gql_topic_seg_t *segs;
+    uint32_t nsegs;
+};
+
+//  At schema load, once directive applications are checked: compile the
+//  @topic template of each root subscription field that has one (into
+//  s->arena), reporting @topic on other fields and templates that can make
+//  no valid topic.
+void gql_topic_compile (gql_schema_t *s, gql_errs_t *e);
+
+//  When preparing: the topic of root field f, given its coerced arguments
+//  (vals, parallel to f->args): the template expanded, or the field's
+//  name when it has none, checked as a broker topic. Returns it copied
+//  into a, or NULL after recording an error at loc (e->oom if memory ran
+//  out).
+char *gql_topic_expand (gql_arena_t *a, gql_errs_t *e, const gql_field_t *f,
+                        const gql_cval_t *const *vals, uint32_t loc);
+
+//  The template as written ("chat.{channel}"), or the field's name when it
+//  has none, cut short to fit size (> 0) bytes. Returns 0, or -1.
+int gql_topic_template (const gql_field_t *f, char *buf, size_t size);
 
 // ---------------------------------------------------------------------------
 //  values.c: input literals
@@ -703,6 +731,47 @@ const char *gql_value_str (gql_arena_t *a, const gql_value_t *v);
 //  1 if two literals are the same (object fields in any order). e gives
 //  scratch memory and counts the work.
 int gql_value_equal (const gql_value_t *a, const gql_value_t *b, gql_errs_t *e);
+
+// ---------------------------------------------------------------------------
+//  scalar.c: input coercion of the built-in scalars, for values.c and
+//  variables.c
+
+typedef enum {
+    GQL_IN_OTHER,               //  null, a list, an object
+    GQL_IN_INT,
+    GQL_IN_FLOAT,
+    GQL_IN_STRING,
+    GQL_IN_BOOLEAN,
+    GQL_IN_ENUM                 //  an enum literal
+} gql_inkind_t;
+
+//  An input value as the scalar rules see it, whether a literal or JSON.
+typedef struct {
+    gql_inkind_t kind;
+    int64_t i;                  //  GQL_IN_INT (when it fits); GQL_IN_BOOLEAN: 0 or 1
+    int fits;                   //  GQL_IN_INT: i holds the value (it fits in 64 bits)
+    double f;                   //  GQL_IN_INT, GQL_IN_FLOAT: the value as a double
+    const char *s;              //  GQL_IN_STRING, GQL_IN_ENUM; GQL_IN_INT: its digits, or NULL
+    size_t len;
+    int whole_is_int;           //  a GQL_IN_FLOAT that is a whole number counts as an
+                                //  integer (JSON numbers, which JavaScript writes as 1.0)
+    int copy;                   //  s must be copied into the value's arena
+} gql_scalar_in_t;
+
+typedef enum {
+    GQL_SCALAR_OK,
+    GQL_SCALAR_WRONG,           //  a kind of value the scalar does not take
+    GQL_SCALAR_RANGE,           //  Int: a whole number outside 32 bits
+    GQL_SCALAR_INFINITE         //  Float: a number that is not finite
+} gql_scalar_rc_t;
+
+//  Whether the scalar takes in (a custom scalar takes anything).
+gql_scalar_rc_t gql_scalar_check (gql_scalar_t scalar, const gql_scalar_in_t *in);
+
+//  The value of in, which gql_scalar_check passed, for the scalar (a
+//  custom one takes it as it is). NULL only when memory runs out (e->oom).
+const gql_cval_t *gql_scalar_coerce (gql_arena_t *a, gql_errs_t *e, gql_scalar_t scalar,
+                                     const gql_scalar_in_t *in);
 
 // ---------------------------------------------------------------------------
 //  validate.c / overlap.c

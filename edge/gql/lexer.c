@@ -440,13 +440,11 @@ s_block_string (gql_lexer_t *lx, size_t start)
     return s_fail (lx, pos, "Syntax Error: Unterminated string.");
 }
 
-int
-gql_lex_next (gql_lexer_t *lx)
+//  Past the ignored tokens (white space, line terminators, commas,
+//  comments, byte order marks) from pos.
+static size_t
+s_skip_ignored (const char *s, size_t n, size_t pos)
 {
-    const char *s = lx->src;
-    size_t n = lx->len;
-    size_t pos = lx->pos;
-    //  Ignored tokens.
     while (pos < n) {
         char c = s[pos];
         if (c == ' ' || c == '\t' || c == ',' || c == '\n' || c == '\r')
@@ -461,6 +459,15 @@ gql_lex_next (gql_lexer_t *lx)
         else
             break;
     }
+    return pos;
+}
+
+int
+gql_lex_next (gql_lexer_t *lx)
+{
+    const char *s = lx->src;
+    size_t n = lx->len;
+    size_t pos = s_skip_ignored (s, n, lx->pos);
     lx->tok.start = (uint32_t) pos;
     lx->tok.value = NULL;
     lx->tok.len = 0;

@@ -14,7 +14,6 @@
  *  every payload the same way.
  */
 #include "gql_internal.h"
-#include "wire.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -124,6 +123,63 @@ s_collect (s_plan_t *p, const gql_type_t *obj, const gql_selset_t *ss, gql_vec_t
 
 static const gql_ptype_t *s_ptype (s_plan_t *p, const gql_tref_t *t, const s_group_t *g, int depth);
 
+//  The i-th field of object type obj, at depth, from the group of fields
+//  with one response key. Returns 0, or -1 (errors recorded).
+static int
+s_pfield (s_plan_t *p, const gql_type_t *obj, const s_group_t *g, uint32_t i, gql_pfield_t *f, int depth)
+{
+    const gql_sel_t *first = g->nodes.items[0];
+    if (depth + 1 > p->max_depth) {
+        gql_err (p->e, first->loc, "The subscription is nested too deeply: field \"%s\" is at depth %d, "
+                 "and the limit is %d.", g->key, depth + 1, p->max_depth);
+        p->failed = 1;
+        return -1;
+    }
+    if (++p->nfields > GQL_MAX_PLAN_FIELDS) {
+        gql_err (p->e, first->loc, "The subscription selects too many fields once its fragments are "
+                 "expanded (more than %d).", GQL_MAX_PLAN_FIELDS);
+        p->failed = 1;
+        return -1;
+    }
+    size_t klen = strlen (g->key);
+    char *prefix = gql_sprintf (p->a, "%s\"%s\":", i ? "," : "", g->key);
+    uint32_t *locs = gql_alloc_array (p->a, (size_t) g->nodes.n * 2, sizeof *locs);
+    if (!prefix || !locs) {
+        s_oom (p);
+        return -1;
+    }
+    f->prefix = prefix;
+    f->prefix_len = (uint32_t) strlen (prefix);
+    f->key = prefix + (i ? 2 : 1);
+    f->key_len = (uint32_t) klen;
+    f->name = first->name;
+    f->name_len = (uint32_t) strlen (first->name);
+    if (!(f->name = gql_strndup (p->a, first->name, f->name_len))) {
+        s_oom (p);
+        return -1;
+    }
+    f->parent = obj;
+    f->is_typename = strcmp (first->name, "__typename") == 0;
+    for (uint32_t j = 0; j < g->nodes.n; j++) {
+        const gql_sel_t *n = g->nodes.items[j];
+        if (gql_src_pos (p->src, p->tmp, n->loc, &locs[2 * j], &locs[2 * j + 1]) != 0) {
+            s_oom (p);
+            return -1;
+        }
+    }
+    f->locs = locs;
+    f->nlocs = g->nodes.n;
+    GQL_WORK (p->e, g->nodes.n);
+    const gql_field_t *def = f->is_typename ? &p->s->typename_field : gql_type_field (obj, first->name);
+    if (!def) {
+        //  Validation guarantees the field; this is a bug if reached.
+        gql_err (p->e, first->loc, "Internal error: field \"%s\" not found on \"%s\".", first->name, obj->name);
+        p->failed = 1;
+        return -1;
+    }
+    return (f->type = s_ptype (p, def->type, g, depth + 1)) ? 0 : -1;
+}
+
 //  The fields of object type obj for the merged sub-selections of a group
 //  (or the operation's selection set, for the root).
 static const gql_pobj_t *
@@ -156,61 +212,9 @@ s_pobj (s_plan_t *p, const gql_type_t *obj, const gql_selset_t *const *sets, uin
         s_oom (p);
         return NULL;
     }
-    for (uint32_t i = 0; i < groups.n; i++) {
-        const s_group_t *g = groups.items[i];
-        const gql_sel_t *first = g->nodes.items[0];
-        gql_pfield_t *f = &fields[i];
-        if (depth + 1 > p->max_depth) {
-            gql_err (p->e, first->loc, "The subscription is nested too deeply: field \"%s\" is at depth %d, "
-                     "and the limit is %d.", g->key, depth + 1, p->max_depth);
-            p->failed = 1;
+    for (uint32_t i = 0; i < groups.n; i++)
+        if (s_pfield (p, obj, groups.items[i], i, &fields[i], depth) != 0)
             return NULL;
-        }
-        if (++p->nfields > GQL_MAX_PLAN_FIELDS) {
-            gql_err (p->e, first->loc, "The subscription selects too many fields once its fragments are "
-                     "expanded (more than %d).", GQL_MAX_PLAN_FIELDS);
-            p->failed = 1;
-            return NULL;
-        }
-        size_t klen = strlen (g->key);
-        char *prefix = gql_sprintf (p->a, "%s\"%s\":", i ? "," : "", g->key);
-        uint32_t *locs = gql_alloc_array (p->a, (size_t) g->nodes.n * 2, sizeof *locs);
-        if (!prefix || !locs) {
-            s_oom (p);
-            return NULL;
-        }
-        f->prefix = prefix;
-        f->prefix_len = (uint32_t) strlen (prefix);
-        f->key = prefix + (i ? 2 : 1);
-        f->key_len = (uint32_t) klen;
-        f->name = first->name;
-        f->name_len = (uint32_t) strlen (first->name);
-        if (!(f->name = gql_strndup (p->a, first->name, f->name_len))) {
-            s_oom (p);
-            return NULL;
-        }
-        f->parent = obj;
-        f->is_typename = strcmp (first->name, "__typename") == 0;
-        for (uint32_t j = 0; j < g->nodes.n; j++) {
-            const gql_sel_t *n = g->nodes.items[j];
-            if (gql_src_pos (p->src, p->tmp, n->loc, &locs[2 * j], &locs[2 * j + 1]) != 0) {
-                s_oom (p);
-                return NULL;
-            }
-        }
-        f->locs = locs;
-        f->nlocs = g->nodes.n;
-        GQL_WORK (p->e, g->nodes.n);
-        const gql_field_t *def = f->is_typename ? &p->s->typename_field : gql_type_field (obj, first->name);
-        if (!def) {
-            //  Validation guarantees the field; this is a bug if reached.
-            gql_err (p->e, first->loc, "Internal error: field \"%s\" not found on \"%s\".", first->name, obj->name);
-            p->failed = 1;
-            return NULL;
-        }
-        if (!(f->type = s_ptype (p, def->type, g, depth + 1)))
-            return NULL;
-    }
     po->fields = fields;
     po->nfields = groups.n;
     return po;
@@ -370,31 +374,6 @@ s_key_obj (jbuf_t *b, const gql_pobj_t *o, int locs)
 // -- the topic ----------------------------------------------------------------------
 
 static int
-s_topic_value (jbuf_t *b, const gql_cval_t *v)
-{
-    char tmp[32];
-    int n;
-    switch (v->kind) {
-        case GQL_C_STRING:
-        case GQL_C_ENUM:
-            jbuf_put (b, v->s, v->len);
-            return 0;
-        case GQL_C_INT:
-            n = snprintf (tmp, sizeof tmp, "%lld", (long long) v->i);
-            jbuf_put (b, tmp, (size_t) n);
-            return 0;
-        case GQL_C_FLOAT:
-            jbuf_json_double (b, v->f);
-            return 0;
-        case GQL_C_BOOLEAN:
-            jbuf_puts (b, v->i ? "true" : "false");
-            return 0;
-        default:
-            return -1;
-    }
-}
-
-static int
 s_topic (s_plan_t *p, gql_sub_t *sub, const gql_field_t *def, const gql_sel_t *node)
 {
     //  CoerceArgumentValues for the root field, whether or not the topic
@@ -406,51 +385,8 @@ s_topic (s_plan_t *p, gql_sub_t *sub, const gql_field_t *def, const gql_sel_t *n
     }
     if (gql_coerce_args (p->tmp, p->e, &node->args, &def->args, p->vars, node->loc, "Field", vals) != 0)
         return -1;
-    jbuf_t b;
-    jbuf_init (&b, 0);
-    int rc = -1;
-    if (!def->topic)
-        jbuf_puts (&b, def->name);
-    for (uint32_t i = 0; def->topic && i < def->topic->nsegs; i++) {
-        const gql_topic_seg_t *seg = &def->topic->segs[i];
-        if (seg->text) {
-            jbuf_put (&b, seg->text, seg->len);
-            continue;
-        }
-        const gql_input_t *arg = def->args.items[seg->arg];
-        const gql_cval_t *v = vals[seg->arg];
-        if (!v || v->kind == GQL_C_NULL) {
-            gql_err (p->e, node->loc, "Cannot compute the topic of field \"%s\": argument \"%s\" is null.",
-                     def->name, arg->name);
-            goto out;
-        }
-        if (s_topic_value (&b, v) != 0) {
-            gql_err (p->e, node->loc, "Cannot compute the topic of field \"%s\": argument \"%s\" is not a "
-                     "scalar value.", def->name, arg->name);
-            goto out;
-        }
-    }
-    if (jbuf_failed (&b)) {
-        s_oom (p);
-        goto out;
-    }
-    //  Clients must not reach the backbone's own topics.
-    wire_err_t werr = wire_topic_check (b.data ? b.data : "", b.len);
-    if (werr == WIRE_OK && wire_topic_reserved (b.data, b.len))
-        werr = WIRE_TOPIC_RESERVED;
-    if (werr != WIRE_OK) {
-        gql_err (p->e, node->loc, "The topic computed for field \"%s\" is not valid: %s.", def->name,
-                 wire_strerror (werr));
-        goto out;
-    }
-    if (!(sub->topic = gql_strndup (&sub->arena, b.data, b.len))) {
-        s_oom (p);
-        goto out;
-    }
-    rc = 0;
-out:
-    jbuf_free (&b);
-    return rc;
+    sub->topic = gql_topic_expand (&sub->arena, p->e, def, vals, node->loc);
+    return sub->topic ? 0 : -1;
 }
 
 int

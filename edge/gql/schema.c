@@ -5,13 +5,12 @@
  *  named type and directive, fill in members (definitions and `extend`
  *  forms, in document order), find the root types, check implementations,
  *  unions and input cycles, coerce default values, check every directive
- *  application, and compile each subscription field's @topic template.
+ *  application, and compile each subscription field's @topic template
+ *  (topic.c).
  *  All errors are collected, so an operator sees every problem at once.
  */
 #include "gql_internal.h"
-#include "wire.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,182 +59,6 @@ s_kind_name (gql_kind_t k)
         case GQL_K_INPUT: return "input object";
     }
     return "?";
-}
-
-// -- queries on the model ----------------------------------------------------------
-
-const gql_type_t *
-gql_schema_type (const gql_schema_t *s, const char *name)
-{
-    return gql_map_get (&s->type_map, name, strlen (name));
-}
-
-const gql_dirdef_t *
-gql_schema_directive (const gql_schema_t *s, const char *name)
-{
-    return gql_map_get (&s->directive_map, name, strlen (name));
-}
-
-const gql_field_t *
-gql_type_field (const gql_type_t *t, const char *name)
-{
-    return gql_map_get (&t->field_map, name, strlen (name));
-}
-
-const gql_input_t *
-gql_input_find (const gql_vec_t *inputs, const char *name)
-{
-    for (uint32_t i = 0; i < inputs->n; i++) {
-        const gql_input_t *in = inputs->items[i];
-        if (strcmp (in->name, name) == 0)
-            return in;
-    }
-    return NULL;
-}
-
-int
-gql_type_is_composite (const gql_type_t *t)
-{
-    return t->kind == GQL_K_OBJECT || t->kind == GQL_K_INTERFACE || t->kind == GQL_K_UNION;
-}
-
-int
-gql_type_is_abstract (const gql_type_t *t)
-{
-    return t->kind == GQL_K_INTERFACE || t->kind == GQL_K_UNION;
-}
-
-int
-gql_type_is_leaf (const gql_type_t *t)
-{
-    return t->kind == GQL_K_SCALAR || t->kind == GQL_K_ENUM;
-}
-
-int
-gql_type_is_input (const gql_type_t *t)
-{
-    return t->kind == GQL_K_SCALAR || t->kind == GQL_K_ENUM || t->kind == GQL_K_INPUT;
-}
-
-int
-gql_type_is_output (const gql_type_t *t)
-{
-    return t->kind != GQL_K_INPUT;
-}
-
-int
-gql_type_possible (const gql_type_t *t, const gql_type_t *o)
-{
-    if (t == o)
-        return t->kind == GQL_K_OBJECT;
-    if (!t->possible_bits || o->kind != GQL_K_OBJECT)
-        return 0;
-    return (t->possible_bits[o->index / 8] >> (o->index % 8)) & 1;
-}
-
-int
-gql_types_overlap (const gql_type_t *a, const gql_type_t *b)
-{
-    if (a == b)
-        return 1;
-    for (uint32_t i = 0; i < a->possible.n; i++)
-        if (gql_type_possible (b, a->possible.items[i]))
-            return 1;
-    return 0;
-}
-
-const gql_type_t *
-gql_tref_named (const gql_tref_t *t)
-{
-    while (t && t->kind != GQL_T_NAMED)
-        t = t->of;
-    return t ? t->type : NULL;
-}
-
-int
-gql_tref_equal (const gql_tref_t *a, const gql_tref_t *b)
-{
-    while (a && b) {
-        if (a->kind != b->kind)
-            return 0;
-        if (a->kind == GQL_T_NAMED)
-            return a->type == b->type;
-        a = a->of;
-        b = b->of;
-    }
-    return a == b;
-}
-
-int
-gql_tref_subtype (const gql_tref_t *sub, const gql_tref_t *super)
-{
-    if (sub->kind == GQL_T_NONNULL)
-        return gql_tref_subtype (sub->of, super->kind == GQL_T_NONNULL ? super->of : super);
-    if (super->kind == GQL_T_NONNULL)
-        return 0;
-    if (sub->kind == GQL_T_LIST || super->kind == GQL_T_LIST)
-        return sub->kind == super->kind && gql_tref_subtype (sub->of, super->of);
-    if (sub->type == super->type)
-        return 1;
-    if (super->type->kind == GQL_K_UNION)
-        return gql_type_possible (super->type, sub->type);
-    if (super->type->kind == GQL_K_INTERFACE)
-        for (uint32_t i = 0; i < sub->type->interfaces.n; i++)
-            if (sub->type->interfaces.items[i] == super->type)
-                return 1;
-    return 0;
-}
-
-static void
-s_tref_print (jbuf_t *b, const gql_tref_t *t)
-{
-    switch (t->kind) {
-        case GQL_T_NAMED:
-            jbuf_puts (b, t->type->name);
-            break;
-        case GQL_T_LIST:
-            jbuf_putc (b, '[');
-            s_tref_print (b, t->of);
-            jbuf_putc (b, ']');
-            break;
-        case GQL_T_NONNULL:
-            s_tref_print (b, t->of);
-            jbuf_putc (b, '!');
-            break;
-    }
-}
-
-const char *
-gql_tref_str (gql_arena_t *a, const gql_tref_t *t)
-{
-    if (!t)
-        return "?";
-    jbuf_t b;
-    jbuf_init (&b, 0);
-    s_tref_print (&b, t);
-    const char *out = jbuf_failed (&b) ? NULL : gql_strndup (a, b.data, b.len);
-    jbuf_free (&b);
-    return out ? out : "?";
-}
-
-const gql_tref_t *
-gql_tref_resolve (gql_arena_t *a, const gql_schema_t *s, const gql_typeref_t *ast,
-                  const gql_typeref_t **unknown)
-{
-    gql_tref_t *t = gql_alloc (a, sizeof *t);
-    if (!t)
-        return NULL;
-    t->kind = ast->kind;
-    if (ast->kind == GQL_T_NAMED) {
-        t->type = gql_schema_type (s, ast->name);
-        if (!t->type) {
-            *unknown = ast;
-            return NULL;
-        }
-        return t;
-    }
-    t->of = gql_tref_resolve (a, s, ast->of, unknown);
-    return t->of ? t : NULL;
 }
 
 // -- building ------------------------------------------------------------------------
@@ -961,128 +784,6 @@ s_applications (s_build_t *b)
     }
 }
 
-//  Compile "chat.{channel}" into literal and argument segments.
-static void
-s_topic (s_build_t *b, gql_field_t *f, const gql_directive_t *d)
-{
-    const gql_arg_t *arg = NULL;
-    for (uint32_t k = 0; k < d->args.n && !arg; k++)
-        if (strcmp (((gql_arg_t *) d->args.items[k])->name, "name") == 0)
-            arg = d->args.items[k];
-    if (!arg || arg->value->kind != GQL_V_STRING)
-        return;                 //  reported by the directive checks
-    const char *tpl = arg->value->text;
-    size_t len = arg->value->len;
-    uint32_t loc = arg->value->loc;
-    gql_topic_t *t = gql_alloc (b->a, sizeof *t);
-    //  At most one segment per character.
-    gql_topic_seg_t *segs = gql_alloc_array (b->a, len + 1, sizeof *segs);
-    if (!t || !segs) {
-        s_oom (b);
-        return;
-    }
-    t->segs = segs;
-    size_t static_len = 0;
-    size_t i = 0;
-    while (i < len) {
-        if (tpl[i] == '}') {
-            gql_err (b->e, loc, "@topic template \"%s\" of field \"%s.%s\" has a \"}\" without a \"{\"",
-                     tpl, f->owner->name, f->name);
-            return;
-        }
-        if (tpl[i] != '{') {
-            size_t j = i;
-            while (j < len && tpl[j] != '{' && tpl[j] != '}')
-                j++;
-            segs[t->nsegs].text = tpl + i;
-            segs[t->nsegs++].len = j - i;
-            static_len += j - i;
-            i = j;
-            continue;
-        }
-        size_t j = i + 1;
-        while (j < len && tpl[j] != '}' && tpl[j] != '{')
-            j++;
-        if (j >= len || tpl[j] != '}') {
-            gql_err (b->e, loc, "@topic template \"%s\" of field \"%s.%s\" has an unclosed \"{\"",
-                     tpl, f->owner->name, f->name);
-            return;
-        }
-        const char *name = gql_strndup (b->a, tpl + i + 1, j - i - 1);
-        if (!name) {
-            s_oom (b);
-            return;
-        }
-        uint32_t k = 0;
-        while (k < f->args.n && strcmp (((gql_input_t *) f->args.items[k])->name, name) != 0)
-            k++;
-        if (k == f->args.n) {
-            const char *hint = gql_suggest (b->a, name, &f->args, offsetof (gql_input_t, name));
-            gql_err (b->e, loc, "@topic placeholder \"{%s}\" of field \"%s.%s\" names no argument of "
-                     "the field%s%s", name, f->owner->name, f->name, *hint ? "." : "", hint);
-            return;
-        }
-        const gql_input_t *in = f->args.items[k];
-        const gql_tref_t *at = in->type->kind == GQL_T_NONNULL ? in->type->of : in->type;
-        if (at->kind != GQL_T_NAMED || !gql_type_is_leaf (at->type)) {
-            gql_err (b->e, loc, "@topic placeholder \"{%s}\" of field \"%s.%s\" names an argument of type "
-                     "\"%s\"; only scalar and enum arguments can be put in a topic", name, f->owner->name,
-                     f->name, gql_tref_str (b->a, in->type));
-            return;
-        }
-        segs[t->nsegs].text = NULL;
-        segs[t->nsegs++].arg = k;
-        i = j + 1;
-    }
-    if (t->nsegs == 0) {
-        gql_err (b->e, loc, "@topic name of field \"%s.%s\" is empty", f->owner->name, f->name);
-        return;
-    }
-    //  The literal parts alone must already make a possible topic.
-    jbuf_t lit;
-    jbuf_init (&lit, 0);
-    for (uint32_t k = 0; k < t->nsegs; k++)
-        if (segs[k].text)
-            jbuf_put (&lit, segs[k].text, segs[k].len);
-    int has_slot = 0;
-    for (uint32_t k = 0; k < t->nsegs; k++)
-        has_slot |= segs[k].text == NULL;
-    if (static_len > WIRE_TOPIC_MAX || memchr (tpl, 0, len)
-        || (!has_slot && wire_topic_check (lit.data ? lit.data : "", lit.len) != WIRE_OK))
-        gql_err (b->e, loc, "@topic name of field \"%s.%s\" cannot make a valid topic (1 to %d bytes of "
-                 "UTF-8, no NUL)", f->owner->name, f->name, WIRE_TOPIC_MAX);
-    else if (segs[0].text && wire_topic_reserved (segs[0].text, segs[0].len))
-        gql_err (b->e, loc, "@topic name of field \"%s.%s\" starts with the reserved prefix \"%s\"",
-                 f->owner->name, f->name, WIRE_RESERVED_PREFIX);
-    else
-        f->topic = t;
-    jbuf_free (&lit);
-}
-
-static void
-s_topics (s_build_t *b)
-{
-    gql_schema_t *s = b->s;
-    for (uint32_t i = 0; i < s->types.n; i++) {
-        gql_type_t *t = s->types.items[i];
-        for (uint32_t j = 0; j < t->fields.n; j++) {
-            gql_field_t *f = t->fields.items[j];
-            const gql_fdef_t *fd = f->ast;
-            for (uint32_t k = 0; fd && k < fd->directives.n; k++) {
-                const gql_directive_t *d = fd->directives.items[k];
-                if (strcmp (d->name, "topic") != 0)
-                    continue;
-                if (t != s->subscription)
-                    gql_err (b->e, d->loc, "@topic may only be used on fields of the subscription root "
-                             "type%s%s%s", s->subscription ? " \"" : "",
-                             s->subscription ? s->subscription->name : "", s->subscription ? "\"" : "");
-                else if (!f->topic)
-                    s_topic (b, f, d);
-            }
-        }
-    }
-}
-
 gql_schema_t *
 gql_schema_new (const char *sdl, size_t len, char **err)
 {
@@ -1117,7 +818,7 @@ gql_schema_new (const char *sdl, size_t len, char **err)
     s_check_types (&b);
     s_all_defaults (&b);
     s_applications (&b);
-    s_topics (&b);
+    gql_topic_compile (s, &errs);
 out:
     if (!s || gql_errs_count (&errs)) {
         if (err)
@@ -1150,25 +851,5 @@ gql_schema_subscription_field (const gql_schema_t *self, size_t i, const char **
         return -1;
     const gql_field_t *f = root->fields.items[i];
     *name = f->name;
-    //  Without @topic, the topic is the field's name (plan.c).
-    if (!f->topic) {
-        snprintf (topic, size, "%s", f->name);
-        return 0;
-    }
-    size_t used = 0;
-    topic[0] = 0;
-    for (uint32_t k = 0; k < f->topic->nsegs && used + 1 < size; k++) {
-        const gql_topic_seg_t *seg = &f->topic->segs[k];
-        int n;
-        if (seg->text)
-            n = snprintf (topic + used, size - used, "%.*s", (int) seg->len, seg->text);
-        else {
-            const gql_input_t *arg = f->args.items[seg->arg];
-            n = snprintf (topic + used, size - used, "{%s}", arg->name);
-        }
-        if (n < 0)
-            return -1;
-        used += (size_t) n < size - used ? (size_t) n : size - used - 1;
-    }
-    return 0;
+    return gql_topic_template (f, topic, size);
 }

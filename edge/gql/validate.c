@@ -660,18 +660,15 @@ s_cycles (s_val_t *v)
     }
 }
 
-int
-gql_validate (gql_arena_t *a, const gql_schema_t *s, gql_doc_t *doc, gql_errs_t *e)
+//  Executable Definitions, Operation Name Uniqueness and Fragment Name
+//  Uniqueness, listing the operations and fragments on the way.
+static void
+s_definitions (s_val_t *v)
 {
-    s_val_t val = { .a = a, .s = s, .doc = doc, .e = e };
-    s_val_t *v = &val;
-    int before = gql_errs_count (e);
+    gql_arena_t *a = v->a;
+    gql_errs_t *e = v->e;
+    const gql_doc_t *doc = v->doc;
     gql_map_t op_names = { 0 };
-    for (uint32_t i = 0; i < s->types.n; i++)
-        if (gql_vec_push (a, &v->type_names, (void *) ((gql_type_t *) s->types.items[i])->name) != 0)
-            s_oom (v);
-    //  Executable Definitions; Operation Name Uniqueness; Fragment Name
-    //  Uniqueness.
     for (uint32_t i = 0; i < doc->defs.n; i++) {
         gql_def_t *d = doc->defs.items[i];
         GQL_WORK (e, 1);
@@ -703,6 +700,18 @@ gql_validate (gql_arena_t *a, const gql_schema_t *s, gql_doc_t *doc, gql_errs_t 
             gql_err (e, d->loc, "The \"%s\" definition is not executable.", name);
         }
     }
+}
+
+int
+gql_validate (gql_arena_t *a, const gql_schema_t *s, gql_doc_t *doc, gql_errs_t *e)
+{
+    s_val_t val = { .a = a, .s = s, .doc = doc, .e = e };
+    s_val_t *v = &val;
+    int before = gql_errs_count (e);
+    for (uint32_t i = 0; i < s->types.n; i++)
+        if (gql_vec_push (a, &v->type_names, (void *) ((gql_type_t *) s->types.items[i])->name) != 0)
+            s_oom (v);
+    s_definitions (v);
     //  Lone Anonymous Operation.
     for (uint32_t i = 0; i < v->ops.n; i++) {
         const gql_operation_t *op = v->ops.items[i];

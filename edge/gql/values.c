@@ -9,8 +9,6 @@
  */
 #include "gql_internal.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,20 +145,39 @@ s_parse_int64 (const char *text, size_t len, int64_t *out)
     return 0;
 }
 
-static int
-s_parse_int32 (const char *text, size_t len, int64_t *out)
+//  A literal as the scalar rules (scalar.c) see it.
+static gql_scalar_in_t
+s_scalar_in (const gql_value_t *v)
 {
-    int64_t v;
-    if (s_parse_int64 (text, len, &v) != 0 || v < INT32_MIN || v > INT32_MAX)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static double
-s_parse_double (const char *text)
-{
-    return strtod (text, NULL);
+    gql_scalar_in_t in = { .kind = GQL_IN_OTHER };
+    switch (v->kind) {
+        case GQL_V_INT:
+            in.kind = GQL_IN_INT;
+            in.fits = s_parse_int64 (v->text, v->len, &in.i) == 0;
+            //  A whole number that fits converts to the double strtod
+            //  would read, but for "-0" (-0.0), and much faster.
+            in.f = in.fits && in.i != 0 ? (double) in.i : strtod (v->text, NULL);
+            in.s = v->text;
+            in.len = v->len;
+            break;
+        case GQL_V_FLOAT:
+            in.kind = GQL_IN_FLOAT;
+            in.f = strtod (v->text, NULL);
+            break;
+        case GQL_V_STRING:
+        case GQL_V_ENUM:
+            in.kind = v->kind == GQL_V_STRING ? GQL_IN_STRING : GQL_IN_ENUM;
+            in.s = v->text;
+            in.len = v->len;
+            break;
+        case GQL_V_BOOLEAN:
+            in.kind = GQL_IN_BOOLEAN;
+            in.i = v->boolean;
+            break;
+        default:
+            break;
+    }
+    return in;
 }
 
 // -- checking -------------------------------------------------------------------
@@ -201,31 +218,106 @@ static int
 s_check_scalar (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type,
                 gql_vec_t *usages, int const_ctx, int depth)
 {
-    const gql_type_t *t = type->type;
-    int64_t i;
-    switch (t->scalar) {
-        case GQL_S_INT:
-            if (v->kind != GQL_V_INT)
-                return s_bad_value (e, v, type, NULL);
-            if (s_parse_int32 (v->text, v->len, &i) != 0)
-                return s_bad_value (e, v, type, "Int cannot represent non 32-bit signed integer value.");
+    if (type->type->scalar == GQL_S_CUSTOM)
+        return s_check_untyped (e, v, usages, const_ctx, depth);
+    gql_scalar_in_t in = s_scalar_in (v);
+    switch (gql_scalar_check (type->type->scalar, &in)) {
+        case GQL_SCALAR_OK:
             return 0;
-        case GQL_S_FLOAT:
-            if (v->kind != GQL_V_INT && v->kind != GQL_V_FLOAT)
-                return s_bad_value (e, v, type, NULL);
-            if (!isfinite (s_parse_double (v->text)))
-                return s_bad_value (e, v, type, "Float cannot represent a value that is not finite.");
-            return 0;
-        case GQL_S_STRING:
-            return v->kind == GQL_V_STRING ? 0 : s_bad_value (e, v, type, NULL);
-        case GQL_S_BOOLEAN:
-            return v->kind == GQL_V_BOOLEAN ? 0 : s_bad_value (e, v, type, NULL);
-        case GQL_S_ID:
-            return v->kind == GQL_V_STRING || v->kind == GQL_V_INT ? 0 : s_bad_value (e, v, type, NULL);
-        case GQL_S_CUSTOM:
-            return s_check_untyped (e, v, usages, const_ctx, depth);
+        case GQL_SCALAR_RANGE:
+            return s_bad_value (e, v, type, "Int cannot represent non 32-bit signed integer value.");
+        case GQL_SCALAR_INFINITE:
+            return s_bad_value (e, v, type, "Float cannot represent a value that is not finite.");
+        case GQL_SCALAR_WRONG:
+            break;
+    }
+    return s_bad_value (e, v, type, NULL);
+}
+
+//  A variable where a value of type goes: an error in a constant, else a
+//  usage to record for the rules on variables.
+static int
+s_check_variable (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, int loc_default,
+                  gql_vec_t *usages, int const_ctx)
+{
+    if (const_ctx) {
+        gql_err (e, v->loc, "Unexpected variable \"$%s\" in constant value.", v->text);
+        return 1;
+    }
+    if (usages) {
+        gql_varuse_t *u = gql_alloc (e->arena, sizeof *u);
+        if (!u || gql_vec_push (e->arena, usages, u) != 0) {
+            e->oom = 1;
+            return 1;
+        }
+        u->name = v->text;
+        u->loc = v->loc;
+        u->type = type;
+        u->loc_default = loc_default;
     }
     return 0;
+}
+
+//  An object literal for input object type t: Input Object Field Names,
+//  Field Uniqueness and Required Fields, then each field's value.
+static int
+s_check_object (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, gql_vec_t *usages,
+                int const_ctx, int depth)
+{
+    const gql_type_t *t = type->type;
+    if (v->kind != GQL_V_OBJECT)
+        return s_bad_value (e, v, type, NULL);
+    int n = 0;
+    gql_names_t names;
+    gql_names_init (&names, e->arena, &v->items, offsetof (gql_arg_t, name), &e->work);
+    for (uint32_t i = 0; i < v->items.n; i++) {
+        const gql_arg_t *f = v->items.items[i];
+        const gql_input_t *def = gql_map_get (&t->input_map, f->name, strlen (f->name));
+        //  A repeated name is reported against its first use.
+        const gql_arg_t *g = gql_names_find (&names, f->name, &e->work);
+        GQL_WORK (e, 1);
+        if (g && g != f) {
+            gql_err2 (e, g->loc, f->loc, "There can be only one input field named \"%s\".", f->name);
+            n++;
+        }
+        if (!def) {
+            //  Suggestions cost time; skip them once errors are no longer kept.
+            gql_err (e, f->loc, "Field \"%s\" is not defined by type \"%s\".%s", f->name, t->name,
+                     e->full ? "" : gql_suggest (e->arena, f->name, &t->inputs,
+                                                 offsetof (gql_input_t, name)));
+            n++;
+            n += s_check_untyped (e, f->value, usages, const_ctx, depth + 1);
+            continue;
+        }
+        n += s_check (e, f->value, def->type, def->def_ast != NULL, usages, const_ctx, depth + 1);
+    }
+    for (uint32_t j = 0; j < t->inputs.n; j++) {
+        const gql_input_t *def = t->inputs.items[j];
+        if (def->type->kind != GQL_T_NONNULL || def->def_ast)
+            continue;
+        int found = gql_names_find (&names, def->name, &e->work) != NULL;
+        if (!found) {
+            gql_err (e, v->loc, "Field \"%s.%s\" of required type \"%s\" was not provided.",
+                     t->name, def->name, gql_tref_str (e->arena, def->type));
+            n++;
+        }
+    }
+    return n;
+}
+
+static int
+s_check_enum (gql_errs_t *e, const gql_value_t *v, const gql_type_t *t)
+{
+    if (v->kind == GQL_V_ENUM) {
+        if (gql_map_get (&t->value_map, v->text, v->len))
+            return 0;
+        gql_err (e, v->loc, "Value \"%s\" does not exist in \"%s\" enum.%s", v->text, t->name,
+                 gql_suggest (e->arena, v->text, &t->values, GQL_NAME_SELF));
+        return 1;
+    }
+    gql_err (e, v->loc, "Enum \"%s\" cannot represent non-enum value: %s.", t->name,
+             gql_value_str (e->arena, v));
+    return 1;
 }
 
 static int
@@ -234,24 +326,8 @@ s_check (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, int loc_de
 {
     if (depth > GQL_MAX_NESTING)
         return 0;               //  the parser refuses deeper values
-    if (v->kind == GQL_V_VARIABLE) {
-        if (const_ctx) {
-            gql_err (e, v->loc, "Unexpected variable \"$%s\" in constant value.", v->text);
-            return 1;
-        }
-        if (usages) {
-            gql_varuse_t *u = gql_alloc (e->arena, sizeof *u);
-            if (!u || gql_vec_push (e->arena, usages, u) != 0) {
-                e->oom = 1;
-                return 1;
-            }
-            u->name = v->text;
-            u->loc = v->loc;
-            u->type = type;
-            u->loc_default = loc_default;
-        }
-        return 0;
-    }
+    if (v->kind == GQL_V_VARIABLE)
+        return s_check_variable (e, v, type, loc_default, usages, const_ctx);
     if (!type)
         return s_check_untyped (e, v, usages, const_ctx, depth);
     if (type->kind == GQL_T_NONNULL) {
@@ -270,59 +346,11 @@ s_check (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, int loc_de
             n += s_check (e, v->items.items[i], type->of, 0, usages, const_ctx, depth + 1);
         return n;
     }
-    const gql_type_t *t = type->type;
-    switch (t->kind) {
-        case GQL_K_INPUT: {
-            if (v->kind != GQL_V_OBJECT)
-                return s_bad_value (e, v, type, NULL);
-            int n = 0;
-            gql_names_t names;
-            gql_names_init (&names, e->arena, &v->items, offsetof (gql_arg_t, name), &e->work);
-            for (uint32_t i = 0; i < v->items.n; i++) {
-                const gql_arg_t *f = v->items.items[i];
-                const gql_input_t *def = gql_map_get (&t->input_map, f->name, strlen (f->name));
-                //  A repeated name is reported against its first use.
-                const gql_arg_t *g = gql_names_find (&names, f->name, &e->work);
-                GQL_WORK (e, 1);
-                if (g && g != f) {
-                    gql_err2 (e, g->loc, f->loc, "There can be only one input field named \"%s\".", f->name);
-                    n++;
-                }
-                if (!def) {
-                    //  Suggestions cost time; skip them once errors are no longer kept.
-                    gql_err (e, f->loc, "Field \"%s\" is not defined by type \"%s\".%s", f->name, t->name,
-                             e->full ? "" : gql_suggest (e->arena, f->name, &t->inputs,
-                                                         offsetof (gql_input_t, name)));
-                    n++;
-                    n += s_check_untyped (e, f->value, usages, const_ctx, depth + 1);
-                    continue;
-                }
-                n += s_check (e, f->value, def->type, def->def_ast != NULL, usages, const_ctx, depth + 1);
-            }
-            for (uint32_t j = 0; j < t->inputs.n; j++) {
-                const gql_input_t *def = t->inputs.items[j];
-                if (def->type->kind != GQL_T_NONNULL || def->def_ast)
-                    continue;
-                int found = gql_names_find (&names, def->name, &e->work) != NULL;
-                if (!found) {
-                    gql_err (e, v->loc, "Field \"%s.%s\" of required type \"%s\" was not provided.",
-                             t->name, def->name, gql_tref_str (e->arena, def->type));
-                    n++;
-                }
-            }
-            return n;
-        }
+    switch (type->type->kind) {
+        case GQL_K_INPUT:
+            return s_check_object (e, v, type, usages, const_ctx, depth);
         case GQL_K_ENUM:
-            if (v->kind == GQL_V_ENUM) {
-                if (gql_map_get (&t->value_map, v->text, v->len))
-                    return 0;
-                gql_err (e, v->loc, "Value \"%s\" does not exist in \"%s\" enum.%s", v->text, t->name,
-                         gql_suggest (e->arena, v->text, &t->values, GQL_NAME_SELF));
-                return 1;
-            }
-            gql_err (e, v->loc, "Enum \"%s\" cannot represent non-enum value: %s.", t->name,
-                     gql_value_str (e->arena, v));
-            return 1;
+            return s_check_enum (e, v, type->type);
         case GQL_K_SCALAR:
             return s_check_scalar (e, v, type, usages, const_ctx, depth);
         default:
@@ -413,7 +441,6 @@ s_untyped (s_coerce_t *c, const gql_value_t *v, int depth)
         return NULL;
     }
     gql_cval_t *r;
-    int64_t i;
     switch (v->kind) {
         case GQL_V_VARIABLE: {
             int provided;
@@ -423,31 +450,13 @@ s_untyped (s_coerce_t *c, const gql_value_t *v, int depth)
         case GQL_V_NULL:
             return &gql_cval_null;
         case GQL_V_INT:
-            if (s_parse_int64 (v->text, v->len, &i) == 0) {
-                if (!(r = s_cval (c, GQL_C_INT)))
-                    return NULL;
-                r->i = i;
-                return r;
-            }
-            //  fall through: too big for an integer
-            __attribute__ ((fallthrough));
         case GQL_V_FLOAT:
-            if (!(r = s_cval (c, GQL_C_FLOAT)))
-                return NULL;
-            r->f = s_parse_double (v->text);
-            return r;
         case GQL_V_STRING:
         case GQL_V_ENUM:
-            if (!(r = s_cval (c, GQL_C_STRING)))
-                return NULL;
-            r->s = v->text;
-            r->len = v->len;
-            return r;
-        case GQL_V_BOOLEAN:
-            if (!(r = s_cval (c, GQL_C_BOOLEAN)))
-                return NULL;
-            r->i = v->boolean;
-            return r;
+        case GQL_V_BOOLEAN: {
+            gql_scalar_in_t in = s_scalar_in (v);
+            return gql_scalar_coerce (c->a, c->e, GQL_S_CUSTOM, &in);
+        }
         case GQL_V_LIST:
         case GQL_V_OBJECT: {
             int obj = v->kind == GQL_V_OBJECT;
@@ -477,6 +486,80 @@ s_untyped (s_coerce_t *c, const gql_value_t *v, int depth)
         }
     }
     return NULL;
+}
+
+//  A list literal, or a single value where a list goes (a list of one).
+static const gql_cval_t *
+s_coerce_list (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int depth)
+{
+    const gql_value_t *const *items = (const gql_value_t *const *) v->items.items;
+    uint32_t n = v->items.n;
+    if (v->kind != GQL_V_LIST) {
+        items = &v;
+        n = 1;
+    }
+    gql_cval_t *r;
+    if (!(r = s_cval (c, GQL_C_LIST)) || !(r->items = gql_alloc_array (c->a, n ? n : 1, sizeof *r->items))) {
+        c->e->oom = 1;
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const gql_cval_t *iv = s_coerce (c, items[i], type->of, depth + 1);
+        if (!iv)
+            return NULL;
+        if (iv == &s_absent) {
+            //  A list item that is an unprovided variable is null.
+            if (type->of->kind == GQL_T_NONNULL) {
+                gql_err (c->e, items[i]->loc, "Variable \"$%s\" was not provided, but it is used "
+                         "in a position that expects the non-null type \"%s\".", items[i]->text,
+                         gql_tref_str (c->a, type->of));
+                return NULL;
+            }
+            iv = &gql_cval_null;
+        }
+        r->items[r->n++] = (gql_cval_t *) iv;
+    }
+    return r;
+}
+
+//  An object literal of input object type t: its fields in t's order,
+//  defaults filled in, absent optional fields left out.
+static const gql_cval_t *
+s_coerce_object (s_coerce_t *c, const gql_value_t *v, const gql_type_t *t, int depth)
+{
+    uint32_t nf = t->inputs.n;
+    gql_cval_t *r;
+    if (!(r = s_cval (c, GQL_C_OBJECT)) || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
+        || !(r->keys = gql_alloc_array (c->a, nf, sizeof *r->keys))) {
+        c->e->oom = 1;
+        return NULL;
+    }
+    gql_names_t names;
+    gql_names_init (&names, c->a, &v->items, offsetof (gql_arg_t, name), &c->e->work);
+    for (uint32_t j = 0; j < nf; j++) {
+        const gql_input_t *def = t->inputs.items[j];
+        const gql_arg_t *f = gql_names_find (&names, def->name, &c->e->work);
+        const gql_value_t *fv = f ? f->value : NULL;
+        const gql_cval_t *val = fv ? s_coerce (c, fv, def->type, depth + 1) : &s_absent;
+        if (!val)
+            return NULL;
+        if (val == &s_absent) {
+            if (def->def_ast || def->def) {
+                if (!(val = s_default (c, def, depth)))
+                    return NULL;
+            }
+            else if (def->type->kind == GQL_T_NONNULL) {
+                gql_err (c->e, fv ? fv->loc : v->loc, "Field \"%s.%s\" of required type \"%s\" "
+                         "was not provided.", t->name, def->name, gql_tref_str (c->a, def->type));
+                return NULL;
+            }
+            else
+                continue;
+        }
+        r->keys[r->n] = def->name;
+        r->items[r->n++] = (gql_cval_t *) val;
+    }
+    return r;
 }
 
 static const gql_cval_t *
@@ -509,72 +592,14 @@ s_coerce (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int depth
     }
     if (v->kind == GQL_V_NULL)
         return &gql_cval_null;
-    gql_cval_t *r;
-    if (type->kind == GQL_T_LIST) {
-        const gql_value_t *const *items = (const gql_value_t *const *) v->items.items;
-        uint32_t n = v->items.n;
-        if (v->kind != GQL_V_LIST) {
-            items = &v;
-            n = 1;
-        }
-        if (!(r = s_cval (c, GQL_C_LIST)) || !(r->items = gql_alloc_array (c->a, n ? n : 1, sizeof *r->items))) {
-            c->e->oom = 1;
-            return NULL;
-        }
-        for (uint32_t i = 0; i < n; i++) {
-            const gql_cval_t *iv = s_coerce (c, items[i], type->of, depth + 1);
-            if (!iv)
-                return NULL;
-            if (iv == &s_absent) {
-                //  A list item that is an unprovided variable is null.
-                if (type->of->kind == GQL_T_NONNULL) {
-                    gql_err (c->e, items[i]->loc, "Variable \"$%s\" was not provided, but it is used "
-                             "in a position that expects the non-null type \"%s\".", items[i]->text,
-                             gql_tref_str (c->a, type->of));
-                    return NULL;
-                }
-                iv = &gql_cval_null;
-            }
-            r->items[r->n++] = (gql_cval_t *) iv;
-        }
-        return r;
-    }
+    if (type->kind == GQL_T_LIST)
+        return s_coerce_list (c, v, type, depth);
     const gql_type_t *t = type->type;
+    gql_cval_t *r;
+    gql_scalar_in_t in;
     switch (t->kind) {
-        case GQL_K_INPUT: {
-            uint32_t nf = t->inputs.n;
-            if (!(r = s_cval (c, GQL_C_OBJECT)) || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
-                || !(r->keys = gql_alloc_array (c->a, nf, sizeof *r->keys))) {
-                c->e->oom = 1;
-                return NULL;
-            }
-            gql_names_t names;
-            gql_names_init (&names, c->a, &v->items, offsetof (gql_arg_t, name), &c->e->work);
-            for (uint32_t j = 0; j < nf; j++) {
-                const gql_input_t *def = t->inputs.items[j];
-                const gql_arg_t *f = gql_names_find (&names, def->name, &c->e->work);
-                const gql_value_t *fv = f ? f->value : NULL;
-                const gql_cval_t *val = fv ? s_coerce (c, fv, def->type, depth + 1) : &s_absent;
-                if (!val)
-                    return NULL;
-                if (val == &s_absent) {
-                    if (def->def_ast || def->def) {
-                        if (!(val = s_default (c, def, depth)))
-                            return NULL;
-                    }
-                    else if (def->type->kind == GQL_T_NONNULL) {
-                        gql_err (c->e, fv ? fv->loc : v->loc, "Field \"%s.%s\" of required type \"%s\" "
-                                 "was not provided.", t->name, def->name, gql_tref_str (c->a, def->type));
-                        return NULL;
-                    }
-                    else
-                        continue;
-                }
-                r->keys[r->n] = def->name;
-                r->items[r->n++] = (gql_cval_t *) val;
-            }
-            return r;
-        }
+        case GQL_K_INPUT:
+            return s_coerce_object (c, v, t, depth);
         case GQL_K_ENUM:
             if (!(r = s_cval (c, GQL_C_ENUM)))
                 return NULL;
@@ -582,34 +607,10 @@ s_coerce (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int depth
             r->len = v->len;
             return r;
         case GQL_K_SCALAR:
-            switch (t->scalar) {
-                case GQL_S_INT:
-                    if (!(r = s_cval (c, GQL_C_INT)))
-                        return NULL;
-                    s_parse_int32 (v->text, v->len, &r->i);
-                    return r;
-                case GQL_S_FLOAT:
-                    if (!(r = s_cval (c, GQL_C_FLOAT)))
-                        return NULL;
-                    r->f = s_parse_double (v->text);
-                    return r;
-                case GQL_S_BOOLEAN:
-                    if (!(r = s_cval (c, GQL_C_BOOLEAN)))
-                        return NULL;
-                    r->i = v->boolean;
-                    return r;
-                case GQL_S_STRING:
-                case GQL_S_ID:
-                    //  An ID written as an integer is its decimal text.
-                    if (!(r = s_cval (c, GQL_C_STRING)))
-                        return NULL;
-                    r->s = v->text;
-                    r->len = v->len;
-                    return r;
-                case GQL_S_CUSTOM:
-                    return s_untyped (c, v, depth);
-            }
-            return NULL;
+            if (t->scalar == GQL_S_CUSTOM)
+                return s_untyped (c, v, depth);
+            in = s_scalar_in (v);
+            return gql_scalar_coerce (c->a, c->e, t->scalar, &in);
         default:
             return NULL;
     }

@@ -9,7 +9,6 @@
  */
 #include "gql_internal.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,14 +90,39 @@ s_string (s_vc_t *c, gql_ckind_t kind, const char *s, size_t len)
     return r;
 }
 
-//  A real that is an integer (1.0), as JSON numbers from JavaScript are.
-static int
-s_integral (double d, double lo, double hi, int64_t *out)
+//  A JSON value as the scalar rules (scalar.c) see it. Strings are copied:
+//  the json_t does not outlive gql_prepare.
+static gql_scalar_in_t
+s_scalar_in (const json_t *v)
 {
-    if (!isfinite (d) || d != floor (d) || d < lo || d > hi)
-        return 0;
-    *out = (int64_t) d;
-    return 1;
+    //  A real that is a whole number is an integer, as JSON numbers from
+    //  JavaScript are (1.0).
+    gql_scalar_in_t in = { .kind = GQL_IN_OTHER, .whole_is_int = 1, .copy = 1 };
+    switch (json_typeof (v)) {
+        case JSON_INTEGER:
+            in.kind = GQL_IN_INT;
+            in.i = json_integer_value (v);
+            in.fits = 1;
+            in.f = (double) in.i;
+            break;
+        case JSON_REAL:
+            in.kind = GQL_IN_FLOAT;
+            in.f = json_real_value (v);
+            break;
+        case JSON_STRING:
+            in.kind = GQL_IN_STRING;
+            in.s = json_string_value (v);
+            in.len = json_string_length (v);
+            break;
+        case JSON_TRUE:
+        case JSON_FALSE:
+            in.kind = GQL_IN_BOOLEAN;
+            in.i = json_is_true (v);
+            break;
+        default:
+            break;
+    }
+    return in;
 }
 
 static const gql_cval_t *s_coerce (s_vc_t *c, const json_t *v, const gql_tref_t *type,
@@ -118,19 +142,12 @@ s_untyped (s_vc_t *c, const json_t *v, const s_jpath_t *path, int depth)
             return &gql_cval_null;
         case JSON_TRUE:
         case JSON_FALSE:
-            if ((r = s_new (c, GQL_C_BOOLEAN)))
-                r->i = json_is_true (v);
-            return r;
         case JSON_INTEGER:
-            if ((r = s_new (c, GQL_C_INT)))
-                r->i = json_integer_value (v);
-            return r;
         case JSON_REAL:
-            if ((r = s_new (c, GQL_C_FLOAT)))
-                r->f = json_real_value (v);
-            return r;
-        case JSON_STRING:
-            return s_string (c, GQL_C_STRING, json_string_value (v), json_string_length (v));
+        case JSON_STRING: {
+            gql_scalar_in_t in = s_scalar_in (v);
+            return gql_scalar_coerce (c->a, c->e, GQL_S_CUSTOM, &in);
+        }
         case JSON_ARRAY: {
             size_t n = json_array_size (v);
             if (!(r = s_new (c, GQL_C_LIST)) || n > UINT32_MAX
@@ -173,72 +190,130 @@ s_untyped (s_vc_t *c, const json_t *v, const s_jpath_t *path, int depth)
     return NULL;
 }
 
+//  How a variable's value is told that a built-in scalar refuses it.
+static const char *
+s_scalar_error (gql_scalar_t scalar, gql_scalar_rc_t rc)
+{
+    switch (scalar) {
+        case GQL_S_INT:
+            return rc == GQL_SCALAR_RANGE ? "Int cannot represent non 32-bit signed integer value."
+                                          : "Int cannot represent non-integer value.";
+        case GQL_S_FLOAT:
+            return "Float cannot represent non numeric value.";
+        case GQL_S_STRING:
+            return "String cannot represent a non string value.";
+        case GQL_S_BOOLEAN:
+            return "Boolean cannot represent a non boolean value.";
+        case GQL_S_ID:
+            return "ID cannot represent a non-string and non-integer value.";
+        case GQL_S_CUSTOM:
+            break;              //  takes any value
+    }
+    return "invalid value";
+}
+
 static const gql_cval_t *
 s_scalar (s_vc_t *c, const json_t *v, const gql_type_t *t, const s_jpath_t *path, int depth)
 {
-    gql_cval_t *r;
-    int64_t i;
-    switch (t->scalar) {
-        case GQL_S_INT:
-            if (json_is_integer (v)) {
-                i = json_integer_value (v);
-                if (i < INT32_MIN || i > INT32_MAX) {
-                    s_fail (c, v, path, "Int cannot represent non 32-bit signed integer value.");
-                    return NULL;
-                }
-            }
-            else if (!json_is_real (v) || !s_integral (json_real_value (v), INT32_MIN, INT32_MAX, &i)) {
-                s_fail (c, v, path, json_is_real (v) && floor (json_real_value (v)) == json_real_value (v)
-                        ? "Int cannot represent non 32-bit signed integer value."
-                        : "Int cannot represent non-integer value.");
-                return NULL;
-            }
-            if ((r = s_new (c, GQL_C_INT)))
-                r->i = i;
-            return r;
-        case GQL_S_FLOAT:
-            if (!json_is_number (v)) {
-                s_fail (c, v, path, "Float cannot represent non numeric value.");
-                return NULL;
-            }
-            if ((r = s_new (c, GQL_C_FLOAT)))
-                r->f = json_number_value (v);
-            return r;
-        case GQL_S_STRING:
-            if (!json_is_string (v)) {
-                s_fail (c, v, path, "String cannot represent a non string value.");
-                return NULL;
-            }
-            return s_string (c, GQL_C_STRING, json_string_value (v), json_string_length (v));
-        case GQL_S_BOOLEAN:
-            if (!json_is_boolean (v)) {
-                s_fail (c, v, path, "Boolean cannot represent a non boolean value.");
-                return NULL;
-            }
-            if ((r = s_new (c, GQL_C_BOOLEAN)))
-                r->i = json_is_true (v);
-            return r;
-        case GQL_S_ID: {
-            if (json_is_string (v))
-                return s_string (c, GQL_C_STRING, json_string_value (v), json_string_length (v));
-            int ok = json_is_integer (v);
-            if (ok)
-                i = json_integer_value (v);
-            else
-                ok = json_is_real (v) && s_integral (json_real_value (v), -9007199254740992.0,
-                                                      9007199254740992.0, &i);
-            if (!ok) {
-                s_fail (c, v, path, "ID cannot represent a non-string and non-integer value.");
-                return NULL;
-            }
-            char tmp[24];
-            int n = snprintf (tmp, sizeof tmp, "%lld", (long long) i);
-            return s_string (c, GQL_C_STRING, tmp, (size_t) n);
-        }
-        case GQL_S_CUSTOM:
-            return s_untyped (c, v, path, depth);
+    if (t->scalar == GQL_S_CUSTOM)
+        return s_untyped (c, v, path, depth);
+    gql_scalar_in_t in = s_scalar_in (v);
+    gql_scalar_rc_t rc = gql_scalar_check (t->scalar, &in);
+    if (rc != GQL_SCALAR_OK) {
+        s_fail (c, v, path, "%s", s_scalar_error (t->scalar, rc));
+        return NULL;
     }
-    return NULL;
+    return gql_scalar_coerce (c->a, c->e, t->scalar, &in);
+}
+
+//  A JSON array where a list goes, or a single value (a list of one).
+static const gql_cval_t *
+s_coerce_list (s_vc_t *c, const json_t *v, const gql_tref_t *type, const s_jpath_t *path, int depth)
+{
+    gql_cval_t *r;
+    size_t n = json_is_array (v) ? json_array_size (v) : 1;
+    if (!(r = s_new (c, GQL_C_LIST)) || n > UINT32_MAX
+        || !(r->items = gql_alloc_array (c->a, n, sizeof *r->items))) {
+        c->e->oom = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s_jpath_t p = { path, NULL, i };
+        const gql_cval_t *item = json_is_array (v)
+            ? s_coerce (c, json_array_get (v, i), type->of, &p, depth + 1)
+            : s_coerce (c, v, type->of, path, depth + 1);
+        if (!item)
+            return NULL;
+        r->items[r->n++] = (gql_cval_t *) item;
+    }
+    return r;
+}
+
+static const gql_cval_t *
+s_enum (s_vc_t *c, const json_t *v, const gql_type_t *t, const s_jpath_t *path)
+{
+    if (!json_is_string (v)) {
+        s_fail (c, v, path, "Enum \"%s\" cannot represent non-string value.", t->name);
+        return NULL;
+    }
+    if (!gql_map_get (&t->value_map, json_string_value (v), json_string_length (v))) {
+        s_fail (c, v, path, "Value \"%s\" does not exist in \"%s\" enum.%s", json_string_value (v), t->name,
+                gql_suggest (c->a, json_string_value (v), &t->values, GQL_NAME_SELF));
+        return NULL;
+    }
+    return s_string (c, GQL_C_ENUM, json_string_value (v), json_string_length (v));
+}
+
+//  A JSON object for input object type t: no unknown fields, then t's
+//  fields in order, defaults filled in, absent optional fields left out.
+static const gql_cval_t *
+s_coerce_object (s_vc_t *c, const json_t *v, const gql_type_t *t, const s_jpath_t *path, int depth)
+{
+    if (!json_is_object (v)) {
+        s_fail (c, v, path, "Expected type \"%s\" to be an object.", t->name);
+        return NULL;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach ((json_t *) v, key, val) {
+        if (!gql_map_get (&t->input_map, key, strlen (key))) {
+            s_fail (c, v, path, "Field \"%s\" is not defined by type \"%s\".%s", key, t->name,
+                    gql_suggest (c->a, key, &t->inputs, offsetof (gql_input_t, name)));
+            return NULL;
+        }
+    }
+    uint32_t nf = t->inputs.n;
+    gql_cval_t *r;
+    if (!(r = s_new (c, GQL_C_OBJECT)) || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
+        || !(r->keys = gql_alloc_array (c->a, nf, sizeof *r->keys))) {
+        c->e->oom = 1;
+        return NULL;
+    }
+    for (uint32_t j = 0; j < nf; j++) {
+        const gql_input_t *def = t->inputs.items[j];
+        const json_t *fv = json_object_get (v, def->name);
+        const gql_cval_t *item;
+        if (fv) {
+            s_jpath_t p = { path, def->name, 0 };
+            item = s_coerce (c, fv, def->type, &p, depth + 1);
+        }
+        else if (def->def)
+            item = def->def;
+        else if (def->def_ast)
+            item = gql_coerce_literal (c->a, c->e, def->def_ast, def->type, NULL);
+        else if (def->type->kind == GQL_T_NONNULL) {
+            s_fail (c, v, path, "Field \"%s\" of required type \"%s\" was not provided.", def->name,
+                    gql_tref_str (c->a, def->type));
+            return NULL;
+        }
+        else
+            continue;
+        if (!item)
+            return NULL;
+        r->keys[r->n] = def->name;
+        r->items[r->n++] = (gql_cval_t *) item;
+    }
+    return r;
 }
 
 static const gql_cval_t *
@@ -257,87 +332,16 @@ s_coerce (s_vc_t *c, const json_t *v, const gql_tref_t *type, const s_jpath_t *p
     }
     if (json_is_null (v))
         return &gql_cval_null;
-    gql_cval_t *r;
-    if (type->kind == GQL_T_LIST) {
-        //  A single value where a list goes is a list of one.
-        size_t n = json_is_array (v) ? json_array_size (v) : 1;
-        if (!(r = s_new (c, GQL_C_LIST)) || n > UINT32_MAX
-            || !(r->items = gql_alloc_array (c->a, n, sizeof *r->items))) {
-            c->e->oom = 1;
-            return NULL;
-        }
-        for (size_t i = 0; i < n; i++) {
-            s_jpath_t p = { path, NULL, i };
-            const gql_cval_t *item = json_is_array (v)
-                ? s_coerce (c, json_array_get (v, i), type->of, &p, depth + 1)
-                : s_coerce (c, v, type->of, path, depth + 1);
-            if (!item)
-                return NULL;
-            r->items[r->n++] = (gql_cval_t *) item;
-        }
-        return r;
-    }
+    if (type->kind == GQL_T_LIST)
+        return s_coerce_list (c, v, type, path, depth);
     const gql_type_t *t = type->type;
     switch (t->kind) {
         case GQL_K_SCALAR:
             return s_scalar (c, v, t, path, depth);
         case GQL_K_ENUM:
-            if (!json_is_string (v)) {
-                s_fail (c, v, path, "Enum \"%s\" cannot represent non-string value.", t->name);
-                return NULL;
-            }
-            if (!gql_map_get (&t->value_map, json_string_value (v), json_string_length (v))) {
-                s_fail (c, v, path, "Value \"%s\" does not exist in \"%s\" enum.%s", json_string_value (v), t->name,
-                        gql_suggest (c->a, json_string_value (v), &t->values, GQL_NAME_SELF));
-                return NULL;
-            }
-            return s_string (c, GQL_C_ENUM, json_string_value (v), json_string_length (v));
-        case GQL_K_INPUT: {
-            if (!json_is_object (v)) {
-                s_fail (c, v, path, "Expected type \"%s\" to be an object.", t->name);
-                return NULL;
-            }
-            const char *key;
-            json_t *val;
-            json_object_foreach ((json_t *) v, key, val) {
-                if (!gql_map_get (&t->input_map, key, strlen (key))) {
-                    s_fail (c, v, path, "Field \"%s\" is not defined by type \"%s\".%s", key, t->name,
-                            gql_suggest (c->a, key, &t->inputs, offsetof (gql_input_t, name)));
-                    return NULL;
-                }
-            }
-            uint32_t nf = t->inputs.n;
-            if (!(r = s_new (c, GQL_C_OBJECT)) || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
-                || !(r->keys = gql_alloc_array (c->a, nf, sizeof *r->keys))) {
-                c->e->oom = 1;
-                return NULL;
-            }
-            for (uint32_t j = 0; j < nf; j++) {
-                const gql_input_t *def = t->inputs.items[j];
-                const json_t *fv = json_object_get (v, def->name);
-                const gql_cval_t *item;
-                if (fv) {
-                    s_jpath_t p = { path, def->name, 0 };
-                    item = s_coerce (c, fv, def->type, &p, depth + 1);
-                }
-                else if (def->def)
-                    item = def->def;
-                else if (def->def_ast)
-                    item = gql_coerce_literal (c->a, c->e, def->def_ast, def->type, NULL);
-                else if (def->type->kind == GQL_T_NONNULL) {
-                    s_fail (c, v, path, "Field \"%s\" of required type \"%s\" was not provided.", def->name,
-                            gql_tref_str (c->a, def->type));
-                    return NULL;
-                }
-                else
-                    continue;
-                if (!item)
-                    return NULL;
-                r->keys[r->n] = def->name;
-                r->items[r->n++] = (gql_cval_t *) item;
-            }
-            return r;
-        }
+            return s_enum (c, v, t, path);
+        case GQL_K_INPUT:
+            return s_coerce_object (c, v, t, path, depth);
         default:
             return NULL;
     }
