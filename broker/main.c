@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define EXIT_USAGE 2
-
 typedef struct {
     broker_config_t broker;
     int io_threads;
@@ -75,13 +73,6 @@ static const opt_spec_t s_spec = {
     s_opts
 };
 
-static int
-s_usage_error (const char *message)
-{
-    fprintf (stderr, "herald-broker: %s\nTry 'herald-broker --help'.\n", message);
-    return EXIT_USAGE;
-}
-
 //  Reads the command line into cfg. Returns -1 to go on, or the exit
 //  status to leave with.
 static int
@@ -90,22 +81,22 @@ s_parse (int argc, char **argv, s_config_t *cfg)
     char err[256];
     int next;
     if (opts_defaults (&s_spec, cfg, err, sizeof err) != OPTS_OK)
-        return s_usage_error (err);
+        return opts_usage_error (&s_spec, err);
     switch (opts_parse (&s_spec, argc, argv, cfg, NULL, &next, err, sizeof err)) {
         case OPTS_HELP: opts_help (&s_spec, stdout); return 0;
         case OPTS_VERSION: printf ("herald-broker %s\n", HERALD_BROKER_VERSION); return 0;
-        case OPTS_ERROR: return s_usage_error (err);
+        case OPTS_ERROR: return opts_usage_error (&s_spec, err);
         default: break;
     }
     if (next < argc) {
         snprintf (err, sizeof err, "unexpected argument \"%.200s\"", argv[next]);
-        return s_usage_error (err);
+        return opts_usage_error (&s_spec, err);
     }
     const broker_config_t *b = &cfg->broker;
     if (!*b->egress)
-        return s_usage_error ("--egress cannot be empty");
+        return opts_usage_error (&s_spec, "--egress cannot be empty");
     if (!*b->ingress && !*b->xsub && !*b->upstream)
-        return s_usage_error ("give at least one of --ingress, --xsub, --upstream");
+        return opts_usage_error (&s_spec, "give at least one of --ingress, --xsub, --upstream");
     return -1;
 }
 

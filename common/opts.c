@@ -266,3 +266,10 @@ opts_help (const opt_spec_t *spec, FILE *f)
     if (spec->epilog)
         fprintf (f, "\n%s", spec->epilog);
 }
+
+int
+opts_usage_error (const opt_spec_t *spec, const char *message)
+{
+    fprintf (stderr, "%s: %s\nTry '%s --help'.\n", spec->prog, message, spec->prog);
+    return OPTS_EXIT_USAGE;
+}

@@ -72,4 +72,11 @@ int opts_index (const opt_spec_t *spec, const char *name);
  *  epilog. */
 void opts_help (const opt_spec_t *spec, FILE *f);
 
+/*  The exit status of a usage error. */
+#define OPTS_EXIT_USAGE 2
+
+/*  Print "PROG: MESSAGE" and a pointer to --help on stderr; returns
+ *  OPTS_EXIT_USAGE. */
+int opts_usage_error (const opt_spec_t *spec, const char *message);
+
 #endif

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXIT_USAGE 2
 #define STR(x) #x
 #define XSTR(x) STR (x)
 #define BIG (1LL << 30)
@@ -133,13 +132,6 @@ static const opt_spec_t s_spec = {
     s_opts
 };
 
-static int
-s_usage_error (const char *message)
-{
-    fprintf (stderr, "herald-edge: %s\nTry 'herald-edge --help'.\n", message);
-    return EXIT_USAGE;
-}
-
 //  Reads the command line into cfg. Returns -1 to go on, or the exit
 //  status to leave with.
 static int
@@ -149,11 +141,11 @@ s_parse (int argc, char **argv, s_config_t *cfg)
     unsigned char given[sizeof s_opts / sizeof *s_opts] = { 0 };
     int next;
     if (opts_defaults (&s_spec, cfg, err, sizeof err) != OPTS_OK)
-        return s_usage_error (err);
+        return opts_usage_error (&s_spec, err);
     switch (opts_parse (&s_spec, argc, argv, cfg, given, &next, err, sizeof err)) {
         case OPTS_HELP: opts_help (&s_spec, stdout); return 0;
         case OPTS_VERSION: printf ("herald-edge %s\n", HERALD_EDGE_VERSION); return 0;
-        case OPTS_ERROR: return s_usage_error (err);
+        case OPTS_ERROR: return opts_usage_error (&s_spec, err);
         default: break;
     }
     edge_config_t *e = &cfg->edge;
@@ -163,15 +155,15 @@ s_parse (int argc, char **argv, s_config_t *cfg)
     e->max_connections_given = given[opts_index (&s_spec, "max-connections")];
     if (next < argc) {
         snprintf (err, sizeof err, "unexpected argument \"%.200s\"", argv[next]);
-        return s_usage_error (err);
+        return opts_usage_error (&s_spec, err);
     }
     if (!e->schema_path)
-        return s_usage_error ("--schema FILE is required");
+        return opts_usage_error (&s_spec, "--schema FILE is required");
     if (!e->tls_cert != !e->tls_key)
-        return s_usage_error ("--tls-cert and --tls-key go together");
+        return opts_usage_error (&s_spec, "--tls-cert and --tls-key go together");
     //  A result must fit in a queue, or it could never be delivered.
     if (e->max_result + 1024 > e->max_queue_bytes)
-        return s_usage_error ("--max-queue-bytes must be at least --max-result-bytes + 1024");
+        return opts_usage_error (&s_spec, "--max-queue-bytes must be at least --max-result-bytes + 1024");
     return -1;
 }
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE OPTS_EXIT_USAGE
 #define EXIT_TIMEOUT 3          //  a time limit ran out (pub: the linger time)
 
 #define DEFAULT_STATS_ENDPOINT "tcp://127.0.0.1:7403"
@@ -64,15 +64,7 @@ s_parse (const opt_spec_t *spec, int argc, char **argv, void *config, unsigned c
             default: break;
         }
     }
-    fprintf (stderr, "%s: %s\nTry '%s --help'.\n", spec->prog, err, spec->prog);
-    return EXIT_USAGE;
-}
-
-static int
-s_operands_error (const opt_spec_t *spec, const char *what)
-{
-    fprintf (stderr, "%s: %s\nTry '%s --help'.\n", spec->prog, what, spec->prog);
-    return EXIT_USAGE;
+    return opts_usage_error (spec, err);
 }
 
 static void
@@ -156,7 +148,7 @@ s_cmd_pub (int argc, char **argv)
     if (!given[opts_index (&s_pub_spec, "endpoint")])
         o.endpoint = s_env ("HERALD_PUB_ENDPOINT", o.endpoint);
     if (argc - optind < 1 || argc - optind > 2)
-        return s_operands_error (&s_pub_spec, "give a TOPIC, and JSON or none (then stdin)");
+        return opts_usage_error (&s_pub_spec, "give a TOPIC, and JSON or none (then stdin)");
     const char *endpoint = o.endpoint;
     long linger = o.linger, send_timeout = o.send_timeout;
     const char *topic = argv[optind];
@@ -247,7 +239,7 @@ s_cmd_sub (int argc, char **argv)
     if (!given[opts_index (&s_sub_spec, "endpoint")])
         o.endpoint = s_env ("HERALD_SUB_ENDPOINT", o.endpoint);
     if (optind >= argc)
-        return s_operands_error (&s_sub_spec, "give at least one TOPIC");
+        return opts_usage_error (&s_sub_spec, "give at least one TOPIC");
     const char *endpoint = o.endpoint;
     long count = given[opts_index (&s_sub_spec, "count")] ? (long) o.count : -1;
     long timeout = o.timeout;
@@ -360,7 +352,7 @@ s_cmd_stats (int argc, char **argv)
     if (!given[opts_index (&s_stats_spec, "endpoint")])
         o.endpoint = s_env ("HERALD_STATS_ENDPOINT", o.endpoint);
     if (optind != argc)
-        return s_operands_error (&s_stats_spec, "takes no operands");
+        return opts_usage_error (&s_stats_spec, "takes no operands");
     const char *endpoint = o.endpoint;
     long timeout = o.timeout;
     int status = 1;

@@ -32,25 +32,6 @@ s_now (void)
     return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
 }
 
-static char *
-s_read_schema (const char *path)
-{
-    FILE *f = fopen (path, "rb");
-    if (!f)
-        return NULL;
-    jbuf_t b;
-    jbuf_init (&b, 0);
-    char tmp[4096];
-    size_t n;
-    while ((n = fread (tmp, 1, sizeof tmp, f)) > 0)
-        jbuf_put (&b, tmp, n);
-    fclose (f);
-    jbuf_puts (&b, SHAPES_SDL_EXTRA);
-    char *out = jbuf_failed (&b) ? NULL : jbuf_take (&b, NULL);
-    jbuf_free (&b);
-    return out;
-}
-
 //  The fastest of reps runs, in milliseconds; *ok says whether it was
 //  accepted.
 static double
@@ -80,7 +61,7 @@ main (int argc, char **argv)
     if (reps < 1)
         reps = 1;
     const char *only = argc > 3 ? argv[3] : NULL;
-    char *sdl = s_read_schema (path);
+    char *sdl = shapes_schema (path);
     if (!sdl) {
         fprintf (stderr, "bench_prepare: cannot read %s\n", path);
         return 1;

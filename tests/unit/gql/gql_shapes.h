@@ -28,6 +28,28 @@ typedef struct {
     void (*gen) (jbuf_t *b, int n);
 } shape_t;
 
+//  The schema the shapes run against: the SDL file at path (the chat
+//  example's) with SHAPES_SDL_EXTRA appended. NULL if it cannot be read.
+//  The caller frees it.
+static inline char *
+shapes_schema (const char *path)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f)
+        return NULL;
+    jbuf_t b;
+    jbuf_init (&b, 0);
+    char tmp[4096];
+    size_t n;
+    while ((n = fread (tmp, 1, sizeof tmp, f)) > 0)
+        jbuf_put (&b, tmp, n);
+    fclose (f);
+    jbuf_puts (&b, SHAPES_SDL_EXTRA);
+    char *out = jbuf_failed (&b) ? NULL : jbuf_take (&b, NULL);
+    jbuf_free (&b);
+    return out;
+}
+
 static inline void
 s_shape_printf (jbuf_t *b, const char *fmt, int i)
 {

@@ -17,25 +17,6 @@ static gql_schema_t *S;
 
 #define S_WORK_PER_BYTE 100
 
-static char *
-s_read (const char *path)
-{
-    FILE *f = fopen (path, "rb");
-    if (!f)
-        return NULL;
-    jbuf_t b;
-    jbuf_init (&b, 0);
-    char tmp[4096];
-    size_t n;
-    while ((n = fread (tmp, 1, sizeof tmp, f)) > 0)
-        jbuf_put (&b, tmp, n);
-    fclose (f);
-    jbuf_puts (&b, SHAPES_SDL_EXTRA);
-    char *out = jbuf_take (&b, NULL);
-    jbuf_free (&b);
-    return out;
-}
-
 //  The work of preparing the shape at size n, with limits that let every
 //  shape through to the end; *ok says whether it was accepted.
 static uint64_t
@@ -242,7 +223,7 @@ int
 main (int argc, char **argv)
 {
     TEST_INIT (argc, argv);
-    char *sdl = s_read (GQL_CHAT_SCHEMA);
+    char *sdl = shapes_schema (GQL_CHAT_SCHEMA);
     if (!sdl) {
         fprintf (stderr, "cannot read %s\n", GQL_CHAT_SCHEMA);
         return 1;
