@@ -1,8 +1,9 @@
 /*  edge.h: herald-edge's configuration and entry point.
  *
- *  main.c fills an edge_config_t from the command line; edge_run (in
- *  server.c) serves until SIGINT or SIGTERM. docs/edge.md documents every
- *  field as a flag.
+ *  main.c fills an edge_config_t from the command line; edge_prepare
+ *  (startup.c) checks what the edge needs, and edge_run (net/server.c)
+ *  serves until SIGINT or SIGTERM. docs/edge.md documents every field as
+ *  a flag, and docs/architecture.md the parts.
  */
 #ifndef HERALD_EDGE_H
 #define HERALD_EDGE_H
@@ -40,6 +41,18 @@ typedef struct {
     int upstream_hwm;           //  events queued from the broker, in libherald
     int check;                  //  --check: check the configuration, then exit
 } edge_config_t;
+
+typedef struct gql_schema gql_schema_t;
+
+//  Descriptors beyond the connections: listeners, the broker link, files
+//  being served.
+#define EDGE_SPARE_FDS 256
+
+/*  Before serving: ignores SIGPIPE, raises the descriptor limit to what
+ *  --max-connections needs (*max_connections gets what the limit allows),
+ *  loads the schema and checks that the TLS files can be read. Returns
+ *  the schema, or NULL (with the problem logged). */
+gql_schema_t *edge_prepare (const edge_config_t *config, int *max_connections);
 
 /*  Serve until SIGINT or SIGTERM. Returns the process exit status: 0 after
  *  a clean shutdown, 1 if the edge could not start. */

@@ -8,7 +8,8 @@
  *  for the legacy protocol (errors are messages, not closes; request
  *  errors come as "data" with "errors" followed by "complete"), except
  *  that nothing runs before connection_init in either: a legacy "start"
- *  before it closes 4401 too. Both share a subscribe rate limit.
+ *  before it closes 4401 too. What a subscribe/start asks for is the
+ *  session's to run (session.h); this file reads it and frames the answer.
  */
 #include "proto.h"
 
@@ -21,14 +22,12 @@ struct proto_conn {
     proto_config_t config;
     const proto_ops_t *ops;
     void *ctx;
+    session_t *session;
     int init_received;
     int acknowledged;
     int closed;
     int64_t init_deadline;      //  -1: none
     int64_t ka_next;            //  -1: none
-    double tokens;              //  subscribe rate limit: tokens left
-    int64_t tokens_at;          //  when they were counted
-    int refused;                //  subscribes refused in a row
 };
 
 typedef void (handler_fn) (proto_conn_t *self, json_t *msg, int64_t now);
@@ -38,9 +37,11 @@ typedef struct {
     handler_fn *handler;
 } handler_t;
 
+static session_out_fn s_result;
+
 proto_conn_t *
 proto_new (proto_kind_t kind, const proto_config_t *config, const proto_ops_t *ops,
-           void *ctx, int64_t now_ms)
+           void *ctx, sessions_t *sessions, int64_t now_ms)
 {
     proto_conn_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -51,10 +52,15 @@ proto_new (proto_kind_t kind, const proto_config_t *config, const proto_ops_t *o
     self->ctx = ctx;
     self->init_deadline = config->init_timeout_ms > 0 ? now_ms + config->init_timeout_ms : -1;
     self->ka_next = -1;
-    if (self->config.subscribe_rate > 0 && self->config.subscribe_burst < 1)
-        self->config.subscribe_burst = self->config.subscribe_rate;
-    self->tokens = self->config.subscribe_burst;
-    self->tokens_at = now_ms;
+    //  graphql-transport-ws refuses a running id (4409); the legacy
+    //  protocol lets a client reuse one, and the old one stops.
+    self->session = session_new (sessions,
+                                 kind == PROTO_LEGACY_WS ? SESSION_IDS_REPLACE : SESSION_IDS_UNIQUE,
+                                 s_result, self, now_ms);
+    if (!self->session) {
+        free (self);
+        return NULL;
+    }
     return self;
 }
 
@@ -63,6 +69,7 @@ proto_destroy (proto_conn_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    session_destroy (&(*self_p)->session);
     free (*self_p);
     *self_p = NULL;
 }
@@ -112,8 +119,10 @@ s_send (proto_conn_t *self, const char *type, const char *id, const char *payloa
     jbuf_putc (&b, '}');
     if (jbuf_failed (&b))
         s_close (self, PROTO_CLOSE_INTERNAL, "Internal server error");
-    else
-        self->ops->send (self->ctx, b.data, b.len);
+    else {
+        const char *text = b.data;
+        self->ops->send (self->ctx, &text, &b.len, 1);
+    }
     jbuf_free (&b);
 }
 
@@ -146,6 +155,19 @@ proto_result_prefix (proto_kind_t kind, const char *id, jbuf_t *out)
                                              : ",\"type\":\"next\",\"payload\":");
 }
 
+//  A result from the session: its prefix (proto_result_prefix, given at
+//  the start), the rendered body, and the closing brace.
+static void
+s_result (void *ctx, const char *prefix, size_t prefix_len, const char *body, size_t body_len)
+{
+    proto_conn_t *self = ctx;
+    if (self->closed)
+        return;
+    const char *parts[3] = { prefix, body, PROTO_RESULT_SUFFIX };
+    size_t lens[3] = { prefix_len, body_len, sizeof PROTO_RESULT_SUFFIX - 1 };
+    self->ops->send (self->ctx, parts, lens, 3);
+}
+
 //  An optional payload must be an object, null or absent.
 static int
 s_payload_ok (json_t *msg)
@@ -162,40 +184,33 @@ s_id (json_t *msg)
     return id && *id ? id : NULL;
 }
 
-//  The subscribe rate limit. Returns 1 if a subscribe may go ahead (and
-//  takes its token); otherwise answers it: an error for the id, or a close
-//  once the client has gone on after a burst's worth of refusals. The
-//  error goes through send_errors, which frames it for the protocol.
-static int
-s_rate_ok (proto_conn_t *self, const char *id, int64_t now,
-           void (*send_errors) (proto_conn_t *, const char *, const char *))
+//  Hands a subscribe/start payload (checked by s_check_operation) to the
+//  session. Returns what session_start returns; *errors as there.
+static session_rc_t
+s_start (proto_conn_t *self, const char *id, json_t *payload, int64_t now, char **errors)
 {
-    const proto_config_t *cfg = &self->config;
-    if (cfg->subscribe_rate <= 0)
-        return 1;
-    if (now > self->tokens_at) {
-        self->tokens += (double) (now - self->tokens_at) * cfg->subscribe_rate / 1000.0;
-        if (self->tokens > cfg->subscribe_burst)
-            self->tokens = cfg->subscribe_burst;
-    }
-    self->tokens_at = now;
-    if (self->tokens >= 1.0) {
-        self->tokens -= 1.0;
-        self->refused = 0;
-        return 1;
-    }
-    if (self->ops->limited)
-        self->ops->limited (self->ctx, id);
-    if (++self->refused > cfg->subscribe_burst) {
-        s_close (self, PROTO_CLOSE_TOO_MANY_REQUESTS, "Too many subscribe requests");
-        return 0;
-    }
-    char errors[200];
-    snprintf (errors, sizeof errors,
-              "[{\"message\":\"too many subscribe requests: the limit is %d a second, in "
-              "bursts of up to %d\"}]", cfg->subscribe_rate, cfg->subscribe_burst);
-    send_errors (self, id, errors);
-    return 0;
+    json_t *query = json_object_get (payload, "query");
+    json_t *vars = json_object_get (payload, "variables");
+    json_t *ext = json_object_get (payload, "extensions");
+    jbuf_t prefix;
+    jbuf_init (&prefix, 0);
+    proto_result_prefix (self->kind, id, &prefix);
+    *errors = NULL;
+    if (jbuf_failed (&prefix))
+        return SESSION_FAILED;
+    session_op_t op = {
+        .id = id,
+        .query = json_string_value (query),
+        .query_len = json_string_length (query),
+        .operation_name = json_string_value (json_object_get (payload, "operationName")),
+        .variables = json_is_object (vars) ? vars : NULL,
+        .extensions = json_is_object (ext) ? ext : NULL,
+        .prefix = prefix.data,
+        .prefix_len = prefix.len,
+    };
+    session_rc_t rc = session_start (self->session, &op, now, errors);
+    jbuf_free (&prefix);
+    return rc;
 }
 
 //  ---------------------------------------------------------------------
@@ -267,12 +282,6 @@ s_check_operation (json_t *payload)
 }
 
 static void
-s_tws_errors (proto_conn_t *self, const char *id, const char *errors)
-{
-    s_send (self, "error", id, errors);
-}
-
-static void
 s_tws_subscribe (proto_conn_t *self, json_t *msg, int64_t now)
 {
     const char *id = s_id (msg);
@@ -285,21 +294,26 @@ s_tws_subscribe (proto_conn_t *self, json_t *msg, int64_t now)
         s_close (self, PROTO_CLOSE_UNAUTHORIZED, "Unauthorized");
         return;
     }
-    if (self->ops->active (self->ctx, id)) {
-        char reason[120];
-        //  Close reasons are limited to 123 bytes; a long id is cut.
-        snprintf (reason, sizeof reason, "Subscriber for %.80s already exists", id);
-        s_close (self, PROTO_CLOSE_DUPLICATE_ID, reason);
-        return;
+    char *errors;
+    char reason[120];
+    switch (s_start (self, id, payload, now, &errors)) {
+        case SESSION_STARTED:
+            break;
+        case SESSION_REFUSED:
+            s_send (self, "error", id, errors);
+            break;
+        case SESSION_DUPLICATE:
+            //  Close reasons are limited to 123 bytes; a long id is cut.
+            snprintf (reason, sizeof reason, "Subscriber for %.80s already exists", id);
+            s_close (self, PROTO_CLOSE_DUPLICATE_ID, reason);
+            break;
+        case SESSION_FLOOD:
+            s_close (self, PROTO_CLOSE_TOO_MANY_REQUESTS, "Too many subscribe requests");
+            break;
+        default:
+            s_close (self, PROTO_CLOSE_INTERNAL, "Internal server error");
+            break;
     }
-    if (!s_rate_ok (self, id, now, s_tws_errors))
-        return;
-    char *errors = NULL;
-    int rc = self->ops->start (self->ctx, id, payload, &errors);
-    if (rc == -1)
-        s_send (self, "error", id, errors ? errors : "[{\"message\":\"Invalid request\"}]");
-    else if (rc != 0)
-        s_close (self, PROTO_CLOSE_INTERNAL, "Internal server error");
     free (errors);
 }
 
@@ -313,8 +327,7 @@ s_tws_complete (proto_conn_t *self, json_t *msg, int64_t now)
         return;
     }
     //  Completing an unknown (perhaps already finished) id is allowed.
-    if (self->ops->active (self->ctx, id))
-        self->ops->stop (self->ctx, id);
+    session_stop (self->session, id);
 }
 
 //  Server-to-client types are not valid from a client.
@@ -402,17 +415,21 @@ s_legacy_start (proto_conn_t *self, json_t *msg, int64_t now)
         s_send_message (self, "error", id, text);
         return;
     }
-    //  The legacy protocol lets a client reuse an id: the old one stops.
-    if (self->ops->active (self->ctx, id))
-        self->ops->stop (self->ctx, id);
-    if (!s_rate_ok (self, id, now, s_legacy_errors))
-        return;
-    char *errors = NULL;
-    int rc = self->ops->start (self->ctx, id, payload, &errors);
-    if (rc == -1)
-        s_legacy_errors (self, id, errors ? errors : "[{\"message\":\"Invalid request\"}]");
-    else if (rc != 0)
-        s_send_message (self, "error", id, "Internal server error");
+    //  A reused id stops the running one first (SESSION_IDS_REPLACE).
+    char *errors;
+    switch (s_start (self, id, payload, now, &errors)) {
+        case SESSION_STARTED:
+            break;
+        case SESSION_REFUSED:
+            s_legacy_errors (self, id, errors);
+            break;
+        case SESSION_FLOOD:
+            s_close (self, PROTO_CLOSE_TOO_MANY_REQUESTS, "Too many subscribe requests");
+            break;
+        default:
+            s_send_message (self, "error", id, "Internal server error");
+            break;
+    }
     free (errors);
 }
 
@@ -421,10 +438,8 @@ s_legacy_stop (proto_conn_t *self, json_t *msg, int64_t now)
 {
     (void) now;
     const char *id = s_id (msg);
-    if (id && self->ops->active (self->ctx, id)) {
-        self->ops->stop (self->ctx, id);
+    if (id && session_stop (self->session, id))
         s_send (self, "complete", id, NULL);
-    }
 }
 
 static const handler_t s_legacy_handlers[] = {

@@ -4,10 +4,13 @@
  *  - PROTO_TRANSPORT_WS: "graphql-transport-ws" (graphql-ws, PROTOCOL.md);
  *  - PROTO_LEGACY_WS: "graphql-ws" (subscriptions-transport-ws).
  *
- *  Pure code: the state machine reads the client's text messages and the
- *  clock, and acts only through the callbacks in proto_ops_t. It owns no
- *  socket, no timer and no subscription; the socket glue (edge/server.c)
- *  provides those, which keeps this unit-testable and fuzzable.
+ *  Each is a transport over the session layer (session/session.h): it
+ *  reads the client's text messages and turns them into session calls,
+ *  and frames what the session sends back (results, errors, complete).
+ *  Pure code: it reads messages and the clock, and writes only through
+ *  the callbacks in proto_ops_t. It owns no socket and no timer; the
+ *  socket glue (net/ws.c) provides those, which keeps this unit-testable
+ *  and fuzzable.
  */
 #ifndef HERALD_PROTO_H
 #define HERALD_PROTO_H
@@ -17,6 +20,7 @@
 #include <stdint.h>
 
 #include "jbuf.h"
+#include "session.h"
 
 typedef enum {
     PROTO_TRANSPORT_WS = 1,     //  graphql-transport-ws
@@ -50,42 +54,27 @@ enum proto_close {
 
 /*  What a state machine asks of its connection. ctx is the connection's. */
 typedef struct {
-    /*  Queue one text message to the client. */
-    void (*send) (void *ctx, const char *text, size_t len);
+    /*  Queue one text message, made of n parts concatenated. */
+    void (*send) (void *ctx, const char *const *parts, const size_t *lens, int n);
     /*  Close the socket with a close code and reason. The state machine
      *  calls nothing else afterwards. */
     void (*close) (void *ctx, int code, const char *reason);
-    /*  1 if a subscription with this id is active on the connection. */
-    int (*active) (void *ctx, const char *id);
-    /*  Start a subscription for a subscribe/start payload (an object with
-     *  "query" and optionally "variables", "operationName"). Returns 0 if
-     *  it started; otherwise sets *errors to a malloc'ed JSON array of
-     *  GraphQL errors, and returns -1 for a request error or -2 for an
-     *  internal failure. */
-    int (*start) (void *ctx, const char *id, const json_t *payload, char **errors);
-    /*  Stop an active subscription: the client completed or stopped it. */
-    void (*stop) (void *ctx, const char *id);
-    /*  A subscribe/start was refused by the rate limit, before start was
-     *  called (for counting; may be NULL). */
-    void (*limited) (void *ctx, const char *id);
 } proto_ops_t;
 
 typedef struct {
     int64_t init_timeout_ms;    //  close 4408 if no connection_init in time; 0: never
     int64_t keepalive_ms;       //  legacy protocol "ka" interval; 0: never
-    //  Subscribe rate limit, a token bucket per connection: subscribe_rate
-    //  tokens a second, holding at most subscribe_burst. A subscribe (or
-    //  legacy start) without a token gets a GraphQL error for its id; one
-    //  that comes after subscribe_burst refusals in a row closes the
-    //  connection with PROTO_CLOSE_TOO_MANY_REQUESTS. 0: no limit.
-    int subscribe_rate;
-    int subscribe_burst;
 } proto_config_t;
 
 typedef struct proto_conn proto_conn_t;
 
+/*  A connection's state machine, with its session (session.h) in
+ *  sessions. Returns NULL if memory ran out. */
 proto_conn_t *proto_new (proto_kind_t kind, const proto_config_t *config,
-                         const proto_ops_t *ops, void *ctx, int64_t now_ms);
+                         const proto_ops_t *ops, void *ctx, sessions_t *sessions,
+                         int64_t now_ms);
+/*  Ends the session (stopping its subscriptions), and frees the state
+ *  machine. Accepts NULL. */
 void proto_destroy (proto_conn_t **self_p);
 
 proto_kind_t proto_kind (const proto_conn_t *self);

@@ -1,25 +1,41 @@
-/*  fuzz_proto.c: libFuzzer harness for the protocol state machines, the
- *  code that reads every message a client sends. The input's first byte
- *  picks the protocol (bit 0) and whether subscribes are rate-limited
- *  (bit 1); the rest is split at newlines into messages fed in order,
- *  with the clock advancing. The fake glue checks the machine's
- *  promises: nothing is sent after a close, and stop only follows an
- *  active id.
+/*  fuzz_proto.c: libFuzzer harness for the transports and the session
+ *  layer under them: the code that reads every message a client sends,
+ *  down to the real GraphQL engine and hub. The input's first byte picks
+ *  the protocol (bit 0) and whether subscribes are rate-limited (bit 1);
+ *  the rest is split at newlines into messages fed in order, with the
+ *  clock advancing and an event published on every topic held after each
+ *  message. The fakes of the socket and of the broker check the
+ *  promises: nothing is sent after a close, every message is a JSON
+ *  object, the session stays within its limit, and the hub's topics are
+ *  subscribed and unsubscribed in pairs.
  */
+#include "gql.h"
+#include "hub.h"
 #include "proto.h"
+#include "session.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_SUBS 4
+
+static const char *SDL =
+    "type Message { id: ID! text: String }\n"
+    "type Subscription {\n"
+    "  messageAdded(channel: String!): Message! @topic(name: \"chat.{channel}\")\n"
+    "  tick: Int @topic(name: \"tick\")\n"
+    "}\n";
+
+static gql_schema_t *s_schema;
 static int s_closed;
-static int s_active_count;
-static char s_active[4][64];
+static int s_topics;            //  held upstream now
+static char s_last_topic[256];
 
 static void
-f_send (void *ctx, const char *text, size_t len)
+f_send (void *ctx, const char *const *parts, const size_t *lens, int n)
 {
     (void) ctx;
-    if (s_closed || len == 0 || text[0] != '{')
+    if (s_closed || n < 1 || lens[0] == 0 || parts[0][0] != '{')
         abort ();
 }
 
@@ -32,74 +48,57 @@ f_close (void *ctx, int code, const char *reason)
     s_closed = 1;
 }
 
+static const proto_ops_t s_ops = { f_send, f_close };
+
 static int
-f_active (void *ctx, const char *id)
+f_add (void *ctx, const char *topic)
 {
     (void) ctx;
-    for (int i = 0; i < s_active_count; i++)
-        if (strcmp (s_active[i], id) == 0)
-            return 1;
+    s_topics++;
+    snprintf (s_last_topic, sizeof s_last_topic, "%s", topic);
     return 0;
 }
 
-static int
-f_start (void *ctx, const char *id, const json_t *payload, char **errors)
-{
-    (void) ctx;
-    if (!json_is_string (json_object_get (payload, "query")))
-        abort ();
-    //  Accept short ids while there is room; refuse the rest.
-    if (strlen (id) < sizeof s_active[0] && s_active_count < 4) {
-        strcpy (s_active[s_active_count++], id);
-        return 0;
-    }
-    *errors = strdup ("[{\"message\":\"refused\"}]");
-    return -1;
-}
-
 static void
-f_stop (void *ctx, const char *id)
+f_remove (void *ctx, const char *topic)
 {
     (void) ctx;
-    for (int i = 0; i < s_active_count; i++)
-        if (strcmp (s_active[i], id) == 0) {
-            memmove (s_active[i], s_active[i + 1], (size_t) (s_active_count - i - 1) * sizeof s_active[0]);
-            s_active_count--;
-            return;
-        }
-    abort ();
-}
-
-static void
-f_limited (void *ctx, const char *id)
-{
-    (void) ctx;
-    if (s_closed || !id || !*id)
+    (void) topic;
+    if (--s_topics < 0)
         abort ();
 }
 
-static const proto_ops_t s_ops = { f_send, f_close, f_active, f_start, f_stop, f_limited };
+static const hub_ops_t s_hub_ops = { f_add, f_remove, session_deliver };
 
 int
 LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
 {
     if (size < 1)
         return 0;
-    s_closed = 0;
-    s_active_count = 0;
-    proto_config_t cfg = { .init_timeout_ms = 100, .keepalive_ms = 50 };
-    if (data[0] & 2) {
-        cfg.subscribe_rate = 10;
-        cfg.subscribe_burst = 2;
+    if (!s_schema) {
+        char *err = NULL;
+        s_schema = gql_schema_new (SDL, strlen (SDL), &err);
+        if (!s_schema)
+            abort ();
     }
+    s_closed = 0;
+    s_topics = 0;
+    session_config_t sc = { .max_subscriptions = MAX_SUBS, .max_query = 4096,
+                            .max_depth = 8, .max_fields = 64 };
+    if (data[0] & 2) {
+        sc.subscribe_rate = 10;
+        sc.subscribe_burst = 2;
+    }
+    hub_t *hub = hub_new (&s_hub_ops, NULL, 1 << 16);
+    sessions_t *sessions = hub ? sessions_new (&sc, s_schema, hub) : NULL;
+    proto_config_t cfg = { .init_timeout_ms = 100, .keepalive_ms = 50 };
     proto_kind_t kind = data[0] & 1 ? PROTO_LEGACY_WS : PROTO_TRANSPORT_WS;
-    proto_conn_t *p = proto_new (kind, &cfg, &s_ops, NULL, 0);
-    if (!p)
-        return 0;
+    proto_conn_t *p = sessions ? proto_new (kind, &cfg, &s_ops, NULL, sessions, 0) : NULL;
     const char *text = (const char *) data + 1;
     size_t left = size - 1;
     int64_t now = 0;
-    while (left > 0) {
+    static const char EVENT[] = "\x82\xa2id\xa1" "1" "\xa4text\xa2hi";
+    while (p && left > 0) {
         const char *nl = memchr (text, '\n', left);
         size_t n = nl ? (size_t) (nl - text) : left;
         if (n > 0 && text[0] == 'B')
@@ -109,9 +108,17 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
         now += 30;
         if (proto_deadline (p) >= 0 && proto_deadline (p) <= now)
             proto_on_timer (p, now);
+        if (hub_stats (hub)->subscriptions > MAX_SUBS)
+            abort ();
+        if (s_topics > 0)
+            hub_publish (hub, s_last_topic, EVENT, sizeof EVENT - 1);
         text += nl ? n + 1 : n;
         left -= nl ? n + 1 : n;
     }
     proto_destroy (&p);
+    if (hub && (s_topics != 0 || hub_stats (hub)->subscriptions != 0))
+        abort ();
+    sessions_destroy (&sessions);
+    hub_destroy (&hub);
     return 0;
 }

@@ -1,5 +1,7 @@
 /*  test_proto.c: the protocol state machines (edge/proto), message by
- *  message, with a recording fake of the socket glue.
+ *  message, with recording fakes of the socket glue and of the session
+ *  layer (session.h's functions, defined here; unit_session tests the
+ *  real one).
  */
 #include "proto.h"
 #include "testutil.h"
@@ -20,11 +22,14 @@ s_record (const char *fmt, const char *a, const char *b)
 }
 
 static void
-f_send (void *ctx, const char *text, size_t len)
+f_send (void *ctx, const char *const *parts, const size_t *lens, int n)
 {
     (void) ctx;
-    char tmp[2048];
-    snprintf (tmp, sizeof tmp, "%.*s", (int) len, text);
+    char tmp[2048] = "";
+    for (int i = 0; i < n; i++) {
+        size_t used = strlen (tmp);
+        snprintf (tmp + used, sizeof tmp - used, "%.*s", (int) lens[i], parts[i]);
+    }
     s_record ("send %s%s\n", tmp, "");
 }
 
@@ -37,43 +42,76 @@ f_close (void *ctx, int code, const char *reason)
     s_record ("close %s %s\n", tmp, reason);
 }
 
-static int
-f_active (void *ctx, const char *id)
+static const proto_ops_t s_ops = { f_send, f_close };
+
+//  The fake session layer: an id table, and starts that do as
+//  s_start_rc says (0: start, -1: refuse with an error, -2: fail).
+static session_ids_t s_ids;
+static int s_session;
+
+session_t *
+session_new (sessions_t *sessions, session_ids_t ids, session_out_fn *out, void *ctx,
+             int64_t now_ms)
 {
+    (void) sessions;
+    (void) out;
     (void) ctx;
+    (void) now_ms;
+    s_ids = ids;
+    return (session_t *) &s_session;
+}
+
+void
+session_destroy (session_t **self_p)
+{
+    *self_p = NULL;
+}
+
+static int
+s_find (const char *id)
+{
     for (int i = 0; i < 8; i++)
         if (strcmp (s_active[i], id) == 0)
-            return 1;
-    return 0;
+            return i;
+    return -1;
 }
 
-static int
-f_start (void *ctx, const char *id, const json_t *payload, char **errors)
+int
+session_stop (session_t *self, const char *id)
 {
-    (void) ctx;
-    s_record ("start %s %s\n", id, json_string_value (json_object_get (payload, "query")));
-    if (s_start_rc == -1)
-        *errors = strdup ("[{\"message\":\"bad query\"}]");
-    if (s_start_rc == 0)
-        for (int i = 0; i < 8; i++)
-            if (!*s_active[i]) {
-                snprintf (s_active[i], sizeof s_active[i], "%s", id);
-                break;
-            }
-    return s_start_rc;
-}
-
-static void
-f_stop (void *ctx, const char *id)
-{
-    (void) ctx;
+    (void) self;
+    int i = s_find (id);
+    if (i < 0)
+        return 0;
     s_record ("stop %s%s\n", id, "");
-    for (int i = 0; i < 8; i++)
-        if (strcmp (s_active[i], id) == 0)
-            *s_active[i] = 0;
+    *s_active[i] = 0;
+    return 1;
 }
 
-static const proto_ops_t s_ops = { f_send, f_close, f_active, f_start, f_stop };
+session_rc_t
+session_start (session_t *self, const session_op_t *op, int64_t now_ms, char **errors)
+{
+    (void) now_ms;
+    *errors = NULL;
+    if (s_find (op->id) >= 0) {
+        if (s_ids == SESSION_IDS_UNIQUE)
+            return SESSION_DUPLICATE;
+        session_stop (self, op->id);
+    }
+    s_record ("start %s %s\n", op->id, op->query);
+    if (s_start_rc == -1) {
+        *errors = strdup ("[{\"message\":\"bad query\"}]");
+        return SESSION_REFUSED;
+    }
+    if (s_start_rc != 0)
+        return SESSION_FAILED;
+    for (int i = 0; i < 8; i++)
+        if (!*s_active[i]) {
+            snprintf (s_active[i], sizeof s_active[i], "%s", op->id);
+            break;
+        }
+    return SESSION_STARTED;
+}
 
 static proto_conn_t *
 s_new (proto_kind_t kind)
@@ -82,7 +120,7 @@ s_new (proto_kind_t kind)
     memset (s_active, 0, sizeof s_active);
     s_start_rc = 0;
     proto_config_t cfg = { .init_timeout_ms = 3000, .keepalive_ms = 1000 };
-    return proto_new (kind, &cfg, &s_ops, NULL, 0);
+    return proto_new (kind, &cfg, &s_ops, NULL, NULL, 0);
 }
 
 //  Feeds a message and returns what happened since the last call.
@@ -316,70 +354,6 @@ test_legacy_start_before_init (void)
     proto_destroy (&p);
 }
 
-//  Feeds a message at a given time.
-static const char *
-s_feed_at (proto_conn_t *p, const char *text, int64_t now)
-{
-    memset (s_log, 0, sizeof s_log);
-    proto_on_text (p, text, strlen (text), now);
-    return s_log;
-}
-
-static int s_limited;
-
-static void
-f_limited (void *ctx, const char *id)
-{
-    (void) ctx;
-    (void) id;
-    s_limited++;
-}
-
-static void
-test_subscribe_rate_limit (void)
-{
-    static const proto_ops_t ops = { f_send, f_close, f_active, f_start, f_stop, f_limited };
-    proto_config_t cfg = { .subscribe_rate = 2, .subscribe_burst = 3 };
-    memset (s_active, 0, sizeof s_active);
-    s_start_rc = -1;            //  every start fails, so ids stay free
-    s_limited = 0;
-    proto_conn_t *p = proto_new (PROTO_TRANSPORT_WS, &cfg, &ops, NULL, 0);
-    s_feed_at (p, "{\"type\":\"connection_init\"}", 0);
-    //  A burst of 3 goes through, the 4th is refused without a start.
-    for (int i = 0; i < 3; i++)
-        CHECK (strstr (s_feed_at (p, SUB ("1", "s"), 0), "start 1 s\n") != NULL);
-    CHECK_STR (s_feed_at (p, SUB ("1", "s"), 0),
-               "send {\"type\":\"error\",\"id\":\"1\",\"payload\":[{\"message\":\"too many "
-               "subscribe requests: the limit is 2 a second, in bursts of up to 3\"}]}\n");
-    CHECK_INT (s_limited, 1);
-    //  Tokens come back at the rate: one after 500 ms.
-    CHECK (strstr (s_feed_at (p, SUB ("1", "s"), 499), "error") != NULL);
-    CHECK (strstr (s_feed_at (p, SUB ("1", "s"), 1000), "start 1 s\n") != NULL);
-    CHECK (strstr (s_feed_at (p, SUB ("1", "s"), 1000), "start 1 s\n") != NULL);
-    CHECK_INT (s_limited, 2);
-    //  A client that goes on after a burst's worth of refusals is closed.
-    for (int i = 0; i < 3; i++)
-        CHECK (strstr (s_feed_at (p, SUB ("1", "s"), 1000), "error") != NULL);
-    CHECK_STR (s_feed_at (p, SUB ("1", "s"), 1000), "close 4429 Too many subscribe requests\n");
-    CHECK_INT (s_limited, 6);
-    proto_destroy (&p);
-
-    //  The legacy protocol answers a refused start as any request error.
-    p = proto_new (PROTO_LEGACY_WS, &cfg, &ops, NULL, 0);
-    s_feed_at (p, "{\"type\":\"connection_init\"}", 0);
-    s_start_rc = 0;
-    for (int i = 0; i < 3; i++) {
-        char msg[96];
-        snprintf (msg, sizeof msg, "{\"type\":\"start\",\"id\":\"%d\",\"payload\":{\"query\":\"s\"}}", i);
-        CHECK (strstr (s_feed_at (p, msg, 0), "start ") != NULL);
-    }
-    const char *got = s_feed_at (p, "{\"type\":\"start\",\"id\":\"9\",\"payload\":{\"query\":\"s\"}}", 0);
-    CHECK (strstr (got, "send {\"type\":\"data\",\"id\":\"9\",\"payload\":{\"errors\":[{\"message\":\"too many") != NULL);
-    CHECK (strstr (got, "send {\"type\":\"complete\",\"id\":\"9\"}\n") != NULL);
-    CHECK (strstr (got, "start 9") == NULL);
-    proto_destroy (&p);
-}
-
 static void
 test_huge_integers (void)
 {
@@ -413,7 +387,6 @@ main (int argc, char **argv)
     RUN (test_legacy_session);
     RUN (test_legacy_errors);
     RUN (test_legacy_start_before_init);
-    RUN (test_subscribe_rate_limit);
     RUN (test_huge_integers);
     return TEST_RESULT ();
 }

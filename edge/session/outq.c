@@ -80,7 +80,7 @@ s_header (unsigned char *h, size_t n)
     h[1] = 127;
     for (int i = 0; i < 8; i++)
         h[2 + i] = (unsigned char) ((uint64_t) n >> (56 - 8 * i));
-    return 10;
+    return OUTQ_HEADER_MAX;
 }
 
 int
@@ -92,7 +92,7 @@ outq_push (outq_t *q, const char *const *parts, const size_t *lens, int n)
             return -1;
         payload += lens[i];
     }
-    unsigned char header[10];
+    unsigned char header[OUTQ_HEADER_MAX];
     size_t hlen = s_header (header, payload);
     size_t need = hlen + payload;
     outq_chunk_t *c = q->tail;

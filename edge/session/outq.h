@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #define OUTQ_CHUNK 16384        //  bytes of messages per chunk (larger ones get their own)
+#define OUTQ_HEADER_MAX 10      //  the largest frame header: what a message costs beyond its text
 
 typedef struct outq_chunk outq_chunk_t;
 

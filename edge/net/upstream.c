@@ -13,6 +13,7 @@
  */
 #include "upstream.h"
 #include "herald.h"
+#include "hub.h"
 #include "log.h"
 
 #include <stdlib.h>
@@ -33,8 +34,7 @@ struct upstream {
     char *endpoint;
     int open_handles;
     herald_subscriber_t *sub;
-    upstream_event_fn *on_event;
-    void *ctx;
+    hub_t *hub;
 };
 
 static void s_on_idle (uv_idle_t *handle);
@@ -53,7 +53,7 @@ s_drain (upstream_t *self)
         }
         size_t size;
         const void *payload = herald_event_payload (ev, &size);
-        self->on_event (self->ctx, herald_event_topic (ev), payload, size);
+        hub_publish (self->hub, herald_event_topic (ev), payload, size);
         herald_event_destroy (&ev);
     }
     //  More may be waiting: come back on the next loop turn.
@@ -104,24 +104,28 @@ s_on_link_timer (uv_timer_t *handle)
     }
 }
 
+//  Frees an upstream whose loop handles were never opened.
+static void
+s_free (upstream_t *self)
+{
+    herald_subscriber_destroy (&self->sub);
+    free (self->endpoint);
+    free (self);
+}
+
 upstream_t *
-upstream_new (uv_loop_t *loop, const char *endpoint, int hwm, upstream_event_fn *on_event,
-              void *ctx)
+upstream_new (uv_loop_t *loop, const char *endpoint, int hwm)
 {
     upstream_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     int err, fd;
-    self->on_event = on_event;
-    self->ctx = ctx;
     self->down_since = -1;
     self->endpoint = strdup (endpoint);
     self->sub = self->endpoint ? herald_subscriber_new (endpoint, &err) : NULL;
     if (!self->sub || herald_subscriber_fd (self->sub, &fd) != HERALD_OK) {
         hlog_error ("cannot subscribe to the broker at %s: %s", endpoint, herald_errmsg ());
-        herald_subscriber_destroy (&self->sub);
-        free (self->endpoint);
-        free (self);
+        s_free (self);
         return NULL;
     }
     //  A bounded queue: when the edge falls behind (a stall, a burst of
@@ -131,19 +135,30 @@ upstream_new (uv_loop_t *loop, const char *endpoint, int hwm, upstream_event_fn 
     //  memory growing without bound.
     if (herald_subscriber_set_option (self->sub, HERALD_OPT_HWM, hwm) != HERALD_OK) {
         hlog_error ("cannot set the upstream queue bound: %s", herald_errmsg ());
-        herald_subscriber_destroy (&self->sub);
-        free (self->endpoint);
-        free (self);
+        s_free (self);
         return NULL;
     }
-    uv_poll_init (loop, &self->poll, fd);
+    //  uv_poll_init is the one that can fail (a descriptor epoll refuses);
+    //  the idle and timer handles cannot, once the loop exists.
+    err = uv_poll_init (loop, &self->poll, fd);
+    if (err != 0) {
+        hlog_error ("cannot watch the broker link: %s", uv_strerror (err));
+        s_free (self);
+        return NULL;
+    }
     uv_idle_init (loop, &self->idle);
     uv_timer_init (loop, &self->link_timer);
     self->poll.data = self->idle.data = self->link_timer.data = self;
     self->open_handles = 3;
+    return self;
+}
+
+void
+upstream_start (upstream_t *self, hub_t *hub)
+{
+    self->hub = hub;
     uv_poll_start (&self->poll, UV_READABLE, s_on_poll);
     uv_timer_start (&self->link_timer, s_on_link_timer, LINK_POLL_MS, LINK_POLL_MS);
-    return self;
 }
 
 static void
@@ -168,8 +183,9 @@ upstream_close (upstream_t *self)
 }
 
 int
-upstream_subscribe (upstream_t *self, const char *topic)
+upstream_topic_add (void *ctx, const char *topic)
 {
+    upstream_t *self = ctx;
     if (herald_subscribe (self->sub, topic) != HERALD_OK) {
         hlog_warn ("cannot subscribe to topic %s: %s", topic, herald_errmsg ());
         return -1;
@@ -180,8 +196,9 @@ upstream_subscribe (upstream_t *self, const char *topic)
 }
 
 void
-upstream_unsubscribe (upstream_t *self, const char *topic)
+upstream_topic_remove (void *ctx, const char *topic)
 {
+    upstream_t *self = ctx;
     herald_unsubscribe (self->sub, topic);
     hlog_debug ("unsubscribed upstream from %s", topic);
     uv_idle_start (&self->idle, s_on_idle);

@@ -1,0 +1,261 @@
+/*  http.c: herald-edge's plain HTTP: /healthz, /metrics (Prometheus
+ *  text), the 431 answer for requests over --max-header-bytes, and the
+ *  check of each WebSocket upgrade (its policy is proto/upgrade.c).
+ *  Static files (--static) are lws's own mount.
+ */
+#include "log.h"
+#include "net.h"
+#include "upgrade.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  RFC 6585's status, which lws has no name for.
+#define HTTP_STATUS_HEADERS_TOO_LARGE 431
+
+static void
+s_metric (jbuf_t *b, const char *name, const char *type, const char *help, uint64_t value)
+{
+    char line[512];
+    snprintf (line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type,
+              name, (unsigned long long) value);
+    jbuf_puts (b, line);
+}
+
+static void
+s_metrics_text (jbuf_t *b)
+{
+    const metrics_t *m = &net_edge.m;
+    const hub_stats_t *h = hub_stats (net_edge.hub);
+    const session_stats_t *s = sessions_stats (net_edge.sessions);
+    s_metric (b, "herald_edge_broker_connected", "gauge",
+              "1 while the link to the broker is up, 0 while it is down.",
+              net_edge.upstream && upstream_connected (net_edge.upstream));
+    s_metric (b, "herald_edge_connections", "gauge", "Open WebSocket connections.",
+              m->connections);
+    s_metric (b, "herald_edge_connections_total", "counter",
+              "WebSocket connections accepted.", m->connections_total);
+    s_metric (b, "herald_edge_connections_rejected_total", "counter",
+              "WebSocket upgrades refused because --max-connections was reached.",
+              m->connections_rejected);
+    s_metric (b, "herald_edge_origins_rejected_total", "counter",
+              "WebSocket upgrades refused because their Origin is not in --allow-origin.",
+              m->origins_rejected);
+    s_metric (b, "herald_edge_subscriptions", "gauge", "Active subscriptions.",
+              h->subscriptions);
+    s_metric (b, "herald_edge_topics", "gauge", "Topics subscribed at the broker.", h->topics);
+    s_metric (b, "herald_edge_groups", "gauge",
+              "Distinct renderings (subscriptions with the same topic and selection share one).",
+              h->groups);
+    s_metric (b, "herald_edge_subscribe_errors_total", "counter",
+              "Subscribe requests refused (invalid GraphQL, limits).", s->refused);
+    s_metric (b, "herald_edge_subscribes_rate_limited_total", "counter",
+              "Subscribe requests refused by --max-subscribes-per-second.",
+              s->rate_limited);
+    s_metric (b, "herald_edge_headers_too_large_total", "counter",
+              "HTTP requests answered 431 because of --max-header-bytes.", m->headers_too_large);
+    s_metric (b, "herald_edge_events_in_total", "counter",
+              "Events received from the broker for a subscribed topic.", h->events);
+    s_metric (b, "herald_edge_events_invalid_total", "counter",
+              "Events whose payload could not be read, or that libherald skipped.",
+              h->events_invalid + (net_edge.upstream ? upstream_skipped (net_edge.upstream) : 0));
+    s_metric (b, "herald_edge_events_unrouted_total", "counter",
+              "Events from the broker for a topic no subscription here wants (a prefix "
+              "match upstream, or one that arrived just after its last unsubscribe).",
+              h->events_unrouted);
+    s_metric (b, "herald_edge_renders_total", "counter",
+              "GraphQL executions (one per event per distinct rendering).", h->renders);
+    s_metric (b, "herald_edge_results_too_large_total", "counter",
+              "Renders over --max-result-bytes, delivered as an error result instead.",
+              h->results_too_large);
+    s_metric (b, "herald_edge_deliveries_total", "counter",
+              "Results handed to subscriptions.", h->deliveries);
+    s_metric (b, "herald_edge_messages_out_total", "counter",
+              "WebSocket messages queued to clients.", m->messages_out);
+    s_metric (b, "herald_edge_bytes_out_total", "counter",
+              "Bytes written to WebSocket clients.", m->bytes_out);
+    s_metric (b, "herald_edge_slow_consumer_closes_total", "counter",
+              "Connections closed (4503) because their outbound queue was full.",
+              m->slow_consumers);
+    jbuf_puts (b, "# HELP herald_edge_closes_total Connections closed by the edge, by close code.\n"
+                  "# TYPE herald_edge_closes_total counter\n");
+    for (size_t i = 0; i < NET_CLOSE_CODES; i++) {
+        char line[128];
+        snprintf (line, sizeof line, "herald_edge_closes_total{code=\"%d\"} %llu\n",
+                  net_close_codes[i], (unsigned long long) m->closes[i]);
+        jbuf_puts (b, line);
+    }
+}
+
+//  Starts an HTTP response; the body goes out when the socket is writable.
+static int
+s_http_respond (struct lws *wsi, conn_t *c, unsigned status, const char *type, jbuf_t *body)
+{
+    unsigned char buf[LWS_PRE + 512];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    c->http_len = body->len - LWS_PRE;
+    c->http_body = jbuf_take (body, NULL);
+    if (!c->http_body
+        || lws_add_http_common_headers (wsi, status, type, c->http_len, &p, end)
+        || lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                         (const unsigned char *) "no-store", 8, &p, end)
+        || lws_finalize_write_http_header (wsi, start, &p, end))
+        return 1;
+    lws_callback_on_writable (wsi);
+    return 0;
+}
+
+//  The request's stored header bytes (the request line's URI and every
+//  header lws knows), against --max-header-bytes. lws keeps each header
+//  to that many bytes plus one (info.token_limits), so a longer one is
+//  seen here as over the limit rather than making lws run out of room.
+//  Returns 1 (and answers 431) if the request is over the limit.
+static size_t
+s_header_bytes (struct lws *wsi)
+{
+    size_t total = 0;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        int n = lws_hdr_total_length (wsi, (enum lws_token_indexes) t);
+        if (n > 0)
+            total += (size_t) n;
+    }
+    return total;
+}
+
+static int
+s_headers_too_large (struct lws *wsi)
+{
+    size_t total = s_header_bytes (wsi);
+    if (total <= net_edge.cfg->max_header)
+        return 0;
+    net_edge.m.headers_too_large++;
+    hlog_debug ("refused a request with %zu bytes of headers (--max-header-bytes %zu)", total,
+                net_edge.cfg->max_header);
+    lws_return_http_status (wsi, HTTP_STATUS_HEADERS_TOO_LARGE,
+                            "the request's headers are too large (see --max-header-bytes)");
+    return 1;
+}
+
+static int
+s_http (struct lws *wsi, conn_t *c)
+{
+    char uri[128];
+    jbuf_t body;
+    jbuf_init (&body, 0);
+    jbuf_reserve (&body, LWS_PRE);      //  headroom that lws_write may use
+    body.len = LWS_PRE;
+    if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0)
+        uri[0] = 0;
+    unsigned status = HTTP_STATUS_OK;
+    const char *type = "text/plain; charset=utf-8";
+    if (strcmp (uri, "/healthz") == 0)
+        jbuf_puts (&body, "ok\n");
+    else if (strcmp (uri, "/metrics") == 0) {
+        type = "text/plain; version=0.0.4; charset=utf-8";
+        s_metrics_text (&body);
+    }
+    else {
+        status = HTTP_STATUS_NOT_FOUND;
+        jbuf_puts (&body, "not found\n");
+    }
+    int rc = s_http_respond (wsi, c, status, type, &body);
+    jbuf_free (&body);
+    return rc;
+}
+
+//  Called before lws handles an upgrade: upgrade.c decides from the
+//  request's headers. Returns what the lws callback must return.
+static int
+s_confirm_upgrade (struct lws *wsi, const char *upgrade)
+{
+    char uri[128], origin[UPGRADE_HEADER_MAX + 1], offer[UPGRADE_HEADER_MAX + 1];
+    upgrade_request_t req = { .upgrade = upgrade ? upgrade : "",
+                              .header_bytes = s_header_bytes (wsi),
+                              .tls = lws_is_ssl (wsi) };
+    if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) >= 0)
+        req.uri = uri;
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_ORIGIN) > 0) {
+        if (lws_hdr_copy (wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) >= 0)
+            req.origin = origin;
+        else
+            req.origin_unreadable = 1;
+    }
+    int n = lws_hdr_copy (wsi, offer, sizeof offer, WSI_TOKEN_PROTOCOL);
+    if (n > 0)
+        req.protocols = offer;
+    else if (n < 0)
+        req.protocols_unreadable = 1;
+    upgrade_policy_t policy = { .allow_origin = net_edge.cfg->allow_origin,
+                                .max_header_bytes = net_edge.cfg->max_header,
+                                .tls_only = net_edge.cfg->tls_cert != NULL,
+                                .connections = (long) net_edge.m.connections,
+                                .max_connections = net_edge.max_connections };
+    upgrade_verdict_t v = upgrade_check (&req, &policy);
+    switch (v.reason) {
+        case UPGRADE_ACCEPT:
+            return 0;
+        case UPGRADE_NOT_WEBSOCKET:
+            return -1;
+        case UPGRADE_HEADERS_TOO_LARGE:
+            net_edge.m.headers_too_large++;
+            hlog_debug ("refused an upgrade with %zu bytes of headers (--max-header-bytes %zu)",
+                        req.header_bytes, policy.max_header_bytes);
+            break;
+        case UPGRADE_ORIGIN:
+            net_edge.m.origins_rejected++;
+            hlog_debug ("refused a WebSocket from origin %s", req.origin ? req.origin : "(long)");
+            break;
+        case UPGRADE_FULL:
+            net_edge.m.connections_rejected++;
+            break;
+        default:
+            break;
+    }
+    lws_return_http_status (wsi, (unsigned) v.status, v.text);
+    return 1;
+}
+
+int
+http_callback (struct lws *wsi, enum lws_callback_reasons reason, conn_t *c, void *in, int *rc)
+{
+    switch (reason) {
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+            *rc = s_confirm_upgrade (wsi, in);
+            return 1;
+
+        case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+            //  Every plain HTTP request (upgrades are checked in
+            //  s_confirm_upgrade), static files included. The answer is
+            //  short; lws sends it before it closes the connection.
+            *rc = s_headers_too_large (wsi);
+            return 1;
+
+        case LWS_CALLBACK_HTTP:
+            *rc = s_http (wsi, c);
+            return 1;
+
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            if (!c || !c->http_body)
+                return 0;
+            *rc = 0;
+            if (lws_write (wsi, (unsigned char *) c->http_body + LWS_PRE, c->http_len,
+                           LWS_WRITE_HTTP_FINAL) < 0)
+                *rc = -1;
+            free (c->http_body);
+            c->http_body = NULL;
+            if (*rc == 0 && lws_http_transaction_completed (wsi))
+                *rc = -1;
+            return 1;
+
+        case LWS_CALLBACK_CLOSED_HTTP:
+            if (c) {
+                free (c->http_body);
+                c->http_body = NULL;
+            }
+            return 0;
+
+        default:
+            return 0;
+    }
+}

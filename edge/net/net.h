@@ -1,0 +1,106 @@
+/*  net.h: what the files of herald-edge's socket glue share.
+ *
+ *  The glue is libwebsockets on a libuv loop, in four files:
+ *    server.c    the context, the loop, signals, and lws's callback table;
+ *    ws.c        a WebSocket connection: its protocol state machine, its
+ *                outbound queue, its timers and its close;
+ *    http.c      /healthz, /metrics, and the answers to refused upgrades;
+ *    upstream.c  the broker link.
+ *  Everything they drive (proto/, session/, gql/) is pure code.
+ */
+#ifndef HERALD_NET_H
+#define HERALD_NET_H
+
+#include "edge.h"
+#include "gql.h"
+#include "hub.h"
+#include "outq.h"
+#include "proto.h"
+#include "session.h"
+#include "upstream.h"
+#include "wsmsg.h"
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+//  The protocols, in lws's table order. New HTTP connections bind to the
+//  first, which also takes WebSocket upgrades that offer no subprotocol,
+//  so that those are accepted and then closed with 4406, as graphql-ws's
+//  reference server does.
+enum { PROTOCOL_REJECT = 0, PROTOCOL_TRANSPORT = 1, PROTOCOL_LEGACY = 2 };
+#define REJECT_NAME "herald-http"
+
+//  lws's per-session memory, for every protocol: a WebSocket connection,
+//  or an HTTP request (which uses only http_body and http_len).
+typedef struct conn {
+    struct lws *wsi;
+    int fd;                         //  the socket, watched by readhook.c
+    proto_conn_t *proto;            //  the transport, which owns the session
+    lws_sorted_usec_list_t sul;     //  the protocol's next deadline
+    lws_sorted_usec_list_t close_sul;   //  once closing: when to give up on the client
+    outq_t out;
+    wsmsg_t rx;                     //  a message being reassembled
+    int established;
+    int close_code;                 //  0 while open
+    int slow;                       //  closing as a slow consumer
+    int close_sent;                 //  the close has been handed to lws
+    char close_reason[124];
+    char *http_body;                //  HTTP: the response body, after LWS_PRE
+    size_t http_len;
+    struct conn *flush_prev;        //  in the edge's list of queues to flush
+    struct conn *flush_next;
+    int flush_listed;
+} conn_t;
+
+//  Close codes counted in the metrics: every one the edge sends.
+#define NET_CLOSE_CODE(name, code) +1
+enum { NET_CLOSE_CODES = 0 PROTO_CLOSE_MAP (NET_CLOSE_CODE) };
+#undef NET_CLOSE_CODE
+extern const int net_close_codes[NET_CLOSE_CODES];
+
+//  What the glue counts; the hub and the sessions count the rest.
+typedef struct {
+    size_t connections;
+    uint64_t connections_total;
+    uint64_t connections_rejected;
+    uint64_t origins_rejected;
+    uint64_t headers_too_large;
+    uint64_t slow_consumers;
+    uint64_t messages_out;
+    uint64_t bytes_out;
+    uint64_t closes[NET_CLOSE_CODES];
+} metrics_t;
+
+typedef struct {
+    const edge_config_t *cfg;
+    struct lws_context *lws;
+    uv_loop_t loop;
+    uv_signal_t sigint;
+    uv_signal_t sigterm;
+    uv_prepare_t prepare;           //  flushes queues before the loop waits
+    int handles;                    //  of the above, how many were opened
+    conn_t *flush_head;             //  connections with new output
+    gql_schema_t *schema;
+    hub_t *hub;
+    sessions_t *sessions;
+    upstream_t *upstream;
+    proto_config_t proto;
+    int max_connections;            //  --max-connections, within the fd limit
+    metrics_t m;
+} edge_t;
+
+//  One edge per process; lws and libuv callbacks find it here.
+extern edge_t net_edge;
+
+//  ws.c: lws's callback for a WebSocket connection's reasons.
+int ws_callback (struct lws *wsi, enum lws_callback_reasons reason, conn_t *c, void *in,
+                 size_t len);
+//  ws.c: before the loop waits, writes every queue with new output.
+void ws_flush (uv_prepare_t *handle);
+
+//  http.c: lws's callback for HTTP reasons; returns 1 if it handled the
+//  reason (and sets *rc to what lws must get).
+int http_callback (struct lws *wsi, enum lws_callback_reasons reason, conn_t *c, void *in,
+                   int *rc);
+
+#endif

@@ -1,0 +1,303 @@
+/*  server.c: herald-edge's libwebsockets context on its libuv loop.
+ *
+ *  libwebsockets serves one port on a libuv loop that this file owns (a
+ *  "foreign" loop for lws), so that the broker's descriptor (upstream.c)
+ *  is watched by the same loop:
+ *
+ *    /graphql   WebSocket, subprotocols graphql-transport-ws and graphql-ws (ws.c)
+ *    /healthz   200 "ok" (http.c)
+ *    /metrics   Prometheus text (http.c)
+ *    /...       files from --static, if given
+ *
+ *  This file wires the parts together (see docs/architecture.md): events
+ *  go from the upstream to the hub, and the hub's results to the sessions
+ *  (session/); the hub's first and last subscription of a topic go to the
+ *  upstream. It starts them, serves until a signal, and stops them.
+ */
+#include "log.h"
+#include "net.h"
+#include "readhook.h"
+
+#include <signal.h>
+#include <string.h>
+
+edge_t net_edge;
+
+#define NET_CLOSE_CODE(name, code) code,
+const int net_close_codes[NET_CLOSE_CODES] = { PROTO_CLOSE_MAP (NET_CLOSE_CODE) };
+#undef NET_CLOSE_CODE
+
+//  The event path, with no stop in between: upstream -> hub -> session ->
+//  transport -> connection. And the subscribe path's last step: hub ->
+//  upstream.
+static const hub_ops_t s_hub_ops = { upstream_topic_add, upstream_topic_remove, session_deliver };
+
+static int
+s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+            size_t len)
+{
+    int rc;
+    if (http_callback (wsi, reason, user, in, &rc))
+        return rc;
+    switch (reason) {
+        case LWS_CALLBACK_ESTABLISHED:
+        case LWS_CALLBACK_RECEIVE:
+        case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+        case LWS_CALLBACK_CLOSED:
+            return ws_callback (wsi, reason, user, in, len);
+        default:
+            return lws_callback_http_dummy (wsi, reason, user, in, len);
+    }
+}
+
+//  512-byte receive buffers: larger client messages arrive in pieces and
+//  are reassembled (proto/wsmsg.c), while every idle connection holds 512
+//  bytes less (2.7 instead of 3.2 KB of RSS per subscribed connection).
+static struct lws_protocols s_protocols[] = {
+    { REJECT_NAME, s_callback, sizeof (conn_t), 512, PROTOCOL_REJECT, NULL, OUTQ_CHUNK },
+    { "graphql-transport-ws", s_callback, sizeof (conn_t), 512, PROTOCOL_TRANSPORT, NULL, OUTQ_CHUNK },
+    { "graphql-ws", s_callback, sizeof (conn_t), 512, PROTOCOL_LEGACY, NULL, OUTQ_CHUNK },
+    { NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void
+s_lws_log (int level, const char *line)
+{
+    size_t n = strlen (line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    hlog (level == LLL_ERR ? HLOG_ERROR : level == LLL_WARN ? HLOG_WARN : HLOG_DEBUG,
+          "lws: %.*s", (int) n, line);
+}
+
+//  The lws context's settings, from the configuration. What lws keeps a
+//  pointer to is static: there is one context per process.
+static void
+s_context_info (const edge_config_t *cfg, struct lws_context_creation_info *info)
+{
+    memset (info, 0, sizeof *info);
+    lws_set_log_level (LLL_ERR | LLL_WARN, s_lws_log);
+    static struct lws_http_mount static_mount, metrics_mount, healthz_mount;
+    healthz_mount = (struct lws_http_mount) {
+        .mountpoint = "/healthz", .mountpoint_len = 8, .origin = REJECT_NAME,
+        .origin_protocol = LWSMPRO_CALLBACK,
+    };
+    metrics_mount = (struct lws_http_mount) {
+        .mount_next = &healthz_mount, .mountpoint = "/metrics", .mountpoint_len = 8,
+        .origin = REJECT_NAME, .origin_protocol = LWSMPRO_CALLBACK,
+    };
+    static_mount = (struct lws_http_mount) {
+        .mount_next = &metrics_mount, .mountpoint = "/", .mountpoint_len = 1,
+        .origin = cfg->static_dir, .def = "index.html", .origin_protocol = LWSMPRO_FILE,
+    };
+    //  Idle connections are pinged by lws at the WebSocket level, and
+    //  closed if they stay silent.
+    static lws_retry_bo_t retry;
+    retry.secs_since_valid_ping = (uint16_t) cfg->ping_interval_s;
+    retry.secs_since_valid_hangup = (uint16_t) (cfg->ping_interval_s + cfg->ping_timeout_s);
+
+    static void *loops[1];
+    loops[0] = &net_edge.loop;
+    info->port = cfg->port;
+    info->iface = *cfg->host ? cfg->host : NULL;
+    info->protocols = s_protocols;
+    info->mounts = cfg->static_dir ? &static_mount : &metrics_mount;
+    info->options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8
+                   | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN
+                   | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    if (cfg->tls_cert) {
+        //  Plain HTTP on the TLS port is answered with a redirect to
+        //  https, and a plain WebSocket upgrade with an error (below),
+        //  rather than a reset the client cannot explain.
+        info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT
+                        | LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT
+                        | LWS_SERVER_OPTION_REDIRECT_HTTP_TO_HTTPS;
+        info->ssl_cert_filepath = cfg->tls_cert;
+        info->ssl_private_key_filepath = cfg->tls_key;
+        //  HTTP/1.1 only. Offered h2, browsers would carry WebSockets in
+        //  HTTP/2 streams (RFC 8441), and the edge writes whole
+        //  WebSocket frames straight to the connection.
+        info->alpn = "http/1.1";
+    }
+    info->foreign_loops = loops;
+    info->pcontext = &net_edge.lws;
+    info->count_threads = 1;
+    info->fd_limit_per_thread = (unsigned) (net_edge.max_connections + EDGE_SPARE_FDS);
+    //  lws's timeouts for a connection's start: the TLS handshake, and
+    //  the HTTP request (and WebSocket upgrade) that follows.
+    info->timeout_secs = (unsigned) cfg->handshake_timeout_s;
+    info->timeout_secs_ah_idle = (unsigned) cfg->handshake_timeout_s;
+    //  Request headers: lws cuts each one at --max-header-bytes plus one
+    //  (s_headers_too_large then answers 431), and its buffer for them all
+    //  holds twice the limit and more, so that lws itself, which can only
+    //  drop a request it has no room for, runs out only for requests far
+    //  over the limit.
+    static struct lws_token_limits token_limits;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++)
+        token_limits.token_limit[t] = (unsigned short) (cfg->max_header + 1);
+    info->token_limits = &token_limits;
+    info->max_http_header_data2 = (unsigned) (2 * cfg->max_header + 4096);
+    if (cfg->ping_interval_s > 0)
+        info->retry_and_idle_policy = &retry;
+}
+
+//  Creates the lws context and its listening socket. Returns the vhost,
+//  or NULL (logged). A failed context can leave handles of its (now
+//  unloaded) event-loop plugin in our loop, so then the loop must not run
+//  again: *poisoned is set.
+static struct lws_vhost *
+s_listen (const edge_config_t *cfg, int *poisoned)
+{
+    struct lws_context_creation_info info;
+    s_context_info (cfg, &info);
+    net_edge.lws = lws_create_context (&info);
+    struct lws_vhost *vhost = net_edge.lws ? lws_get_vhost_by_name (net_edge.lws, "default") : NULL;
+    if (vhost)
+        return vhost;
+    *poisoned = 1;
+    if (cfg->tls_cert)
+        hlog_error ("cannot listen on %s:%d with TLS (is the address in use, or are "
+                    "%s and %s not a PEM certificate and its key?)",
+                    *cfg->host ? cfg->host : "*", cfg->port, cfg->tls_cert, cfg->tls_key);
+    else
+        hlog_error ("cannot listen on %s:%d (is the address in use?)",
+                    *cfg->host ? cfg->host : "*", cfg->port);
+    if (net_edge.lws)
+        lws_context_destroy (net_edge.lws);
+    net_edge.lws = NULL;
+    return NULL;
+}
+
+static void
+s_on_signal (uv_signal_t *handle, int signum)
+{
+    (void) handle;
+    hlog_info ("%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    uv_signal_stop (&net_edge.sigint);
+    uv_signal_stop (&net_edge.sigterm);
+    uv_prepare_stop (&net_edge.prepare);
+    uv_close ((uv_handle_t *) &net_edge.prepare, NULL);
+    uv_close ((uv_handle_t *) &net_edge.sigint, NULL);
+    uv_close ((uv_handle_t *) &net_edge.sigterm, NULL);
+    //  Closing the connections ends their sessions, which unsubscribes
+    //  everything (through the hub), so the upstream goes last. lws
+    //  finishes destroying the context once the loop has run down
+    //  (edge_run calls it again then).
+    lws_context_destroy (net_edge.lws);
+    upstream_close (net_edge.upstream);
+    net_edge.upstream = NULL;
+}
+
+//  The edge's own loop handles: the flush before each wait, and the
+//  signals. Returns 0, or -1 (logged, with any opened handle closed).
+static int
+s_open_handles (void)
+{
+    uv_handle_t *opened[3];
+    int n = 0, err;
+    if ((err = uv_prepare_init (&net_edge.loop, &net_edge.prepare)) == 0) {
+        opened[n++] = (uv_handle_t *) &net_edge.prepare;
+        if ((err = uv_signal_init (&net_edge.loop, &net_edge.sigint)) == 0) {
+            opened[n++] = (uv_handle_t *) &net_edge.sigint;
+            if ((err = uv_signal_init (&net_edge.loop, &net_edge.sigterm)) == 0)
+                opened[n++] = (uv_handle_t *) &net_edge.sigterm;
+        }
+    }
+    if (err == 0)
+        err = uv_prepare_start (&net_edge.prepare, ws_flush);
+    if (err == 0)
+        err = uv_signal_start (&net_edge.sigint, s_on_signal, SIGINT);
+    if (err == 0)
+        err = uv_signal_start (&net_edge.sigterm, s_on_signal, SIGTERM);
+    if (err == 0)
+        return 0;
+    hlog_error ("cannot set up the event loop: %s", uv_strerror (err));
+    while (n > 0)
+        uv_close (opened[--n], NULL);
+    return -1;
+}
+
+//  Starts every part, in the order that each needs the one before.
+//  Returns 0, or -1 (logged) with what started left for s_stop.
+static int
+s_start (const edge_config_t *cfg, int *loop_open, int *poisoned)
+{
+    edge_t *e = &net_edge;
+    e->schema = edge_prepare (cfg, &e->max_connections);
+    if (!e->schema)
+        return -1;
+    int err = uv_loop_init (&e->loop);
+    if (err != 0) {
+        hlog_error ("cannot create the event loop: %s", uv_strerror (err));
+        return -1;
+    }
+    *loop_open = 1;
+    outq_set_headroom (LWS_PRE);
+    struct lws_vhost *vhost = s_listen (cfg, poisoned);
+    if (!vhost)
+        return -1;
+    e->upstream = upstream_new (&e->loop, cfg->broker, cfg->upstream_hwm);
+    if (!e->upstream)
+        return -1;
+    e->hub = hub_new (&s_hub_ops, e->upstream, cfg->max_result);
+    session_config_t sc = {
+        .max_subscriptions = cfg->max_subscriptions, .max_query = cfg->max_query,
+        .max_depth = cfg->max_depth, .max_fields = cfg->max_fields,
+        .subscribe_rate = cfg->subscribe_rate, .subscribe_burst = cfg->subscribe_burst,
+    };
+    e->sessions = e->hub ? sessions_new (&sc, e->schema, e->hub) : NULL;
+    if (!e->sessions) {
+        hlog_error ("out of memory");
+        return -1;
+    }
+    if (s_open_handles () != 0)
+        return -1;
+    upstream_start (e->upstream, e->hub);
+    //  With --port 0 the kernel picks the port: log the real one.
+    hlog_info ("listening on %s://%s:%d (WebSocket at /graphql), broker %s",
+               cfg->tls_cert ? "https" : "http", *cfg->host ? cfg->host : "0.0.0.0",
+               lws_get_vhost_listen_port (vhost), cfg->broker);
+    return 0;
+}
+
+//  Stops what s_start started, in reverse: the connections (and so their
+//  sessions), the broker link, then what they used.
+static void
+s_stop (int loop_open, int poisoned)
+{
+    edge_t *e = &net_edge;
+    if (e->lws)
+        lws_context_destroy (e->lws);
+    e->lws = NULL;
+    upstream_close (e->upstream);
+    e->upstream = NULL;
+    if (loop_open && !poisoned) {
+        //  Let the handles closed above finish closing.
+        uv_run (&e->loop, UV_RUN_DEFAULT);
+        if (uv_loop_close (&e->loop) != 0)
+            hlog_debug ("the event loop still had handles at exit");
+    }
+    sessions_destroy (&e->sessions);
+    hub_destroy (&e->hub);
+    gql_schema_destroy (&e->schema);
+    outq_shutdown ();
+    readhook_shutdown ();
+}
+
+int
+edge_run (const edge_config_t *cfg)
+{
+    memset (&net_edge, 0, sizeof net_edge);
+    net_edge.cfg = cfg;
+    net_edge.proto = (proto_config_t) { .init_timeout_ms = cfg->init_timeout_ms,
+                                        .keepalive_ms = cfg->legacy_ka_ms };
+    readhook_init ();
+    int loop_open = 0, poisoned = 0, status = 1;
+    if (s_start (cfg, &loop_open, &poisoned) == 0) {
+        uv_run (&net_edge.loop, UV_RUN_DEFAULT);
+        status = 0;
+    }
+    s_stop (loop_open, poisoned);
+    return status;
+}

@@ -1,0 +1,345 @@
+/*  ws.c: a WebSocket connection of herald-edge.
+ *
+ *  Each connection is a conn_t (lws's per-session memory). Its transport
+ *  (proto/) reads what the client sends, drives the connection's session,
+ *  and decides what to send and when to close; this file reassembles the
+ *  client's messages (proto/wsmsg.h), frames and queues what goes out
+ *  (session/outq.h), and writes only when the socket is writable. A
+ *  connection is never freed from inside its own callbacks: a close is
+ *  requested, and lws calls back once it is writable to perform it.
+ */
+#include "log.h"
+#include "net.h"
+#include "readhook.h"
+
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  A connection that is closing may never take its close frame (a client
+//  that stopped reading), nor answer it: once --close-timeout has passed,
+//  lws is told to drop it. lws frees it from its own timer, outside any
+//  callback of ours, and LWS_CALLBACK_CLOSED follows as usual.
+static void
+s_on_close_deadline (lws_sorted_usec_list_t *sul)
+{
+    conn_t *c = lws_container_of (sul, conn_t, close_sul);
+    hlog_debug ("dropping a connection that did not finish closing in %d s",
+                net_edge.cfg->close_timeout_s);
+    lws_set_timeout (c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+//  Marks the connection as closing with this code, counts it, and starts
+//  the close deadline. Returns 0, or -1 if it was already closing.
+static int
+s_conn_closing (conn_t *c, int code, const char *reason)
+{
+    if (c->close_code)
+        return -1;
+    c->close_code = code;
+    snprintf (c->close_reason, sizeof c->close_reason, "%s", reason);
+    for (size_t i = 0; i < NET_CLOSE_CODES; i++)
+        if (net_close_codes[i] == code)
+            net_edge.m.closes[i]++;
+    lws_sul_schedule (net_edge.lws, 0, &c->close_sul, s_on_close_deadline,
+                      (lws_usec_t) net_edge.cfg->close_timeout_s * LWS_US_PER_SEC);
+    return 0;
+}
+
+static void
+s_conn_close (conn_t *c, int code, const char *reason)
+{
+    if (s_conn_closing (c, code, reason) == 0)
+        lws_callback_on_writable (c->wsi);
+}
+
+//  Connections with new output are listed, and written to directly just
+//  before the loop waits for I/O (the uv_prepare below), as Redis does:
+//  no writability round trip through epoll for a socket that has room,
+//  and every message queued in this turn of the loop goes in one send.
+static void
+s_flush_list (conn_t *c)
+{
+    if (c->flush_listed)
+        return;
+    c->flush_listed = 1;
+    c->flush_prev = NULL;
+    c->flush_next = net_edge.flush_head;
+    if (net_edge.flush_head)
+        net_edge.flush_head->flush_prev = c;
+    net_edge.flush_head = c;
+}
+
+static void
+s_flush_unlist (conn_t *c)
+{
+    if (!c->flush_listed)
+        return;
+    if (c->flush_prev)
+        c->flush_prev->flush_next = c->flush_next;
+    else
+        net_edge.flush_head = c->flush_next;
+    if (c->flush_next)
+        c->flush_next->flush_prev = c->flush_prev;
+    c->flush_listed = 0;
+}
+
+//  Writes as much of the queue as the socket takes: whole chunks until the
+//  queue is empty or lws had to keep part of a write (the socket is full),
+//  so at most the queue's bound per connection and loop turn. Returns 0,
+//  or -1 if the write failed (lws then closes the connection).
+static int
+s_conn_write (conn_t *c)
+{
+    while (1) {
+        size_t len;
+        const char *data = outq_peek (&c->out, &len);
+        //  If lws kept part of the last write, it calls back when the
+        //  socket takes more; the queue waits until then.
+        if (!data || lws_partial_buffered (c->wsi))
+            return 0;
+        //  Whole frames, already framed: lws writes them as they are, in
+        //  one send, buffering any part the socket does not take.
+        if (lws_write (c->wsi, (unsigned char *) data, len, LWS_WRITE_HTTP) < 0)
+            return -1;
+        net_edge.m.bytes_out += len;
+        outq_consume (&c->out, len);
+    }
+    return 0;
+}
+
+void
+ws_flush (uv_prepare_t *handle)
+{
+    (void) handle;
+    //  A client frame without a mask (RFC 6455 5.1), control frames
+    //  included, which lws answers without a callback of ours.
+    conn_t *u;
+    while ((u = readhook_next_unmasked ()))
+        s_conn_close (u, PROTO_CLOSE_PROTOCOL_ERROR, "Unmasked frame");
+    while (net_edge.flush_head) {
+        conn_t *c = net_edge.flush_head;
+        s_flush_unlist (c);
+        if (c->close_code)
+            continue;
+        //  What the socket does not take now is finished from the
+        //  writable callback.
+        if (s_conn_write (c) != 0 || c->out.head)
+            lws_callback_on_writable (c->wsi);
+    }
+}
+
+//  Queues one message made of parts. A connection whose queue is over its
+//  bounds is a slow consumer: it is closed, and its queue dropped.
+static void
+s_conn_send (conn_t *c, const char *const *parts, const size_t *lens, int n)
+{
+    if (c->close_code)
+        return;
+    size_t size = 0;
+    for (int i = 0; i < n; i++)
+        size += lens[i];
+    const edge_config_t *cfg = net_edge.cfg;
+    //  A queue that is full only because this turn of the loop filled it
+    //  (a burst from the broker) is offered to the socket first: a client
+    //  is slow if its socket is full too, not because the edge had not
+    //  written yet.
+    if ((c->out.messages >= cfg->max_queue_messages
+         || c->out.bytes + size + OUTQ_HEADER_MAX > cfg->max_queue_bytes)
+        && c->out.head && !lws_partial_buffered (c->wsi) && s_conn_write (c) != 0)
+        lws_callback_on_writable (c->wsi);
+    if (c->out.messages >= cfg->max_queue_messages
+        || c->out.bytes + size + OUTQ_HEADER_MAX > cfg->max_queue_bytes) {
+        net_edge.m.slow_consumers++;
+        c->slow = 1;
+        hlog_debug ("closing a slow consumer (%zu messages, %zu bytes queued)",
+                    c->out.messages, c->out.bytes);
+        outq_clear (&c->out);
+        s_conn_close (c, PROTO_CLOSE_SLOW_CONSUMER, "Slow consumer: outbound queue full");
+        return;
+    }
+    int was_empty = c->out.head == NULL;
+    if (outq_push (&c->out, parts, lens, n) != 0) {
+        s_conn_close (c, PROTO_CLOSE_INTERNAL, "Internal server error");
+        return;
+    }
+    net_edge.m.messages_out++;
+    if (was_empty)
+        s_flush_list (c);
+}
+
+static void
+s_on_sul (lws_sorted_usec_list_t *sul);
+
+//  Arms the timer for the protocol's next deadline.
+static void
+s_conn_schedule (conn_t *c)
+{
+    int64_t deadline = c->proto ? proto_deadline (c->proto) : -1;
+    if (deadline < 0 || c->close_code) {
+        lws_sul_cancel (&c->sul);
+        return;
+    }
+    int64_t wait = deadline - zclock_mono ();
+    lws_sul_schedule (net_edge.lws, 0, &c->sul, s_on_sul,
+                      (lws_usec_t) (wait > 0 ? wait : 0) * LWS_US_PER_MS);
+}
+
+static void
+s_on_sul (lws_sorted_usec_list_t *sul)
+{
+    conn_t *c = lws_container_of (sul, conn_t, sul);
+    proto_on_timer (c->proto, zclock_mono ());
+    s_conn_schedule (c);
+}
+
+static void
+s_conn_cleanup (conn_t *c)
+{
+    if (c->established)
+        readhook_unwatch (c->fd);
+    lws_sul_cancel (&c->sul);
+    lws_sul_cancel (&c->close_sul);
+    s_flush_unlist (c);
+    //  Ends the session, which unsubscribes its operations in the hub.
+    proto_destroy (&c->proto);
+    outq_clear (&c->out);
+    wsmsg_release (&c->rx);
+    if (c->established) {
+        net_edge.m.connections--;
+        c->established = 0;
+    }
+}
+
+//  The transport's way out: a message to queue, or a close.
+static void
+s_send (void *ctx, const char *const *parts, const size_t *lens, int n)
+{
+    s_conn_send (ctx, parts, lens, n);
+}
+
+static void
+s_close (void *ctx, int code, const char *reason)
+{
+    s_conn_close (ctx, code, reason);
+}
+
+static const proto_ops_t s_proto_ops = { s_send, s_close };
+
+static int
+s_established (conn_t *c, struct lws *wsi)
+{
+    c->wsi = wsi;
+    c->fd = (int) lws_get_socket_fd (wsi);
+    c->rx.max = net_edge.cfg->max_message;
+    readhook_watch (c->fd, c);
+    c->established = 1;
+    net_edge.m.connections++;
+    net_edge.m.connections_total++;
+    int id = (int) lws_get_protocol (wsi)->id;
+    if (id == PROTOCOL_REJECT) {
+        s_conn_close (c, PROTO_CLOSE_SUBPROTOCOL, "Subprotocol not acceptable");
+        return 0;
+    }
+    c->proto = proto_new (id == PROTOCOL_LEGACY ? PROTO_LEGACY_WS : PROTO_TRANSPORT_WS,
+                          &net_edge.proto, &s_proto_ops, c, net_edge.sessions, zclock_mono ());
+    if (!c->proto)
+        return -1;
+    s_conn_schedule (c);
+    return 0;
+}
+
+static void
+s_receive (conn_t *c, struct lws *wsi, const char *in, size_t len)
+{
+    if (c->close_code || !c->proto)
+        return;
+    if (readhook_unmasked (c->fd)) {
+        s_conn_close (c, PROTO_CLOSE_PROTOCOL_ERROR, "Unmasked frame");
+        return;
+    }
+    int first = lws_is_first_fragment (wsi);
+    int last = lws_is_final_fragment (wsi) && lws_remaining_packet_payload (wsi) == 0;
+    const char *msg;
+    size_t msg_len;
+    switch (wsmsg_add (&c->rx, in, len, first, last, lws_frame_is_binary (wsi), &msg, &msg_len)) {
+        case WSMSG_DONE:
+            break;
+        case WSMSG_TOO_BIG:
+            s_conn_close (c, PROTO_CLOSE_TOO_BIG, "Message too big");
+            return;
+        case WSMSG_NOMEM:
+            s_conn_close (c, PROTO_CLOSE_INTERNAL, "Internal server error");
+            return;
+        default:
+            return;
+    }
+    if (c->rx.binary)
+        proto_on_binary (c->proto, zclock_mono ());
+    else
+        proto_on_text (c->proto, msg, msg_len, zclock_mono ());
+    //  Idle connections should hold no receive buffer.
+    wsmsg_release (&c->rx);
+    s_conn_schedule (c);
+}
+
+static int
+s_writeable (conn_t *c, struct lws *wsi)
+{
+    if (c->close_code && (c->slow || !c->out.head)) {
+        //  Returning -1 here would make lws drop the socket without a
+        //  close frame, as if the write had failed. Asking lws to close
+        //  takes its orderly path instead: it sends the close frame with
+        //  the reason set here, waits for the client's answer, and only
+        //  then frees the connection (so not inside this callback).
+        if (!c->close_sent) {
+            c->close_sent = 1;
+            lws_close_reason (wsi, (enum lws_close_status) c->close_code,
+                              (unsigned char *) c->close_reason, strlen (c->close_reason));
+            lws_set_timeout (wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+        }
+        return 0;
+    }
+    if (s_conn_write (c) != 0)
+        return -1;
+    if (c->out.head || c->close_code)
+        lws_callback_on_writable (wsi);
+    return 0;
+}
+
+int
+ws_callback (struct lws *wsi, enum lws_callback_reasons reason, conn_t *c, void *in,
+             size_t len)
+{
+    switch (reason) {
+        case LWS_CALLBACK_ESTABLISHED:
+            return s_established (c, wsi);
+
+        case LWS_CALLBACK_RECEIVE:
+            s_receive (c, wsi, in, len);
+            return 0;
+
+        case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+            //  A close body is empty or holds a 2-byte code (RFC 6455
+            //  5.5.1); lws would echo a 1-byte one as an empty close.
+            //  Returning non-zero makes lws close with the reason set here.
+            if (len == 1) {
+                s_conn_closing (c, PROTO_CLOSE_PROTOCOL_ERROR, "Invalid close frame");
+                lws_close_reason (wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR,
+                                  (unsigned char *) c->close_reason, strlen (c->close_reason));
+                return -1;
+            }
+            return 0;
+
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            return s_writeable (c, wsi);
+
+        case LWS_CALLBACK_CLOSED:
+            s_conn_cleanup (c);
+            return 0;
+
+        default:
+            return 0;
+    }
+}

@@ -1,0 +1,255 @@
+/*  session.c: the id table, the per-session limits, and the start of an
+ *  operation, shared by every transport. See session.h.
+ *
+ *  A session holds few operations (--max-subscriptions, 100 by default),
+ *  so its table is an array searched in order: no hashing for the common
+ *  case of one to three.
+ */
+#include "session.h"
+#include "gql.h"
+#include "hub.h"
+#include "jbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sessions {
+    session_config_t config;
+    const gql_schema_t *schema;
+    hub_t *hub;
+    session_stats_t stats;
+};
+
+typedef struct {
+    char *id;
+    hub_sub_t *sub;
+} operation_t;
+
+struct session {
+    sessions_t *sessions;
+    session_ids_t ids;
+    session_out_fn *out;
+    void *ctx;
+    operation_t *ops;
+    int count;
+    int cap;
+    double tokens;              //  the rate limit's tokens left
+    int64_t tokens_at;          //  when they were counted
+    int refused;                //  refused by the rate limit in a row
+};
+
+sessions_t *
+sessions_new (const session_config_t *config, const gql_schema_t *schema, hub_t *hub)
+{
+    sessions_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->config = *config;
+    if (self->config.subscribe_rate > 0 && self->config.subscribe_burst < 1)
+        self->config.subscribe_burst = self->config.subscribe_rate;
+    self->schema = schema;
+    self->hub = hub;
+    return self;
+}
+
+void
+sessions_destroy (sessions_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free (*self_p);
+    *self_p = NULL;
+}
+
+const session_stats_t *
+sessions_stats (const sessions_t *self)
+{
+    return &self->stats;
+}
+
+session_t *
+session_new (sessions_t *sessions, session_ids_t ids, session_out_fn *out, void *ctx,
+             int64_t now_ms)
+{
+    session_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->sessions = sessions;
+    self->ids = ids;
+    self->out = out;
+    self->ctx = ctx;
+    self->tokens = sessions->config.subscribe_burst;
+    self->tokens_at = now_ms;
+    return self;
+}
+
+static void
+s_drop (session_t *self, operation_t *op)
+{
+    hub_unsubscribe (self->sessions->hub, op->sub);
+    free (op->id);
+    *op = self->ops[--self->count];
+}
+
+void
+session_destroy (session_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    session_t *self = *self_p;
+    while (self->count > 0)
+        s_drop (self, &self->ops[self->count - 1]);
+    free (self->ops);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+session_count (const session_t *self)
+{
+    return self->count;
+}
+
+static operation_t *
+s_find (session_t *self, const char *id)
+{
+    for (int i = 0; i < self->count; i++)
+        if (strcmp (self->ops[i].id, id) == 0)
+            return &self->ops[i];
+    return NULL;
+}
+
+int
+session_stop (session_t *self, const char *id)
+{
+    operation_t *op = s_find (self, id);
+    if (!op)
+        return 0;
+    s_drop (self, op);
+    return 1;
+}
+
+static char *
+s_errors (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+//  The one place that builds the errors of a refused operation: a JSON
+//  array holding one GraphQL error with this message.
+static char *
+s_errors (const char *fmt, ...)
+{
+    char message[256];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (message, sizeof message, fmt, ap);
+    va_end (ap);
+    jbuf_t b;
+    jbuf_init (&b, 0);
+    jbuf_puts (&b, "[{\"message\":");
+    jbuf_json_string (&b, message, strlen (message));
+    jbuf_puts (&b, "}]");
+    return jbuf_take (&b, NULL);
+}
+
+//  The token bucket. Returns SESSION_STARTED if an operation may go ahead
+//  (and takes its token); otherwise refuses it, or, once the client has
+//  gone on after a burst's worth of refusals, floods.
+static session_rc_t
+s_rate (session_t *self, int64_t now, char **errors)
+{
+    const session_config_t *cfg = &self->sessions->config;
+    if (cfg->subscribe_rate <= 0)
+        return SESSION_STARTED;
+    if (now > self->tokens_at) {
+        self->tokens += (double) (now - self->tokens_at) * cfg->subscribe_rate / 1000.0;
+        if (self->tokens > cfg->subscribe_burst)
+            self->tokens = cfg->subscribe_burst;
+    }
+    self->tokens_at = now;
+    if (self->tokens >= 1.0) {
+        self->tokens -= 1.0;
+        self->refused = 0;
+        return SESSION_STARTED;
+    }
+    self->sessions->stats.rate_limited++;
+    if (++self->refused > cfg->subscribe_burst)
+        return SESSION_FLOOD;
+    *errors = s_errors ("too many subscribe requests: the limit is %d a second, in bursts of "
+                        "up to %d", cfg->subscribe_rate, cfg->subscribe_burst);
+    return *errors ? SESSION_REFUSED : SESSION_FAILED;
+}
+
+//  The limits, the engine and the hub. Returns SESSION_STARTED,
+//  SESSION_REFUSED (with *errors) or SESSION_FAILED.
+static session_rc_t
+s_subscribe (session_t *self, const session_op_t *op, char **errors)
+{
+    sessions_t *all = self->sessions;
+    const session_config_t *cfg = &all->config;
+    if (self->count >= cfg->max_subscriptions) {
+        *errors = s_errors ("too many subscriptions on this connection (the limit is %d)",
+                            cfg->max_subscriptions);
+        return *errors ? SESSION_REFUSED : SESSION_FAILED;
+    }
+    if (op->query_len > cfg->max_query) {
+        *errors = s_errors ("the document is %zu bytes; the limit is %zu", op->query_len,
+                            cfg->max_query);
+        return *errors ? SESSION_REFUSED : SESSION_FAILED;
+    }
+    gql_limits_t limits = { cfg->max_depth, cfg->max_fields };
+    gql_sub_t *gsub = gql_prepare (all->schema, op->query, op->query_len, op->operation_name,
+                                   op->variables, &limits, errors);
+    if (!gsub)
+        return *errors ? SESSION_REFUSED : SESSION_FAILED;
+    if (self->count == self->cap) {
+        int cap = self->cap ? self->cap * 2 : 2;
+        operation_t *ops = realloc (self->ops, (size_t) cap * sizeof *ops);
+        if (!ops) {
+            gql_sub_destroy (&gsub);
+            return SESSION_FAILED;
+        }
+        self->ops = ops;
+        self->cap = cap;
+    }
+    char *id = strdup (op->id);
+    if (!id) {
+        gql_sub_destroy (&gsub);
+        return SESSION_FAILED;
+    }
+    //  The hub takes gsub, and subscribes upstream for a new topic.
+    hub_sub_t *sub = hub_subscribe (all->hub, gsub, self, op->prefix, op->prefix_len);
+    if (!sub) {
+        free (id);
+        return SESSION_FAILED;
+    }
+    self->ops[self->count++] = (operation_t) { id, sub };
+    return SESSION_STARTED;
+}
+
+session_rc_t
+session_start (session_t *self, const session_op_t *op, int64_t now_ms, char **errors)
+{
+    *errors = NULL;
+    operation_t *running = s_find (self, op->id);
+    if (running && self->ids == SESSION_IDS_UNIQUE)
+        return SESSION_DUPLICATE;
+    if (running)
+        s_drop (self, running);
+    session_rc_t rc = s_rate (self, now_ms, errors);
+    if (rc != SESSION_STARTED)
+        return rc;
+    rc = s_subscribe (self, op, errors);
+    if (rc != SESSION_STARTED)
+        self->sessions->stats.refused++;
+    return rc;
+}
+
+void
+session_deliver (void *ctx, void *owner, const char *prefix, size_t prefix_len,
+                 const char *body, size_t body_len)
+{
+    (void) ctx;
+    session_t *self = owner;
+    self->out (self->ctx, prefix, prefix_len, body, body_len);
+}

@@ -1,0 +1,216 @@
+/*  test_session.c: the session layer (edge/session/session.c) with the
+ *  real GraphQL engine and hub, and a recording fake of the upstream and
+ *  of the transport.
+ */
+#include "gql.h"
+#include "hub.h"
+#include "session.h"
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *SDL =
+    "type Message { id: ID! text: String! }\n"
+    "type Subscription { messageAdded(channel: String!): Message! @topic(name: \"chat.{channel}\") }\n";
+
+static gql_schema_t *s_schema;
+static char s_log[4096];
+
+static void
+s_rec (const char *what, const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t n = strlen (s_log);
+    snprintf (s_log + n, sizeof s_log - n, "%s %.*s%.*s\n", what, (int) alen, a, (int) blen, b);
+}
+
+static int
+f_add (void *ctx, const char *topic)
+{
+    (void) ctx;
+    s_rec ("add", topic, strlen (topic), "", 0);
+    return 0;
+}
+
+static void
+f_remove (void *ctx, const char *topic)
+{
+    (void) ctx;
+    s_rec ("remove", topic, strlen (topic), "", 0);
+}
+
+static const hub_ops_t s_hub_ops = { f_add, f_remove, session_deliver };
+
+//  The transport's side: each result, with the transport's name.
+static void
+f_out (void *ctx, const char *prefix, size_t plen, const char *body, size_t blen)
+{
+    s_rec (ctx, prefix, plen, body, blen);
+}
+
+typedef struct {
+    hub_t *hub;
+    sessions_t *sessions;
+} fixture_t;
+
+static fixture_t
+s_fixture (const session_config_t *cfg)
+{
+    memset (s_log, 0, sizeof s_log);
+    fixture_t f;
+    f.hub = hub_new (&s_hub_ops, NULL, 0);
+    f.sessions = f.hub ? sessions_new (cfg, s_schema, f.hub) : NULL;
+    return f;
+}
+
+static void
+s_fixture_end (fixture_t *f)
+{
+    sessions_destroy (&f->sessions);
+    hub_destroy (&f->hub);
+}
+
+static session_rc_t
+s_start (session_t *s, const char *id, const char *query, int64_t now, char **errors)
+{
+    char prefix[64];
+    snprintf (prefix, sizeof prefix, "[%s]", id);
+    session_op_t op = { .id = id, .query = query, .query_len = strlen (query),
+                        .prefix = prefix, .prefix_len = strlen (prefix) };
+    return session_start (s, &op, now, errors);
+}
+
+#define GOOD "subscription { messageAdded(channel: \"g\") { id } }"
+
+static void
+test_start_deliver_stop (void)
+{
+    session_config_t cfg = { .max_subscriptions = 4, .max_query = 1000 };
+    fixture_t f = s_fixture (&cfg);
+    REQUIRE (f.sessions);
+    session_t *a = session_new (f.sessions, SESSION_IDS_UNIQUE, f_out, "A", 0);
+    session_t *b = session_new (f.sessions, SESSION_IDS_REPLACE, f_out, "B", 0);
+    REQUIRE (a && b);
+    char *errors;
+    CHECK_INT (s_start (a, "1", GOOD, 0, &errors), SESSION_STARTED);
+    CHECK (errors == NULL);
+    CHECK_INT (s_start (b, "1", GOOD, 0, &errors), SESSION_STARTED);
+    CHECK_STR (s_log, "add chat.g\n");
+    CHECK_INT (session_count (a), 1);
+    CHECK_INT (hub_stats (f.hub)->subscriptions, 2);
+
+    //  An event reaches each session's transport, behind its prefix.
+    memset (s_log, 0, sizeof s_log);
+    static const char OK[] = "\x82\xa2id\xa1" "1" "\xa4text\xa2hi";
+    hub_publish (f.hub, "chat.g", OK, sizeof OK - 1);
+    CHECK (strstr (s_log, "A [1]{\"data\":{\"messageAdded\":{\"id\":\"1\"}}}\n") != NULL);
+    CHECK (strstr (s_log, "B [1]{\"data\":{\"messageAdded\":{\"id\":\"1\"}}}\n") != NULL);
+
+    //  The id rules: unique refuses a running id; replace stops it first.
+    memset (s_log, 0, sizeof s_log);
+    CHECK_INT (s_start (a, "1", GOOD, 0, &errors), SESSION_DUPLICATE);
+    CHECK_INT (s_start (b, "1", GOOD, 0, &errors), SESSION_STARTED);
+    CHECK_INT (session_count (b), 1);
+    CHECK_INT (hub_stats (f.hub)->subscriptions, 2);
+    CHECK_STR (s_log, "");                      //  the topic stayed held
+
+    CHECK_INT (session_stop (a, "1"), 1);
+    CHECK_INT (session_stop (a, "1"), 0);
+    CHECK_STR (s_log, "");
+    //  The last session leaving a topic unsubscribes it upstream.
+    session_destroy (&b);
+    CHECK (b == NULL);
+    CHECK_STR (s_log, "remove chat.g\n");
+    session_destroy (&a);
+    session_destroy (&a);                       //  accepts NULL
+    CHECK_INT (sessions_stats (f.sessions)->refused, 0);
+    s_fixture_end (&f);
+}
+
+static void
+test_refusals (void)
+{
+    session_config_t cfg = { .max_subscriptions = 1, .max_query = 60 };
+    fixture_t f = s_fixture (&cfg);
+    session_t *s = session_new (f.sessions, SESSION_IDS_UNIQUE, f_out, "S", 0);
+    REQUIRE (s);
+    char *errors;
+    CHECK_INT (s_start (s, "1", "subscription { nope }", 0, &errors), SESSION_REFUSED);
+    CHECK (errors && strstr (errors, "\"message\":") && errors[0] == '[');
+    free (errors);
+    CHECK_INT (s_start (s, "1", "subscription { messageAdded(channel: \"g\") { id text } } #long",
+                        0, &errors), SESSION_REFUSED);
+    CHECK_STR (errors, "[{\"message\":\"the document is 61 bytes; the limit is 60\"}]");
+    free (errors);
+    CHECK_INT (s_start (s, "1", GOOD, 0, &errors), SESSION_STARTED);
+    CHECK_INT (s_start (s, "2", GOOD, 0, &errors), SESSION_REFUSED);
+    CHECK_STR (errors,
+               "[{\"message\":\"too many subscriptions on this connection (the limit is 1)\"}]");
+    free (errors);
+    //  A refused operation leaves its id free.
+    CHECK_INT (session_stop (s, "2"), 0);
+    CHECK_INT (sessions_stats (f.sessions)->refused, 3);
+    CHECK_INT (sessions_stats (f.sessions)->rate_limited, 0);
+    session_destroy (&s);
+    s_fixture_end (&f);
+}
+
+static void
+test_subscribe_rate_limit (void)
+{
+    session_config_t cfg = { .max_subscriptions = 10, .max_query = 1000, .subscribe_rate = 2,
+                             .subscribe_burst = 3 };
+    fixture_t f = s_fixture (&cfg);
+    session_t *s = session_new (f.sessions, SESSION_IDS_UNIQUE, f_out, "S", 0);
+    REQUIRE (s);
+    const session_stats_t *st = sessions_stats (f.sessions);
+    char *errors;
+    //  Every start here is invalid GraphQL, so ids stay free. A burst of
+    //  3 goes through to the engine; the 4th is refused before it.
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT (s_start (s, "1", "s", 0, &errors), SESSION_REFUSED);
+        CHECK (errors && !strstr (errors, "too many"));
+        free (errors);
+    }
+    CHECK_INT (s_start (s, "1", "s", 0, &errors), SESSION_REFUSED);
+    CHECK_STR (errors, "[{\"message\":\"too many subscribe requests: the limit is 2 a second, "
+                       "in bursts of up to 3\"}]");
+    free (errors);
+    CHECK_INT (st->rate_limited, 1);
+    CHECK_INT (st->refused, 3);
+    //  Tokens come back at the rate: one after 500 ms.
+    CHECK_INT (s_start (s, "1", "s", 499, &errors), SESSION_REFUSED);
+    CHECK (errors && strstr (errors, "too many subscribe requests"));
+    free (errors);
+    CHECK_INT (s_start (s, "1", GOOD, 1000, &errors), SESSION_STARTED);
+    CHECK_INT (s_start (s, "2", GOOD, 1000, &errors), SESSION_STARTED);
+    CHECK_INT (st->rate_limited, 2);
+    //  A client that goes on after a burst's worth of refusals floods.
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT (s_start (s, "3", GOOD, 1000, &errors), SESSION_REFUSED);
+        free (errors);
+    }
+    CHECK_INT (s_start (s, "3", GOOD, 1000, &errors), SESSION_FLOOD);
+    CHECK (errors == NULL);
+    CHECK_INT (st->rate_limited, 6);
+    CHECK_INT (session_count (s), 2);
+    session_destroy (&s);
+    s_fixture_end (&f);
+}
+
+int
+main (int argc, char **argv)
+{
+    TEST_INIT (argc, argv);
+    char *err = NULL;
+    s_schema = gql_schema_new (SDL, strlen (SDL), &err);
+    if (!s_schema) {
+        fprintf (stderr, "schema: %s\n", err);
+        return 1;
+    }
+    RUN (test_start_deliver_stop);
+    RUN (test_refusals);
+    RUN (test_subscribe_rate_limit);
+    gql_schema_destroy (&s_schema);
+    return TEST_RESULT ();
+}
