@@ -322,11 +322,12 @@ s_egress_subscription (broker_t *self, zmq_msg_t *msg)
         s_answer_sync (self, topic, tlen);
 }
 
-//  Reads and drops the rest of a multipart message a raw peer sent.
-static void
+//  Reads and drops the rest of a multipart message. Returns how many
+//  frames it read.
+static int
 s_discard_more (void *h)
 {
-    int more = 1;
+    int more = 1, frames = 0;
     while (more) {
         zmq_msg_t msg;
         zmq_msg_init (&msg);
@@ -336,7 +337,9 @@ s_discard_more (void *h)
         }
         more = zmq_msg_more (&msg);
         zmq_msg_close (&msg);
+        frames++;
     }
+    return frames;
 }
 
 //  Handles subscription messages arriving on the egress: counts topics,
@@ -361,6 +364,7 @@ s_egress_read (broker_t *self)
         else
             self->counters.malformed++;
         zmq_msg_close (&msg);
+        //  Drop the rest of any multipart message a raw peer sent.
         if (more)
             s_discard_more (self->egress_h);
     }
@@ -414,18 +418,7 @@ s_stats_read (broker_t *self)
             zmq_msg_close (&id);
             return;
         }
-        int more = zmq_msg_more (&id), frames = 0;
-        while (more) {
-            zmq_msg_t part;
-            zmq_msg_init (&part);
-            if (zmq_msg_recv (&part, h, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close (&part);
-                break;
-            }
-            more = zmq_msg_more (&part);
-            zmq_msg_close (&part);
-            frames++;
-        }
+        int frames = zmq_msg_more (&id) ? s_discard_more (h) : 0;
         if (frames >= 2) {
             char json[1024];
             int n = s_counters_json (self, json, sizeof json);
