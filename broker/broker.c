@@ -281,6 +281,67 @@ s_pump (broker_t *self, void *from, uint64_t *received, int trusted_reserved)
     return BATCH;
 }
 
+//  Answers a confirmation token as the last broker on its path: the
+//  token's topic comes back on the egress with a nil payload.
+static void
+s_answer_sync (broker_t *self, const char *topic, size_t tlen)
+{
+    zmq_msg_t frames[2];
+    const unsigned char nil = WIRE_MSGPACK_NIL;
+    zmq_msg_init_size (&frames[0], tlen);
+    memcpy (zmq_msg_data (&frames[0]), topic, tlen);
+    zmq_msg_init_size (&frames[1], 1);
+    memcpy (zmq_msg_data (&frames[1]), &nil, 1);
+    s_egress_send (self, frames, 2);
+    zmq_msg_close (&frames[0]);
+    zmq_msg_close (&frames[1]);
+    self->counters.sync_answered++;
+}
+
+//  Handles one subscription or cancellation (a 1 or 0 byte, then the
+//  topic): books it, passes it upstream, and answers a confirmation token.
+static void
+s_egress_subscription (broker_t *self, zmq_msg_t *msg)
+{
+    const unsigned char *data = zmq_msg_data (msg);
+    size_t size = zmq_msg_size (msg);
+    const char *topic = (const char *) data + 1;
+    size_t tlen = size - 1;
+    int subscribe = data[0] == 1;
+    int is_sync = tlen > sizeof WIRE_SYNC_PREFIX - 1
+                  && memcmp (topic, WIRE_SYNC_PREFIX, sizeof WIRE_SYNC_PREFIX - 1) == 0;
+    int kept = guard_on_subscription (self->guard, msg, subscribe, topic, tlen);
+    if (!is_sync)
+        hlog_debug ("%s %.*s%s", subscribe ? "subscribe" : "unsubscribe",
+                    (int) (tlen < 300 ? tlen : 300), topic,
+                    kept ? "" : " (refused or repeated)");
+    if (kept && self->xsub_h)
+        zmq_send (self->xsub_h, data, size, ZMQ_DONTWAIT);
+    if (kept && is_sync && subscribe && !*self->config.upstream
+        && wire_topic_check (topic, tlen) == WIRE_OK)
+        s_answer_sync (self, topic, tlen);
+}
+
+//  Reads and drops the rest of a multipart message. Returns how many
+//  frames it read.
+static int
+s_discard_more (void *h)
+{
+    int more = 1, frames = 0;
+    while (more) {
+        zmq_msg_t msg;
+        zmq_msg_init (&msg);
+        if (zmq_msg_recv (&msg, h, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&msg);
+            break;
+        }
+        more = zmq_msg_more (&msg);
+        zmq_msg_close (&msg);
+        frames++;
+    }
+    return frames;
+}
+
 //  Handles subscription messages arriving on the egress: counts topics,
 //  passes them upstream, and answers confirmation tokens.
 static void
@@ -298,46 +359,14 @@ s_egress_read (broker_t *self)
         int more = zmq_msg_more (&msg);
         const unsigned char *data = zmq_msg_data (&msg);
         size_t size = zmq_msg_size (&msg);
-        if (!more && size >= 1 && (data[0] == 0 || data[0] == 1)) {
-            const char *topic = (const char *) data + 1;
-            size_t tlen = size - 1;
-            int subscribe = data[0] == 1;
-            int is_sync = tlen > sizeof WIRE_SYNC_PREFIX - 1
-                          && memcmp (topic, WIRE_SYNC_PREFIX, sizeof WIRE_SYNC_PREFIX - 1) == 0;
-            int kept = guard_on_subscription (self->guard, &msg, subscribe, topic, tlen);
-            if (!is_sync)
-                hlog_debug ("%s %.*s%s", subscribe ? "subscribe" : "unsubscribe",
-                            (int) (tlen < 300 ? tlen : 300), topic,
-                            kept ? "" : " (refused or repeated)");
-            if (kept && self->xsub_h)
-                zmq_send (self->xsub_h, data, size, ZMQ_DONTWAIT);
-            if (kept && is_sync && subscribe && !*self->config.upstream
-                && wire_topic_check (topic, tlen) == WIRE_OK) {
-                zmq_msg_t frames[2];
-                const unsigned char nil = WIRE_MSGPACK_NIL;
-                zmq_msg_init_size (&frames[0], tlen);
-                memcpy (zmq_msg_data (&frames[0]), topic, tlen);
-                zmq_msg_init_size (&frames[1], 1);
-                memcpy (zmq_msg_data (&frames[1]), &nil, 1);
-                s_egress_send (self, frames, 2);
-                zmq_msg_close (&frames[0]);
-                zmq_msg_close (&frames[1]);
-                self->counters.sync_answered++;
-            }
-        }
+        if (!more && size >= 1 && (data[0] == 0 || data[0] == 1))
+            s_egress_subscription (self, &msg);
         else
             self->counters.malformed++;
         zmq_msg_close (&msg);
         //  Drop the rest of any multipart message a raw peer sent.
-        while (more) {
-            zmq_msg_init (&msg);
-            if (zmq_msg_recv (&msg, self->egress_h, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close (&msg);
-                break;
-            }
-            more = zmq_msg_more (&msg);
-            zmq_msg_close (&msg);
-        }
+        if (more)
+            s_discard_more (self->egress_h);
     }
 }
 
@@ -389,18 +418,7 @@ s_stats_read (broker_t *self)
             zmq_msg_close (&id);
             return;
         }
-        int more = zmq_msg_more (&id), frames = 0;
-        while (more) {
-            zmq_msg_t part;
-            zmq_msg_init (&part);
-            if (zmq_msg_recv (&part, h, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close (&part);
-                break;
-            }
-            more = zmq_msg_more (&part);
-            zmq_msg_close (&part);
-            frames++;
-        }
+        int frames = zmq_msg_more (&id) ? s_discard_more (h) : 0;
         if (frames >= 2) {
             char json[1024];
             int n = s_counters_json (self, json, sizeof json);
@@ -487,8 +505,9 @@ s_drain (broker_t *self, int xsub_trusted)
         ;
 }
 
-int
-broker_run (broker_t *self)
+//  A signalfd for the signals the broker acts on (main blocks them), or -1.
+static int
+s_signalfd_open (void)
 {
     sigset_t set;
     sigemptyset (&set);
@@ -496,10 +515,52 @@ broker_run (broker_t *self)
     sigaddset (&set, SIGTERM);
     sigaddset (&set, SIGUSR1);
     int sfd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (sfd < 0) {
+    if (sfd < 0)
         hlog_error ("signalfd: %s", strerror (errno));
+    return sfd;
+}
+
+//  How long the poll may wait: until the next counters' log or the end of
+//  the hold, whichever comes first (-1: neither is due).
+static long
+s_timeout (int64_t now, int64_t next_log, int64_t hold_until)
+{
+    int64_t wake = next_log;
+    if (hold_until > now && (wake < 0 || hold_until < wake))
+        wake = hold_until;
+    return wake < 0 ? -1 : wake > now ? (long) (wake - now) : 0;
+}
+
+//  Serves each socket the poll found ready. Returns -1 if forwarding
+//  failed, else 0; sets *why when a signal asks the broker to stop.
+static int
+s_serve (broker_t *self, const s_poll_t *p, int sfd, int xsub_trusted, const char **why)
+{
+    int rc = 0;
+    if (s_ready (p, p->monitor))
+        guard_on_monitor (self->guard);
+    if (s_ready (p, p->zap))
+        guard_on_zap (self->guard);
+    if (s_ready (p, p->egress))
+        s_egress_read (self);
+    if (s_ready (p, p->ingress) && s_pump (self, self->ingress_h, &self->counters.in_push, 0) < 0)
+        rc = -1;
+    if (s_ready (p, p->xsub)
+        && s_pump (self, self->xsub_h, &self->counters.in_pub, xsub_trusted) < 0)
+        rc = -1;
+    if (s_ready (p, p->stats))
+        s_stats_read (self);
+    if (s_ready (p, p->signal))
+        *why = s_signals (self, sfd);
+    return rc;
+}
+
+int
+broker_run (broker_t *self)
+{
+    int sfd = s_signalfd_open ();
+    if (sfd < 0)
         return -1;
-    }
     s_poll_t p;
     s_poll_init (self, &p, sfd);
     //  An upstream broker legitimately sends confirmation answers.
@@ -517,11 +578,7 @@ broker_run (broker_t *self)
     const char *why = NULL;
     while (!why && rc == 0) {
         int64_t now = zclock_mono ();
-        int64_t wake = next_log;
-        if (hold_until > now && (wake < 0 || hold_until < wake))
-            wake = hold_until;
-        long timeout = wake < 0 ? -1 : wake > now ? (long) (wake - now) : 0;
-        if (zmq_poll (p.items, p.n, timeout) < 0) {
+        if (zmq_poll (p.items, p.n, s_timeout (now, next_log, hold_until)) < 0) {
             if (zmq_errno () == EINTR)
                 continue;
             hlog_error ("poll failed: %s", zmq_strerror (zmq_errno ()));
@@ -533,21 +590,7 @@ broker_run (broker_t *self)
             s_poll_hold (&p, 0);
             hold_until = 0;
         }
-        if (s_ready (&p, p.monitor))
-            guard_on_monitor (self->guard);
-        if (s_ready (&p, p.zap))
-            guard_on_zap (self->guard);
-        if (s_ready (&p, p.egress))
-            s_egress_read (self);
-        if (s_ready (&p, p.ingress) && s_pump (self, self->ingress_h, &self->counters.in_push, 0) < 0)
-            rc = -1;
-        if (s_ready (&p, p.xsub)
-            && s_pump (self, self->xsub_h, &self->counters.in_pub, xsub_trusted) < 0)
-            rc = -1;
-        if (s_ready (&p, p.stats))
-            s_stats_read (self);
-        if (s_ready (&p, p.signal))
-            why = s_signals (self, sfd);
+        rc = s_serve (self, &p, sfd, xsub_trusted, &why);
         if (next_log >= 0 && now >= next_log) {
             s_log_counters (self);
             next_log = now + interval;

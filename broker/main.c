@@ -92,6 +92,14 @@ s_parse (int argc, char **argv, s_config_t *cfg)
         snprintf (err, sizeof err, "unexpected argument \"%.200s\"", argv[next]);
         return opts_usage_error (&s_spec, err);
     }
+    return -1;
+}
+
+//  Checks what the option table's ranges cannot: the endpoints needed
+//  together. Returns -1 to go on, or the exit status to leave with.
+static int
+s_check (const s_config_t *cfg)
+{
     const broker_config_t *b = &cfg->broker;
     if (!*b->egress)
         return opts_usage_error (&s_spec, "--egress cannot be empty");
@@ -100,32 +108,43 @@ s_parse (int argc, char **argv, s_config_t *cfg)
     return -1;
 }
 
+//  Starts the broker and runs it until a signal stops it. Returns the exit
+//  status: 0 after a clean shutdown, 1 if it could not start or failed.
+static int
+s_run (const s_config_t *cfg)
+{
+    hlog_set_level (cfg->log_level);
+
+    //  Signals are taken from a signalfd in the loop; CZMQ must not install
+    //  handlers of its own, and ZeroMQ's threads must not receive them.
+    broker_block_signals ();
+    zsys_handler_set (NULL);
+    zsys_set_io_threads ((size_t) cfg->io_threads);
+
+    hlog_info ("herald-broker %s starting", HERALD_BROKER_VERSION);
+    int status = 1;
+    broker_t *broker = broker_new (&cfg->broker);
+    int started = broker != NULL;
+    if (!started)
+        hlog_error ("could not start");
+    else if (broker_run (broker) == 0)
+        status = 0;
+    broker_destroy (&broker);
+    zsys_shutdown ();
+    if (started)
+        hlog_info ("stopped");
+    return status;
+}
+
 int
 main (int argc, char **argv)
 {
     s_config_t cfg;
     memset (&cfg, 0, sizeof cfg);
     int status = s_parse (argc, argv, &cfg);
-    if (status >= 0)
-        return status;
-    hlog_set_level (cfg.log_level);
-
-    //  Signals are taken from a signalfd in the loop; CZMQ must not install
-    //  handlers of its own, and ZeroMQ's threads must not receive them.
-    broker_block_signals ();
-    zsys_handler_set (NULL);
-    zsys_set_io_threads ((size_t) cfg.io_threads);
-
-    hlog_info ("herald-broker %s starting", HERALD_BROKER_VERSION);
-    broker_t *broker = broker_new (&cfg.broker);
-    if (!broker) {
-        hlog_error ("could not start");
-        zsys_shutdown ();
-        return 1;
-    }
-    int rc = broker_run (broker);
-    broker_destroy (&broker);
-    zsys_shutdown ();
-    hlog_info ("stopped");
-    return rc == 0 ? 0 : 1;
+    if (status < 0)
+        status = s_check (&cfg);
+    if (status < 0)
+        status = s_run (&cfg);
+    return status;
 }

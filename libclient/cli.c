@@ -50,16 +50,30 @@ s_env (const char *name, const char *fallback)
     return v && *v ? v : fallback;
 }
 
-//  Parses a subcommand's flags (argv[0] is the subcommand). Returns -1 to
-//  go on, with *next the first operand, or the exit status to leave with.
+//  Without --endpoint, a subcommand's endpoint comes from the environment
+//  variable env, if it is set.
+static void
+s_endpoint_from_env (const opt_spec_t *spec, void *config, const unsigned char *given,
+                     const char *env)
+{
+    int i = opts_index (spec, "endpoint");
+    if (i >= 0 && !given[i]) {
+        const char **endpoint = (const char **) ((char *) config + spec->opts[i].offset);
+        *endpoint = s_env (env, *endpoint);
+    }
+}
+
+//  Parses a subcommand's flags (argv[0] is the subcommand), then takes the
+//  endpoint from env if no flag gave it. Returns -1 to go on, with *next
+//  the first operand, or the exit status to leave with.
 static int
-s_parse (const opt_spec_t *spec, int argc, char **argv, void *config, unsigned char *given,
-         int *next)
+s_parse (const opt_spec_t *spec, const char *env, int argc, char **argv, void *config,
+         unsigned char *given, int *next)
 {
     char err[256];
     if (opts_defaults (spec, config, err, sizeof err) == OPTS_OK) {
         switch (opts_parse (spec, argc, argv, config, given, next, err, sizeof err)) {
-            case OPTS_OK: return -1;
+            case OPTS_OK: s_endpoint_from_env (spec, config, given, env); return -1;
             case OPTS_HELP: opts_help (spec, stdout); return 0;
             default: break;
         }
@@ -136,57 +150,64 @@ s_pub_one (herald_publisher_t *pub, const char *topic, const char *json, size_t 
     return rc;
 }
 
+//  Publishes each non-empty line of standard input as one JSON document,
+//  until its end or a signal. Returns 1 if a line could not be queued (the
+//  others are still published), else 0.
+static int
+s_pub_lines (herald_publisher_t *pub, const char *topic)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    int failed = 0;
+    while (!s_stop && (n = getline (&line, &cap, stdin)) >= 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = 0;
+        if (strspn (line, " \t") == (size_t) n)
+            continue;
+        if (s_pub_one (pub, topic, line, (size_t) n, lineno) != 0)
+            failed = 1;
+    }
+    free (line);
+    return failed;
+}
+
+//  Publishes json to topic, or standard input's lines if json is NULL,
+//  then closes the publisher. Returns the exit status.
+static int
+s_pub_run (const s_pub_t *o, const char *topic, const char *json)
+{
+    int err;
+    herald_publisher_t *pub = herald_publisher_new (o->endpoint, &err);
+    if (!pub) {
+        fprintf (stderr, "herald pub: %s\n", herald_errmsg ());
+        return 1;
+    }
+    herald_publisher_set_option (pub, HERALD_OPT_LINGER_MS, o->linger);
+    herald_publisher_set_option (pub, HERALD_OPT_SEND_TIMEOUT_MS, o->send_timeout);
+    int failed = json ? s_pub_one (pub, topic, json, strlen (json), 0) != 0
+                      : s_pub_lines (pub, topic);
+    if (herald_publisher_close (&pub) != HERALD_OK) {
+        fprintf (stderr, "herald pub: %s\n", herald_errmsg ());
+        return failed ? 1 : EXIT_TIMEOUT;
+    }
+    return failed ? 1 : 0;
+}
+
 static int
 s_cmd_pub (int argc, char **argv)
 {
     s_pub_t o;
     unsigned char given[sizeof s_pub_opts / sizeof *s_pub_opts] = { 0 };
     int optind;
-    int status = s_parse (&s_pub_spec, argc, argv, &o, given, &optind);
+    int status = s_parse (&s_pub_spec, "HERALD_PUB_ENDPOINT", argc, argv, &o, given, &optind);
     if (status >= 0)
         return status;
-    if (!given[opts_index (&s_pub_spec, "endpoint")])
-        o.endpoint = s_env ("HERALD_PUB_ENDPOINT", o.endpoint);
     if (argc - optind < 1 || argc - optind > 2)
         return opts_usage_error (&s_pub_spec, "give a TOPIC, and JSON or none (then stdin)");
-    const char *endpoint = o.endpoint;
-    long linger = o.linger, send_timeout = o.send_timeout;
-    const char *topic = argv[optind];
-    int err;
-    herald_publisher_t *pub = herald_publisher_new (endpoint, &err);
-    if (!pub) {
-        fprintf (stderr, "herald pub: %s\n", herald_errmsg ());
-        return 1;
-    }
-    herald_publisher_set_option (pub, HERALD_OPT_LINGER_MS, linger);
-    herald_publisher_set_option (pub, HERALD_OPT_SEND_TIMEOUT_MS, send_timeout);
-
-    int failed = 0;
-    if (argc - optind == 2) {
-        const char *json = argv[optind + 1];
-        failed = s_pub_one (pub, topic, json, strlen (json), 0) != 0;
-    }
-    else {
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t n;
-        long lineno = 0;
-        while (!s_stop && (n = getline (&line, &cap, stdin)) >= 0) {
-            lineno++;
-            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-                line[--n] = 0;
-            if (strspn (line, " \t") == (size_t) n)
-                continue;
-            if (s_pub_one (pub, topic, line, (size_t) n, lineno) != 0)
-                failed = 1;
-        }
-        free (line);
-    }
-    if (herald_publisher_close (&pub) != HERALD_OK) {
-        fprintf (stderr, "herald pub: %s\n", herald_errmsg ());
-        return failed ? 1 : EXIT_TIMEOUT;
-    }
-    return failed ? 1 : 0;
+    return s_pub_run (&o, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL);
 }
 
 //  ---------------------------------------------------------------------
@@ -227,89 +248,111 @@ static const opt_spec_t s_sub_spec = {
     s_sub_opts
 };
 
-static int
-s_cmd_sub (int argc, char **argv)
+//  Waits briefly for the broker's confirmation, then goes on regardless:
+//  if the broker is down the subscriptions are renewed when it is back.
+static void
+s_sub_sync (herald_subscriber_t *sub, const char *endpoint, int verbose)
 {
-    s_sub_t o = { NULL, 0, -1, 0, 0 };
-    unsigned char given[sizeof s_sub_opts / sizeof *s_sub_opts] = { 0 };
-    int optind;
-    int parsed = s_parse (&s_sub_spec, argc, argv, &o, given, &optind);
-    if (parsed >= 0)
-        return parsed;
-    if (!given[opts_index (&s_sub_spec, "endpoint")])
-        o.endpoint = s_env ("HERALD_SUB_ENDPOINT", o.endpoint);
-    if (optind >= argc)
-        return opts_usage_error (&s_sub_spec, "give at least one TOPIC");
-    const char *endpoint = o.endpoint;
-    long count = given[opts_index (&s_sub_spec, "count")] ? (long) o.count : -1;
-    long timeout = o.timeout;
-    int payload_only = o.payload_only, verbose = o.verbose;
-    int err, status = 0;
-    herald_subscriber_t *sub = herald_subscriber_new (endpoint, &err);
-    if (!sub) {
-        fprintf (stderr, "herald sub: %s\n", herald_errmsg ());
-        return 1;
-    }
-    for (int i = optind; i < argc; i++)
-        if (herald_subscribe (sub, argv[i]) != HERALD_OK) {
-            fprintf (stderr, "herald sub: \"%s\": %s\n", argv[i], herald_errmsg ());
-            herald_subscriber_destroy (&sub);
-            return 1;
-        }
-    //  Wait briefly for the broker's confirmation, then go on regardless:
-    //  if the broker is down the subscriptions are renewed when it is back.
     int rc = herald_subscriber_sync (sub, 3000);
     if (rc == HERALD_OK && verbose)
         fprintf (stderr, "herald sub: subscribed (confirmed by the broker at %s)\n", endpoint);
     else if (rc == HERALD_ERR_TIMEOUT)
         fprintf (stderr, "herald sub: no confirmation from the broker at %s yet; "
                          "still waiting for events\n", endpoint);
+}
 
+//  Prints one event as a line: {"topic":...,"event":...}, or only the
+//  event with --payload. Returns 0, or 1 if the event has no JSON.
+static int
+s_sub_print (herald_event_t *ev, jbuf_t *line, int payload_only)
+{
+    size_t len;
+    const char *json = herald_event_json (ev, &len);
+    if (!json) {
+        fprintf (stderr, "herald sub: %s\n", herald_errmsg ());
+        return 1;
+    }
+    jbuf_reset (line);
+    if (!payload_only) {
+        const char *topic = herald_event_topic (ev);
+        jbuf_puts (line, "{\"topic\":");
+        jbuf_json_string (line, topic, strlen (topic));
+        jbuf_puts (line, ",\"event\":");
+    }
+    jbuf_put (line, json, len);
+    if (!payload_only)
+        jbuf_putc (line, '}');
+    jbuf_putc (line, '\n');
+    if (!jbuf_failed (line))
+        fwrite (line->data, 1, line->len, stdout);
+    fflush (stdout);
+    return 0;
+}
+
+//  Prints events until a signal, count events (-1: no limit) or the
+//  timeout. Returns the exit status.
+static int
+s_sub_events (herald_subscriber_t *sub, const s_sub_t *o, long count)
+{
     jbuf_t line;
     jbuf_init (&line, 0);
+    int status = 0;
     long seen = 0;
-    while (!s_stop && (count < 0 || seen < count)) {
+    while (status == 0 && !s_stop && (count < 0 || seen < count)) {
         herald_event_t *ev;
-        rc = herald_recv (sub, &ev, timeout < 0 ? -1 : (int) timeout);
-        if (rc == HERALD_ERR_INTERRUPTED)
-            continue;
-        if (rc == HERALD_ERR_TIMEOUT) {
-            status = EXIT_TIMEOUT;
-            break;
-        }
-        if (rc != HERALD_OK) {
-            fprintf (stderr, "herald sub: %s\n", herald_errmsg ());
-            status = 1;
-            break;
-        }
-        size_t len;
-        const char *json = herald_event_json (ev, &len);
-        if (!json) {
-            fprintf (stderr, "herald sub: %s\n", herald_errmsg ());
-            status = 1;
+        int rc = herald_recv (sub, &ev, o->timeout < 0 ? -1 : o->timeout);
+        if (rc == HERALD_OK) {
+            status = s_sub_print (ev, &line, o->payload_only);
             herald_event_destroy (&ev);
-            break;
+            seen++;
         }
-        jbuf_reset (&line);
-        if (!payload_only) {
-            const char *topic = herald_event_topic (ev);
-            jbuf_puts (&line, "{\"topic\":");
-            jbuf_json_string (&line, topic, strlen (topic));
-            jbuf_puts (&line, ",\"event\":");
+        else if (rc == HERALD_ERR_TIMEOUT)
+            status = EXIT_TIMEOUT;
+        else if (rc != HERALD_ERR_INTERRUPTED) {
+            fprintf (stderr, "herald sub: %s\n", herald_errmsg ());
+            status = 1;
         }
-        jbuf_put (&line, json, len);
-        if (!payload_only)
-            jbuf_putc (&line, '}');
-        jbuf_putc (&line, '\n');
-        if (!jbuf_failed (&line))
-            fwrite (line.data, 1, line.len, stdout);
-        fflush (stdout);
-        herald_event_destroy (&ev);
-        seen++;
     }
     jbuf_free (&line);
+    return status;
+}
+
+//  Subscribes to the topics and prints their events. Returns the exit
+//  status.
+static int
+s_sub_run (const s_sub_t *o, long count, char **topics, int ntopics)
+{
+    int err, status = 1;
+    herald_subscriber_t *sub = herald_subscriber_new (o->endpoint, &err);
+    if (!sub) {
+        fprintf (stderr, "herald sub: %s\n", herald_errmsg ());
+        goto out;
+    }
+    for (int i = 0; i < ntopics; i++)
+        if (herald_subscribe (sub, topics[i]) != HERALD_OK) {
+            fprintf (stderr, "herald sub: \"%s\": %s\n", topics[i], herald_errmsg ());
+            goto out;
+        }
+    s_sub_sync (sub, o->endpoint, o->verbose);
+    status = s_sub_events (sub, o, count);
+out:
     herald_subscriber_destroy (&sub);
     return status;
+}
+
+static int
+s_cmd_sub (int argc, char **argv)
+{
+    s_sub_t o = { NULL, 0, -1, 0, 0 };
+    unsigned char given[sizeof s_sub_opts / sizeof *s_sub_opts] = { 0 };
+    int optind;
+    int status = s_parse (&s_sub_spec, "HERALD_SUB_ENDPOINT", argc, argv, &o, given, &optind);
+    if (status >= 0)
+        return status;
+    if (optind >= argc)
+        return opts_usage_error (&s_sub_spec, "give at least one TOPIC");
+    long count = given[opts_index (&s_sub_spec, "count")] ? (long) o.count : -1;
+    return s_sub_run (&o, count, argv + optind, argc - optind);
 }
 
 //  ---------------------------------------------------------------------
@@ -340,21 +383,11 @@ static const opt_spec_t s_stats_spec = {
     s_stats_opts
 };
 
+//  Asks the broker at endpoint for its counters and prints them. Returns
+//  the exit status.
 static int
-s_cmd_stats (int argc, char **argv)
+s_stats_run (const char *endpoint, long timeout)
 {
-    s_stats_t o;
-    unsigned char given[sizeof s_stats_opts / sizeof *s_stats_opts] = { 0 };
-    int optind;
-    int parsed = s_parse (&s_stats_spec, argc, argv, &o, given, &optind);
-    if (parsed >= 0)
-        return parsed;
-    if (!given[opts_index (&s_stats_spec, "endpoint")])
-        o.endpoint = s_env ("HERALD_STATS_ENDPOINT", o.endpoint);
-    if (optind != argc)
-        return opts_usage_error (&s_stats_spec, "takes no operands");
-    const char *endpoint = o.endpoint;
-    long timeout = o.timeout;
     int status = 1;
     void *ctx = zmq_ctx_new ();
     void *req = ctx ? zmq_socket (ctx, ZMQ_REQ) : NULL;
@@ -393,6 +426,20 @@ out:
     if (ctx)
         zmq_ctx_term (ctx);
     return status;
+}
+
+static int
+s_cmd_stats (int argc, char **argv)
+{
+    s_stats_t o;
+    unsigned char given[sizeof s_stats_opts / sizeof *s_stats_opts] = { 0 };
+    int optind;
+    int status = s_parse (&s_stats_spec, "HERALD_STATS_ENDPOINT", argc, argv, &o, given, &optind);
+    if (status >= 0)
+        return status;
+    if (optind != argc)
+        return opts_usage_error (&s_stats_spec, "takes no operands");
+    return s_stats_run (o.endpoint, o.timeout);
 }
 
 int

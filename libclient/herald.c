@@ -153,6 +153,25 @@ herald__monitor_close (void *sock, void **monitor)
     *monitor = NULL;
 }
 
+//  The options every libherald socket is given, with IPv6 for a bracketed
+//  address.
+static int
+s_socket_options (void *sock, const char *endpoint)
+{
+    //  Dead peers are noticed by ZMTP heartbeats, and reconnection backs
+    //  off to one second so that a restarting broker is found quickly.
+    int rc = herald__setsockopt_int (sock, ZMQ_LINGER, 0);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (sock, ZMQ_HEARTBEAT_IVL, 5000);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (sock, ZMQ_HEARTBEAT_TIMEOUT, 15000);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (sock, ZMQ_RECONNECT_IVL, 100);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (sock, ZMQ_RECONNECT_IVL_MAX, 1000);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (sock, ZMQ_SNDHWM, HERALD_DEFAULT_HWM);
+    if (rc == HERALD_OK) rc = herald__setsockopt_int (sock, ZMQ_RCVHWM, HERALD_DEFAULT_HWM);
+    if (rc == HERALD_OK && strchr (endpoint, '['))
+        rc = herald__setsockopt_int (sock, ZMQ_IPV6, 1);
+    return rc;
+}
+
 int
 herald__socket_open (int type, const char *endpoint, const char *env, const char *fallback,
                      void **ctx, void **sock, void **monitor, char *used, size_t used_size)
@@ -176,23 +195,7 @@ herald__socket_open (int type, const char *endpoint, const char *env, const char
     if (!*ctx)
         return herald__zmq_fail ("zmq_ctx_new");
     *sock = zmq_socket (*ctx, type);
-    if (!*sock) {
-        int rc = herald__zmq_fail ("zmq_socket");
-        zmq_ctx_term (*ctx);
-        *ctx = NULL;
-        return rc;
-    }
-    //  Dead peers are noticed by ZMTP heartbeats, and reconnection backs
-    //  off to one second so that a restarting broker is found quickly.
-    int rc = herald__setsockopt_int (*sock, ZMQ_LINGER, 0);
-    if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_HEARTBEAT_IVL, 5000);
-    if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_HEARTBEAT_TIMEOUT, 15000);
-    if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_RECONNECT_IVL, 100);
-    if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_RECONNECT_IVL_MAX, 1000);
-    if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_SNDHWM, HERALD_DEFAULT_HWM);
-    if (rc == HERALD_OK) rc = herald__setsockopt_int (*sock, ZMQ_RCVHWM, HERALD_DEFAULT_HWM);
-    if (rc == HERALD_OK && strchr (endpoint, '['))
-        rc = herald__setsockopt_int (*sock, ZMQ_IPV6, 1);
+    int rc = *sock ? s_socket_options (*sock, endpoint) : herald__zmq_fail ("zmq_socket");
     if (rc == HERALD_OK && monitor)
         rc = s_monitor_open (*ctx, *sock, monitor);
     if (rc == HERALD_OK && zmq_connect (*sock, endpoint) != 0) {

@@ -269,6 +269,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def proc_status_kb(pid: int, field: str, missing: int | None = None) -> int:
+    """A kB figure from /proc/PID/status, such as VmRSS or VmHWM. A process
+    that has exited but is not yet reaped has none: then missing is
+    returned, or without missing the test fails."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    if missing is None:
+        raise AssertionError(f"no {field} in /proc/{pid}/status")
+    return missing
+
+
 def restartable_ports() -> dict:
     """Broker ports below the kernel's ephemeral range, for a test that
     restarts the broker on the same ports: a port picked with '*' comes from

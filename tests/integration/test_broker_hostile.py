@@ -10,7 +10,7 @@ import time
 
 import herald
 import pytest
-from conftest import PYTHON, SANITIZED, Broker, c_env
+from conftest import PYTHON, SANITIZED, Broker, c_env, proc_status_kb
 
 # A SUB peer that speaks ZMTP 3.0 by hand, in its own process: a libzmq SUB
 # would keep its own copy of every subscription (slowly, for huge ones).
@@ -60,14 +60,6 @@ os._exit(0)
 """
 
 
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 def attack(broker, mode, count, size, linger, limit_kb):
     """Runs the attacker and watches the broker's memory while it runs.
     Returns the broker's peak RSS in kB. (AddressSanitizer keeps freed
@@ -81,7 +73,7 @@ def attack(broker, mode, count, size, linger, limit_kb):
     try:
         while proc.poll() is None:
             assert broker.proc.poll() is None, "the broker died:\n" + broker.text()[-2000:]
-            peak = max(peak, rss_kb(broker.proc.pid))
+            peak = max(peak, proc_status_kb(broker.proc.pid, "VmRSS"))
             assert peak < limit_kb, f"broker RSS {peak} kB during the attack"
             time.sleep(0.05)
     finally:
@@ -153,7 +145,7 @@ def test_millions_of_subscriptions_from_one_peer_stay_bounded():
     try:
         with herald.Subscriber(broker.egress, ["bystander"]) as bystander:
             bystander.sync(10)
-            base = rss_kb(broker.proc.pid)
+            base = proc_status_kb(broker.proc.pid, "VmRSS")
             peak = attack(broker, "many", 2_000_000, 0, 2.0, base + 200_000)
             stats = broker.wait_stats(lambda s: s["subscriptions"] == 1)
             assert 0 < stats["subscriptions_refused"] < 50_000, stats

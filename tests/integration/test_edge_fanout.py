@@ -10,7 +10,7 @@ import time
 import pytest
 
 import herald
-from conftest import SANITIZED, Edge
+from conftest import SANITIZED, Edge, proc_status_kb
 from wsutil import Client
 
 SUB = "subscription($c: String!) { messageAdded(channel: $c) { id text author { name } } }"
@@ -100,14 +100,6 @@ def test_distinct_selections_render_separately(edge):
     asyncio.run(main())
 
 
-def _rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 @pytest.mark.parametrize("tls", [False, True], ids=["ws", "wss"])
 def test_slow_consumer_is_closed_and_others_keep_receiving(broker, tls, request):
     queue_bytes = 512 * 1024
@@ -129,7 +121,7 @@ def test_slow_consumer_is_closed_and_others_keep_receiving(broker, tls, request)
             # The slow client stops reading. Once the kernel's socket
             # buffers are full (a few MB), the backlog builds up in the edge.
             slow.ws.transport.pause_reading()
-            rss_before = _rss_kb(edge.proc.pid)
+            rss_before = proc_status_kb(edge.proc.pid, "VmRSS", 0)
             count, text = 6000, "x" * 4000      # 24 MB of results for each client
 
             def publish():
@@ -156,7 +148,7 @@ def test_slow_consumer_is_closed_and_others_keep_receiving(broker, tls, request)
                 assert msg["payload"]["data"]["messageAdded"]["id"] == str(n)
             await task
             assert await watcher == (4503, "Slow consumer: outbound queue full")
-            growth = _rss_kb(edge.proc.pid) - rss_before
+            growth = proc_status_kb(edge.proc.pid, "VmRSS", 0) - rss_before
             m = edge.metrics()
             assert m["herald_edge_slow_consumer_closes_total"] == 1
             assert m['herald_edge_closes_total{code="4503"}'] == 1

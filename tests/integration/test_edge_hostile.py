@@ -15,19 +15,10 @@ import urllib.request
 import pytest
 
 import herald
-from conftest import SANITIZED, Broker, Edge
+from conftest import SANITIZED, Broker, Edge, proc_status_kb
 from wsutil import LEGACY, Client, RawSocket
 
 SUB = "subscription($c: String!) { messageAdded(channel: $c) { id text } }"
-
-
-def _status(pid: int, field: str) -> int:
-    """A kB figure from /proc/PID/status (VmRSS, VmHWM)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 def _publish(endpoint: str, topic: str, events) -> None:
@@ -83,7 +74,7 @@ def test_burst_reaches_prompt_readers_and_a_non_reader_is_still_closed(broker):
 
             # Now the stalled client's kernel buffers and queue fill: it is
             # closed, and the readers keep receiving, in order.
-            rss_before = _status(edge.proc.pid, "VmRSS")
+            rss_before = proc_status_kb(edge.proc.pid, "VmRSS", 0)
             more, text = 3000, "y" * 4000        # 12 MB for each client
 
             def publish_more():
@@ -108,7 +99,7 @@ def test_burst_reaches_prompt_readers_and_a_non_reader_is_still_closed(broker):
             await task
             assert await watcher == (4503, "Slow consumer: outbound queue full")
             assert edge.metrics()["herald_edge_slow_consumer_closes_total"] == 1
-            growth = _status(edge.proc.pid, "VmRSS") - rss_before
+            growth = proc_status_kb(edge.proc.pid, "VmRSS", 0) - rss_before
             print(f"edge RSS grew by {growth} KiB while 12 MB went to a stalled client")
             if not SANITIZED:
                 assert growth < 8 * 1024, f"edge RSS grew by {growth} KiB"
@@ -141,7 +132,7 @@ def test_upstream_hwm_bounds_edge_memory_and_the_broker_counts_drops():
             await c.subscribe("h", "subscription { messageAdded(channel: \"hwm\") { id } }")
             edge.wait_metric("herald_edge_subscriptions", lambda v: v == 1)
             broker.wait_stats(lambda s: s["subscriptions"] >= 1)
-            peak_before = _status(edge.proc.pid, "VmHWM")
+            peak_before = proc_status_kb(edge.proc.pid, "VmHWM", 0)
             edge.proc.send_signal(signal.SIGSTOP)
             try:
                 await asyncio.to_thread(_publish, broker.ingress, "chat.hwm",
@@ -157,7 +148,7 @@ def test_upstream_hwm_bounds_edge_memory_and_the_broker_counts_drops():
                     msg = await c.recv(2)
                     ids.append(int(msg["payload"]["data"]["messageAdded"]["id"]))
             m = edge.metrics()
-            growth = _status(edge.proc.pid, "VmHWM") - peak_before
+            growth = proc_status_kb(edge.proc.pid, "VmHWM", 0) - peak_before
             print(f"\n{count} events of 25 KB while the edge was stopped: the broker counted "
                   f"{stats['messages_dropped']} drops, the edge received {len(ids)}; "
                   f"the edge's peak RSS grew by {growth} KiB")

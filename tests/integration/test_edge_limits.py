@@ -14,10 +14,6 @@ from wsutil import LEGACY, Client, RawSocket
 SUB = "subscription { messageAdded(channel: \"lim\") { id } }"
 
 
-def arun(coro):
-    return asyncio.run(coro)
-
-
 @pytest.fixture
 def limited(broker, request):
     edge = Edge(broker, *request.param)
@@ -34,7 +30,7 @@ def test_max_message_bytes_closes_1009(limited):
         assert (await c.recv())["type"] == "pong"        # under the limit
         await c.send(json.dumps({"type": "ping", "payload": {"pad": "x" * 2000}}))
         assert await c.closed() == (1009, "Message too big")
-    arun(main())
+    asyncio.run(main())
     # Also when the message comes in fragments.
     raw = RawSocket(limited.port)
     raw.send_frame(0x1, b'{"type":"ping","payload":{"p":"' + b"x" * 600, fin=False)
@@ -55,7 +51,7 @@ def test_max_query_bytes(limited):
         await c.subscribe("2", SUB)          # within the limit
         await c.nothing()
         await c.close()
-    arun(main())
+    asyncio.run(main())
 
 
 @pytest.mark.parametrize("limited", [("--max-depth", "2")], indirect=True)
@@ -70,7 +66,7 @@ def test_max_depth(limited):
         await c.subscribe("2", "subscription { messageAdded(channel: \"d\") { id } }")
         await c.nothing()
         await c.close()
-    arun(main())
+    asyncio.run(main())
 
 
 @pytest.mark.parametrize("limited", [("--max-subscriptions", "2")], indirect=True)
@@ -89,7 +85,7 @@ def test_max_subscriptions(limited):
         await c.subscribe("3", SUB)
         await c.nothing()
         await c.close()
-    arun(main())
+    asyncio.run(main())
 
 
 @pytest.mark.parametrize("limited", [("--max-connections", "2")], indirect=True)
@@ -105,7 +101,7 @@ def test_max_connections_503(limited):
         c = await Client.open(limited.url, protocol=LEGACY)   # room again
         await b.close()
         await c.close()
-    arun(main())
+    asyncio.run(main())
     assert limited.metrics()["herald_edge_connections_rejected_total"] == 1
 
 
@@ -124,7 +120,7 @@ def test_max_result_bytes(limited):
         assert "limit" in big["payload"]["errors"][0]["message"]
         assert (await c.recv())["payload"]["data"]["messageAdded"]["id"] == "2"
         await c.close()
-    arun(main())
+    asyncio.run(main())
 
 
 @pytest.mark.parametrize("limited", [("--init-timeout-ms", "200")], indirect=True)
@@ -132,7 +128,7 @@ def test_init_timeout_applies_to_legacy_too(limited):
     async def main():
         c = await Client.open(limited.url, protocol=LEGACY)
         assert (await c.closed())[0] == 4408
-    arun(main())
+    asyncio.run(main())
 
 
 @pytest.mark.parametrize("limited", [("--handshake-timeout", "1")], indirect=True)
@@ -158,7 +154,7 @@ def test_handshake_timeout(limited):
         await c.send(json.dumps({"type": "ping"}))
         assert (await c.recv())["type"] == "pong"
         await c.close()
-    arun(main())
+    asyncio.run(main())
 
 
 def test_check(tmp_path):

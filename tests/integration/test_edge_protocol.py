@@ -17,10 +17,6 @@ SUB = "subscription($c: String!) { messageAdded(channel: $c) { id text } }"
 MESSAGE = {"id": "1", "channel": "general", "text": "hi", "author": {"name": "ann"}}
 
 
-def run(coro):
-    return asyncio.run(coro)
-
-
 def publish(edge, topic, payload, wait_subscribed=True):
     if wait_subscribed:
         edge.wait_metric("herald_edge_topics", lambda v: v >= 1)
@@ -52,7 +48,7 @@ def test_ack_subscribe_next_complete(edge):
         await asyncio.to_thread(publish, edge, "chat.general", MESSAGE)
         assert (await c.recv())["id"] == "a"
         await c.close()
-    run(main())
+    asyncio.run(main())
 
 
 def test_ping_pong(edge):
@@ -66,7 +62,7 @@ def test_ping_pong(edge):
         await c.send({"type": "pong"})                      # unsolicited: ignored
         await c.nothing()
         await c.close()
-    run(main())
+    asyncio.run(main())
 
 
 def test_error_ends_the_operation_without_complete(edge):
@@ -88,7 +84,7 @@ def test_error_ends_the_operation_without_complete(edge):
         await c.subscribe("bad", SUB, {"c": "general"})
         await c.nothing()
         await c.close()
-    run(main())
+    asyncio.run(main())
 
 
 INVALID = [
@@ -119,7 +115,7 @@ def test_invalid_message_closes_4400(edge, message):
         await c.init()
         await c.send(message)
         assert await c.closed() == (4400, "Invalid message received")
-    run(main())
+    asyncio.run(main())
 
 
 def test_binary_message_closes_4400(edge):
@@ -127,7 +123,7 @@ def test_binary_message_closes_4400(edge):
         c = await Client.open(edge.url)
         await c.send(b'{"type":"connection_init"}')
         assert (await c.closed())[0] == 4400
-    run(main())
+    asyncio.run(main())
 
 
 def test_subscribe_before_ack_closes_4401(edge):
@@ -135,7 +131,7 @@ def test_subscribe_before_ack_closes_4401(edge):
         c = await Client.open(edge.url)
         await c.subscribe("1", SUB, {"c": "general"})
         assert await c.closed() == (4401, "Unauthorized")
-    run(main())
+    asyncio.run(main())
 
 
 def test_no_subprotocol_closes_4406(edge):
@@ -143,7 +139,7 @@ def test_no_subprotocol_closes_4406(edge):
         c = await Client.open(edge.url, protocol=None)
         assert c.ws.subprotocol is None
         assert await c.closed() == (4406, "Subprotocol not acceptable")
-    run(main())
+    asyncio.run(main())
 
 
 def test_unknown_subprotocol_is_refused_at_handshake(edge):
@@ -192,7 +188,7 @@ def test_allow_origin(broker):
             await c.close()
             with pytest.raises(websockets.InvalidHandshake):
                 await Client.open(edge.url, origin="https://evil.example.com")
-        run(main())
+        asyncio.run(main())
     finally:
         assert edge.stop() == 0, edge.text()
 
@@ -221,7 +217,7 @@ def test_init_timeout_closes_4408(broker):
             start = time.monotonic()
             assert await c.closed() == (4408, "Connection initialisation timeout")
             return time.monotonic() - start
-        waited = run(main())
+        waited = asyncio.run(main())
         assert waited >= 0.25
         # An initialised connection is not closed by the timer.
         async def stays():
@@ -229,7 +225,7 @@ def test_init_timeout_closes_4408(broker):
             await c.init()
             await c.nothing(0.6)
             await c.close()
-        run(stays())
+        asyncio.run(stays())
     finally:
         assert edge.stop() == 0
 
@@ -241,7 +237,7 @@ def test_duplicate_id_closes_4409(edge):
         await c.subscribe("x", SUB, {"c": "general"})
         await c.subscribe("x", SUB, {"c": "other"})
         assert await c.closed() == (4409, "Subscriber for x already exists")
-    run(main())
+    asyncio.run(main())
 
 
 def test_second_init_closes_4429(edge):
@@ -250,7 +246,7 @@ def test_second_init_closes_4429(edge):
         await c.init()
         await c.send({"type": "connection_init"})
         assert await c.closed() == (4429, "Too many initialisation requests")
-    run(main())
+    asyncio.run(main())
 
 
 def test_invalid_utf8_and_fragments(edge):
@@ -308,7 +304,7 @@ def test_close_codes_are_counted(edge):
         c = await Client.open(edge.url)
         await c.send("nonsense")
         await c.closed()
-    run(main())
+    asyncio.run(main())
     assert edge.metrics()['herald_edge_closes_total{code="4400"}'] == 1
 
 
@@ -338,7 +334,7 @@ def test_legacy_session(broker):
             assert msg == {"type": "complete", "id": "1"}
             await c.send({"type": "connection_terminate"})
             assert (await c.closed())[0] == 1000
-        run(main())
+        asyncio.run(main())
     finally:
         assert edge.stop() == 0
 
@@ -369,7 +365,7 @@ def test_legacy_errors(broker):
             await asyncio.to_thread(publish, edge, "chat.general", MESSAGE)
             assert (await c.recv())["id"] == "5"
             await c.close()
-        run(main())
+        asyncio.run(main())
     finally:
         assert edge.stop() == 0
 
@@ -382,6 +378,6 @@ def test_edge_exits_cleanly(broker):
         await c.subscribe("1", SUB, {"c": "general"})
         edge.wait_metric("herald_edge_subscriptions", lambda v: v == 1)
         return c
-    run(main())
+    asyncio.run(main())
     assert edge.stop() == 0
     assert "SIGTERM: shutting down" in edge.text()

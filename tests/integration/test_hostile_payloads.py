@@ -10,7 +10,7 @@ import os
 import subprocess
 
 import herald
-from conftest import CLI, SANITIZED, Edge, c_env
+from conftest import CLI, SANITIZED, Edge, c_env, proc_status_kb
 from wsutil import Client
 
 # docs/wire.md and common/mpjson.h: JSON is at most OUT_PER_BYTE bytes per
@@ -35,10 +35,6 @@ type Subscription {
 '''
 
 
-def arun(coro):
-    return asyncio.run(coro)
-
-
 def bomb(levels: int = LEVELS) -> bytes:
     """levels maps, each the only key of the next: 2 * levels + 1 bytes."""
     return b"\x81" * levels + b"\xc0" + b"\xc0" * levels
@@ -59,15 +55,6 @@ def upstream_ready(broker, topics: int) -> None:
     what is published next reaches the edge."""
     stats = broker.wait_stats(lambda s: s["subscriptions"] >= topics)
     assert stats["subscriptions"] >= topics, stats
-
-
-def peak_rss(pid: int) -> int:
-    """A live process's peak resident memory (VmHWM), in bytes."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmHWM in /proc/%d/status" % pid)
 
 
 def sub_once(broker, topic: str, events: list) -> tuple:
@@ -122,7 +109,7 @@ def test_python_subscriber_yields_a_bounded_key(broker):
                 pub.publish_raw("hostile.py", mp)
             async for topic, event in sub:
                 return topic, event
-    topic, event = arun(asyncio.wait_for(main(), 30))
+    topic, event = asyncio.run(asyncio.wait_for(main(), 30))
     assert topic == "hostile.py"
     assert isinstance(event, dict) and len(event) == 1
     key = next(iter(event))
@@ -147,7 +134,7 @@ def test_edge_custom_scalar_renders_the_bomb_within_the_limit(broker, tmp_path):
             await calm.subscribe("1", 'subscription { blobAdded(channel: "calm") { id } }')
             assert edge.wait_metric("herald_edge_subscriptions", lambda v: v == 2) == 2
             upstream_ready(broker, 2)
-            before = peak_rss(edge.proc.pid)
+            before = proc_status_kb(edge.proc.pid, "VmHWM") * 1024
             with herald.Publisher(broker.ingress) as pub:
                 pub.publish_raw("blob.bomb", payload)
                 pub.publish("blob.calm", {"id": "2"})
@@ -159,11 +146,11 @@ def test_edge_custom_scalar_renders_the_bomb_within_the_limit(broker, tmp_path):
             # And the hostile one its next event.
             after = (await hostile.recv(30))["payload"]
             assert after == {"data": {"blobAdded": {"id": "3", "data": [1]}}}
-            grew = peak_rss(edge.proc.pid) - before
+            grew = proc_status_kb(edge.proc.pid, "VmHWM") * 1024 - before
             await hostile.close()
             await calm.close()
             return raw, grew
-        raw, grew = arun(main())
+        raw, grew = asyncio.run(main())
     finally:
         rc = edge.stop()
     assert rc == 0, edge.text()
@@ -197,7 +184,7 @@ def test_edge_result_limit_counts_bytes_written(broker):
             got = [(await c.recv(30))["payload"] for _ in sizes]
             await c.close()
             return got
-        got = arun(main())
+        got = asyncio.run(main())
         # The one refused is counted, not only told to the client.
         assert edge.metrics()["herald_edge_results_too_large_total"] == 1
     finally:
@@ -230,7 +217,7 @@ def test_edge_result_limit_counts_escapes_as_written(broker):
             got = [(await c.recv(30))["payload"] for _ in range(2)]
             await c.close()
             return got
-        got = arun(main())
+        got = asyncio.run(main())
     finally:
         rc = edge.stop()
     assert rc == 0, edge.text()

@@ -8,38 +8,14 @@ Nothing here waits for a fixed time: each step waits for a state the
 broker or the library reports (the broker's subscription count, the
 connected flag), with a generous deadline, and fails if it never comes."""
 
-import random
 import signal
-import socket
 import time
 
 import herald
-from conftest import Broker
+from conftest import Broker, restartable_ports
 
 ROUNDS = 10
 TOPIC = "resubscribe"
-
-
-def fixed_ports():
-    """Free ports below the kernel's ephemeral range. Restarting on ports
-    from that range races with the clients' reconnects: one can draw the
-    listening port as its own source port (a TCP self-connection) and hold
-    it, so that the new broker cannot bind. No source port is drawn from
-    below the range."""
-    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-        low = int(f.read().split()[0])
-    ports = {}
-    for role in Broker.ROLES:
-        while role not in ports:
-            port = random.randrange(10000, low)
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-            if port not in ports.values():
-                ports[role] = port
-    return ports
 
 
 def wait_for(predicate, timeout=20.0):
@@ -58,7 +34,7 @@ def kill_and_restart(broker):
 
 
 def test_idle_subscriber_resubscribes_after_a_kill():
-    broker = Broker(ports=fixed_ports())
+    broker = Broker(ports=restartable_ports())
     try:
         with herald.Subscriber(broker.egress, [TOPIC]) as sub:
             sub.sync(10)
@@ -78,7 +54,7 @@ def test_idle_subscriber_resubscribes_after_a_kill():
 
 
 def test_connected_follows_the_broker():
-    broker = Broker(ports=fixed_ports())
+    broker = Broker(ports=restartable_ports())
     try:
         with herald.Subscriber(broker.egress, [TOPIC]) as sub:
             assert wait_for(lambda: sub.connected), "never connected"
@@ -99,7 +75,7 @@ def test_connected_follows_the_broker():
 
 
 def test_sync_asks_the_new_broker():
-    broker = Broker(ports=fixed_ports())
+    broker = Broker(ports=restartable_ports())
     try:
         with herald.Subscriber(broker.egress, [TOPIC]) as sub:
             sub.sync(10)
