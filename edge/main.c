@@ -1,6 +1,6 @@
 /*  main.c: herald-edge's command line: the option table, the checks that
- *  span several flags, and the exit status. The server itself is in
- *  server.c.
+ *  span several flags, and the exit status. What the edge checks before
+ *  serving is in startup.c, and the server in net/ (docs/architecture.md).
  */
 #include "edge.h"
 #include "gql.h"
