@@ -167,7 +167,8 @@ void gql_errs_init (gql_errs_t *e, gql_arena_t *a);
  *  skipped). Identical errors (message and locations) are kept once. */
 void gql_err (gql_errs_t *e, uint32_t loc, const char *fmt, ...) GQL_PRINTF (3, 4);
 void gql_err2 (gql_errs_t *e, uint32_t loc1, uint32_t loc2, const char *fmt, ...) GQL_PRINTF (4, 5);
-void gql_errn (gql_errs_t *e, const uint32_t *locs, int nlocs, const char *fmt, ...) GQL_PRINTF (4, 5);
+void gql_errn (gql_errs_t *e, const uint32_t *locs, int nlocs, const char *fmt, ...)
+    GQL_PRINTF (4, 5);
 void gql_errv (gql_errs_t *e, const uint32_t *locs, int nlocs, const char *fmt, va_list ap);
 int gql_errs_count (const gql_errs_t *e);
 /*  The errors as a GraphQL "errors" JSON array, malloc'ed; NULL if memory

@@ -7,15 +7,15 @@
 
 #include "gql_values.h"
 
-/*  validate.c / overlap.c */
-
-/*  All of section 5 that applies, over every definition of doc. Annotates
- *  the AST (sel->def, sel->parent, ...). Returns the number of errors. */
+/*  validate.c: all of section 5 that applies, over every definition of
+ *  doc. Annotates the AST (sel->def, sel->parent, ...). Returns the number
+ *  of errors. */
 int gql_validate (gql_arena_t *a, const gql_schema_t *s, gql_doc_t *doc, gql_errs_t *e);
 
-/*  Argument Names, Argument Uniqueness, Required Arguments and Values of
- *  Correct Type for the arguments of one field or directive. owner names
- *  it in messages ("Message.text", "@skip"); usages collects variables. */
+/*  validate_args.c: Argument Names, Argument Uniqueness, Required
+ *  Arguments and Values of Correct Type for the arguments of one field or
+ *  directive. owner names it in messages ("Message.text", "@skip");
+ *  usages collects variables. */
 void gql_check_args (gql_errs_t *e, const gql_vec_t *args, const gql_vec_t *defs, uint32_t loc,
                      int is_directive, const char *field, const char *owner, gql_vec_t *usages,
                      int const_ctx);
@@ -25,7 +25,7 @@ void gql_check_args (gql_errs_t *e, const gql_vec_t *args, const gql_vec_t *defs
 void gql_check_directives (const gql_schema_t *s, gql_errs_t *e, const gql_vec_t *dirs,
                            uint32_t location, gql_vec_t *usages, int const_ctx);
 
-/*  Field Selection Merging over every selection set of the document. */
+/*  overlap.c: Field Selection Merging over every selection set of the document. */
 void gql_check_overlaps (gql_arena_t *a, const gql_schema_t *s, gql_doc_t *doc, gql_errs_t *e);
 
 /*  variables.c */

@@ -7,7 +7,7 @@
 
 #include "gql_ast.h"
 
-/*  schema.c: the schema model */
+/*  schema.c (schema_sdl.c, schema_check.c): the schema model */
 
 typedef enum {
     GQL_S_CUSTOM,

@@ -115,13 +115,13 @@ s_shape_differs (gql_ov_t *ov, const gql_tref_t *ta, const gql_tref_t *tb)
         }
         return NULL;
     }
-    return gql_sprintf (ov->a, "they return conflicting types \"%s\" and \"%s\"", gql_tref_str (ov->a, ta),
-                        gql_tref_str (ov->a, tb));
+    return gql_sprintf (ov->a, "they return conflicting types \"%s\" and \"%s\"",
+                        gql_tref_str (ov->a, ta), gql_tref_str (ov->a, tb));
 }
 
-
 static void
-s_shape_subs (gql_ov_t *ov, gql_sel_t *const *members, uint32_t n, const gql_ov_chain_t *chain, int depth)
+s_shape_subs (gql_ov_t *ov, gql_sel_t *const *members, uint32_t n, const gql_ov_chain_t *chain,
+              int depth)
 {
     //  What a level builds is dropped when it is done, so memory follows
     //  the depth of the recursion, not the work of the whole check.
@@ -168,7 +168,8 @@ gql_ov_shape (gql_ov_t *ov, const gql_ov_group_t *g, const gql_ov_chain_t *chain
     }
     if (!ref || typed.n < 2 || gql_type_is_leaf (gql_tref_named (ref->def->type)))
         return;
-    gql_ov_chain_t link = { chain, g->key, ((gql_sel_t *) typed.items[0])->loc, ((gql_sel_t *) typed.items[1])->loc };
+    gql_ov_chain_t link = { chain, g->key, ((gql_sel_t *) typed.items[0])->loc,
+                            ((gql_sel_t *) typed.items[1])->loc };
     s_shape_subs (ov, (gql_sel_t *const *) typed.items, typed.n, &link, depth);
 }
 
@@ -189,15 +190,18 @@ s_args_equal (gql_ov_t *ov, const gql_sel_t *a, const gql_sel_t *b)
     return 1;
 }
 
-static void s_merge_set (gql_ov_t *ov, const gql_vec_t *fields, const gql_ov_chain_t *chain, int depth);
+static void s_merge_set (gql_ov_t *ov, const gql_vec_t *fields, const gql_ov_chain_t *chain,
+                         int depth);
 
 //  Fields on ref's footing must be the same field with the same arguments.
 static int
-s_same_field (gql_ov_t *ov, const gql_ov_chain_t *chain, const char *key, const gql_sel_t *ref, const gql_sel_t *m)
+s_same_field (gql_ov_t *ov, const gql_ov_chain_t *chain, const char *key, const gql_sel_t *ref,
+              const gql_sel_t *m)
 {
     if (strcmp (ref->name, m->name) != 0) {
-        s_report (ov, chain, key, gql_sprintf (ov->a, "\"%s\" and \"%s\" are different fields", ref->name,
-                                               m->name), ref, m);
+        s_report (ov, chain, key,
+                  gql_sprintf (ov->a, "\"%s\" and \"%s\" are different fields", ref->name, m->name),
+                  ref, m);
         return 0;
     }
     if (!s_args_equal (ov, ref, m)) {
@@ -260,7 +264,8 @@ gql_ov_merge_group (gql_ov_t *ov, const gql_ov_group_t *g, const gql_ov_chain_t 
         if (!gql_ov_seen_clean (ov, key, klen, depth)) {
             gql_vec_t fields = { 0 };
             gql_ov_collect_subs (ov, (gql_sel_t *const *) sub.items, sub.n, &fields);
-            gql_ov_chain_t link = { chain, g->key, ((gql_sel_t *) sub.items[0])->loc, ((gql_sel_t *) sub.items[1])->loc };
+            gql_ov_chain_t link = { chain, g->key, ((gql_sel_t *) sub.items[0])->loc,
+                                    ((gql_sel_t *) sub.items[1])->loc };
             s_merge_set (ov, &fields, &link, depth + 1);
             gql_ov_note_clean (ov, key, klen, depth, reports);
         }

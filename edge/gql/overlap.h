@@ -9,7 +9,6 @@
 
 #include "gql_internal.h"
 
-
 typedef struct gql_ov_group {
     const char *key;
     gql_vec_t members;          //  gql_sel_t * fields
@@ -73,20 +72,23 @@ void gql_ov_collect_subs (gql_ov_t *ov, gql_sel_t *const *members, uint32_t n, g
 /*  Group fields by response key (gql_ov_group_t *), in order of first
  *  appearance, the same node once; the map by key is left in *by_key when
  *  given. */
-void gql_ov_group_into (gql_ov_t *ov, const gql_vec_t *fields, gql_vec_t *groups, gql_map_t *by_key);
+void gql_ov_group_into (gql_ov_t *ov, const gql_vec_t *fields, gql_vec_t *groups,
+                        gql_map_t *by_key);
 void gql_ov_group (gql_ov_t *ov, const gql_vec_t *fields, gql_vec_t *groups);
 /*  The memo of checks of merged sub-selections found clean: the key of
  *  one (kind 's' shape, 'm' merge), whether it was clean at this depth or
  *  above, and noting that it was (when no conflict was reported since
  *  reports). */
-char *gql_ov_clean_key (gql_ov_t *ov, char kind, gql_sel_t *const *members, uint32_t n, size_t *len);
+char *gql_ov_clean_key (gql_ov_t *ov, char kind, gql_sel_t *const *members, uint32_t n,
+                        size_t *len);
 int gql_ov_seen_clean (gql_ov_t *ov, const char *key, size_t len, int depth);
 void gql_ov_note_clean (gql_ov_t *ov, const char *key, size_t len, int depth, long reports);
 
 /*  overlap.c: the rule, for one group of same-key fields (chain: the keys
  *  above it, NULL at the top): same field and arguments where the spec
  *  asks it, then the same response shape. */
-void gql_ov_merge_group (gql_ov_t *ov, const gql_ov_group_t *g, const gql_ov_chain_t *chain, int depth);
+void gql_ov_merge_group (gql_ov_t *ov, const gql_ov_group_t *g, const gql_ov_chain_t *chain,
+                         int depth);
 void gql_ov_shape (gql_ov_t *ov, const gql_ov_group_t *g, const gql_ov_chain_t *chain, int depth);
 
 /*  overlap_fragment.c: the check of a set whose one fragment is U: 1 if it

@@ -24,7 +24,8 @@ gql_ov_budget (gql_ov_t *ov, long n)
         ov->gave_up = 1;        //  nothing more would be kept
     if (ov->work > GQL_MAX_MERGE_WORK) {
         if (!ov->gave_up)
-            gql_err (ov->e, GQL_NOLOC, "The document is too complex to check that its fields can be merged.");
+            gql_err (ov->e, GQL_NOLOC,
+                     "The document is too complex to check that its fields can be merged.");
         ov->gave_up = 1;
     }
     return ov->gave_up ? -1 : 0;
@@ -49,7 +50,8 @@ gql_ov_collect (gql_ov_t *ov, const gql_selset_t *ss, gql_vec_t *out, int depth)
                     ov->e->oom = 1;
                 break;
             case GQL_SEL_SPREAD:
-                if (!sel->frag || sel->frag->index >= ov->nfrags || ov->frag_stamp[sel->frag->index] == ov->stamp)
+                if (!sel->frag || sel->frag->index >= ov->nfrags
+                    || ov->frag_stamp[sel->frag->index] == ov->stamp)
                     break;
                 ov->frag_stamp[sel->frag->index] = ov->stamp;
                 gql_ov_collect (ov, sel->frag->selset, out, depth + 1);
@@ -85,7 +87,8 @@ gql_ov_group_into (gql_ov_t *ov, const gql_vec_t *fields, gql_vec_t *groups, gql
         const char *key = gql_ov_key (sel);
         gql_ov_group_t *g = gql_map_get (map, key, strlen (key));
         if (!g) {
-            if (!(g = gql_alloc (ov->a, sizeof *g)) || gql_map_put (ov->a, map, key, strlen (key), g, NULL) < 0
+            if (!(g = gql_alloc (ov->a, sizeof *g))
+                || gql_map_put (ov->a, map, key, strlen (key), g, NULL) < 0
                 || gql_vec_push (ov->a, groups, g) != 0) {
                 ov->e->oom = 1;
                 break;

@@ -36,7 +36,8 @@ s_own (gql_ov_t *ov, const gql_selset_t *ss, int depth, gql_vec_t *own, const gq
             ov->e->oom = 1;
             return -1;
         }
-        if (sel->kind == GQL_SEL_INLINE && s_own (ov, sel->selset, depth + 1, own, u, nb, level) != 0)
+        if (sel->kind == GQL_SEL_INLINE
+            && s_own (ov, sel->selset, depth + 1, own, u, nb, level) != 0)
             return -1;
         if (sel->kind != GQL_SEL_SPREAD || !sel->frag || sel->frag->index >= ov->nfrags)
             continue;
@@ -143,7 +144,8 @@ s_gather (gql_ov_t *ov, const gql_vec_t *own, uint32_t nb, gql_ov_expansion_t *x
         const char *key = gql_ov_key (sel);
         gql_ov_group_t *og = gql_map_get (&omap, key, strlen (key));
         if (!og) {
-            if (!(og = gql_alloc (ov->a, sizeof *og)) || gql_map_put (ov->a, &omap, key, strlen (key), og, NULL) < 0
+            if (!(og = gql_alloc (ov->a, sizeof *og))
+                || gql_map_put (ov->a, &omap, key, strlen (key), og, NULL) < 0
                 || gql_vec_push (ov->a, &ogroups, og) != 0)
                 return -1;
             og->key = key;

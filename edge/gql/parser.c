@@ -58,7 +58,8 @@ s_kind_desc (gql_tokkind_t kind)
 void *
 gql_parse_unexpected (gql_parser_t *p)
 {
-    gql_parse_error (p, TOK.start, gql_sprintf (p->a, "Syntax Error: Unexpected %s.", gql_tok_desc (p->a, &TOK)));
+    gql_parse_error (p, TOK.start,
+                     gql_sprintf (p->a, "Syntax Error: Unexpected %s.", gql_tok_desc (p->a, &TOK)));
     return NULL;
 }
 
@@ -71,7 +72,8 @@ gql_parse_peek (gql_parser_t *p, gql_tokkind_t kind)
 int
 gql_parse_peek_keyword (gql_parser_t *p, const char *kw)
 {
-    return gql_parse_peek (p, GQL_TOK_NAME) && TOK.len == strlen (kw) && memcmp (TOK.value, kw, TOK.len) == 0;
+    return gql_parse_peek (p, GQL_TOK_NAME) && TOK.len == strlen (kw)
+           && memcmp (TOK.value, kw, TOK.len) == 0;
 }
 
 //  Consume a token of this kind, or fail.
@@ -153,8 +155,11 @@ static int
 s_enter (gql_parser_t *p)
 {
     if (++p->depth > GQL_MAX_NESTING) {
-        gql_parse_error (p, TOK.start, gql_sprintf (p->a, "Syntax Error: Document is nested too deeply "
-                                            "(more than %d levels).", GQL_MAX_NESTING));
+        gql_parse_error (p, TOK.start,
+                         gql_sprintf (p->a,
+                                      "Syntax Error: Document is nested too deeply (more than %d "
+                                      "levels).",
+                                      GQL_MAX_NESTING));
         return -1;
     }
     return 0;
@@ -164,7 +169,8 @@ static gql_arg_t *
 s_argument (gql_parser_t *p, int is_const)
 {
     gql_arg_t *arg = gql_parse_new (p, sizeof *arg);
-    if (!arg || !(arg->name = gql_parse_name (p, &arg->loc)) || gql_parse_expect (p, GQL_TOK_COLON) != 0
+    if (!arg || !(arg->name = gql_parse_name (p, &arg->loc))
+        || gql_parse_expect (p, GQL_TOK_COLON) != 0
         || !(arg->value = gql_parse_value (p, is_const)))
         return NULL;
     return arg;
@@ -181,8 +187,11 @@ s_variable (gql_parser_t *p, gql_value_t *v, int is_const)
             name = gql_strndup (p->a, TOK.value, TOK.len);
         p->lx = save;
         if (name) {
-            gql_parse_error (p, TOK.start, gql_sprintf (p->a, "Syntax Error: Unexpected variable \"$%s\" "
-                                                "in constant value.", name));
+            gql_parse_error (p, TOK.start,
+                             gql_sprintf (p->a,
+                                          "Syntax Error: Unexpected variable \"$%s\" in constant "
+                                          "value.",
+                                          name));
             return NULL;
         }
         return gql_parse_unexpected (p);
@@ -324,7 +333,8 @@ s_selection (gql_parser_t *p)
     if (gql_parse_skip (p, GQL_TOK_SPREAD)) {
         if (gql_parse_peek (p, GQL_TOK_NAME) && !gql_parse_peek_keyword (p, "on")) {
             sel->kind = GQL_SEL_SPREAD;
-            if (!(sel->name = gql_parse_name (p, &sel->name_loc)) || gql_parse_directives (p, &sel->directives, 0) != 0)
+            if (!(sel->name = gql_parse_name (p, &sel->name_loc))
+                || gql_parse_directives (p, &sel->directives, 0) != 0)
                 return NULL;
             return sel;
         }
@@ -334,7 +344,8 @@ s_selection (gql_parser_t *p)
             if (!(sel->type_cond = gql_parse_name (p, &sel->type_cond_loc)))
                 return NULL;
         }
-        if (p->failed || gql_parse_directives (p, &sel->directives, 0) != 0 || !(sel->selset = s_selset (p)))
+        if (p->failed || gql_parse_directives (p, &sel->directives, 0) != 0
+            || !(sel->selset = s_selset (p)))
             return NULL;
         return sel;
     }
@@ -426,11 +437,13 @@ s_operation (gql_parser_t *p)
                 return NULL;
             if (gql_parse_skip (p, GQL_TOK_EQUALS) && !(vd->def = gql_parse_value (p, 1)))
                 return NULL;
-            if (gql_parse_directives (p, &vd->directives, 1) != 0 || gql_parse_push (p, &op->vardefs, vd) != 0)
+            if (gql_parse_directives (p, &vd->directives, 1) != 0
+                || gql_parse_push (p, &op->vardefs, vd) != 0)
                 return NULL;
         } while (!gql_parse_skip (p, GQL_TOK_PAREN_R));
     }
-    if (p->failed || gql_parse_directives (p, &op->directives, 0) != 0 || !(op->selset = s_selset (p)))
+    if (p->failed || gql_parse_directives (p, &op->directives, 0) != 0
+        || !(op->selset = s_selset (p)))
         return NULL;
     return d;
 }

@@ -61,6 +61,7 @@ gql_def_t *gql_parse_def_new (gql_parser_t *p, gql_defkind_t kind, uint32_t loc)
 
 /*  parser_sdl.c: a type-system definition, or with extend an extension
  *  (after "extend"), at the current token; loc is where it began. */
-gql_def_t *gql_parse_type_system (gql_parser_t *p, const char *description, int extend, uint32_t loc);
+gql_def_t *gql_parse_type_system (gql_parser_t *p, const char *description, int extend,
+                                  uint32_t loc);
 
 #endif

@@ -79,13 +79,17 @@ s_enum_values (gql_parser_t *p, gql_vec_t *out)
         if (!ev)
             return -1;
         ev->description = gql_parse_description (p);
-        if (gql_parse_peek_keyword (p, "true") || gql_parse_peek_keyword (p, "false") || gql_parse_peek_keyword (p, "null")) {
-            gql_parse_error (p, TOK.start, gql_sprintf (p->a, "Syntax Error: Name \"%.*s\" is reserved and "
-                                                "cannot be used for an enum value.",
-                                                (int) TOK.len, TOK.value));
+        if (gql_parse_peek_keyword (p, "true") || gql_parse_peek_keyword (p, "false")
+            || gql_parse_peek_keyword (p, "null")) {
+            gql_parse_error (p, TOK.start,
+                             gql_sprintf (p->a,
+                                          "Syntax Error: Name \"%.*s\" is reserved and cannot be "
+                                          "used for an enum value.",
+                                          (int) TOK.len, TOK.value));
             return -1;
         }
-        if (!(ev->name = gql_parse_name (p, &ev->loc)) || gql_parse_directives (p, &ev->directives, 1) != 0
+        if (!(ev->name = gql_parse_name (p, &ev->loc))
+            || gql_parse_directives (p, &ev->directives, 1) != 0
             || gql_parse_push (p, out, ev) != 0)
             return -1;
     } while (!gql_parse_skip (p, GQL_TOK_BRACE_R));
@@ -168,7 +172,8 @@ s_type_body (gql_parser_t *p, gql_def_t *d)
         case GQL_K_OBJECT:
         case GQL_K_INTERFACE:
             if (gql_parse_peek_keyword (p, "implements")) {
-                if (gql_parse_advance (p) != 0 || s_named_list (p, &t->interfaces, GQL_TOK_AMP) != 0)
+                if (gql_parse_advance (p) != 0
+                    || s_named_list (p, &t->interfaces, GQL_TOK_AMP) != 0)
                     return NULL;
             }
             if (gql_parse_directives (p, &t->directives, 1) != 0 || s_fields (p, &t->fields) != 0)
@@ -179,13 +184,15 @@ s_type_body (gql_parser_t *p, gql_def_t *d)
         case GQL_K_UNION:
             if (gql_parse_directives (p, &t->directives, 1) != 0)
                 return NULL;
-            if (gql_parse_skip (p, GQL_TOK_EQUALS) && s_named_list (p, &t->members, GQL_TOK_PIPE) != 0)
+            if (gql_parse_skip (p, GQL_TOK_EQUALS)
+                && s_named_list (p, &t->members, GQL_TOK_PIPE) != 0)
                 return NULL;
             if (extend && !t->directives.n && !t->members.n)
                 return gql_parse_unexpected (p);
             break;
         case GQL_K_ENUM:
-            if (gql_parse_directives (p, &t->directives, 1) != 0 || s_enum_values (p, &t->values) != 0)
+            if (gql_parse_directives (p, &t->directives, 1) != 0
+                || s_enum_values (p, &t->values) != 0)
                 return NULL;
             if (extend && !t->directives.n && !t->values.n)
                 return gql_parse_unexpected (p);
@@ -236,7 +243,8 @@ s_directive_def (gql_parser_t *p, const char *description, uint32_t loc)
                 return gql_parse_unexpected (p);
         }
         gql_nameref_t *n = gql_parse_new (p, sizeof *n);
-        if (!n || !(n->name = gql_parse_name (p, &n->loc)) || gql_parse_push (p, &dd->locations, n) != 0)
+        if (!n || !(n->name = gql_parse_name (p, &n->loc))
+            || gql_parse_push (p, &dd->locations, n) != 0)
             return NULL;
     } while (gql_parse_skip (p, GQL_TOK_PIPE));
     return p->failed ? NULL : d;

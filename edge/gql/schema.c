@@ -54,6 +54,12 @@ gql_build_kind_name (gql_kind_t k)
     }
     return "?";
 }
+
+const char *
+gql_build_kind_article (gql_kind_t k)
+{
+    return strchr ("aeiou", gql_build_kind_name (k)[0]) ? "an" : "a";
+}
 int
 gql_build_oom (gql_build_t *b)
 {
@@ -99,7 +105,8 @@ gql_build_add_type (gql_build_t *b, gql_kind_t kind, const char *name, uint32_t 
         return NULL;
     }
     t->index = b->s->types.n;
-    if (gql_vec_push (b->a, &b->s->types, t) != 0 || gql_vec_push (b->a, &b->type_names, (void *) name) != 0) {
+    if (gql_vec_push (b->a, &b->s->types, t) != 0
+        || gql_vec_push (b->a, &b->type_names, (void *) name) != 0) {
         gql_build_oom (b);
         return NULL;
     }
@@ -121,7 +128,8 @@ s_tref (gql_build_t *b, gql_tkind_t kind, const gql_type_t *type, const gql_tref
 }
 
 gql_dirdef_t *
-gql_build_add_directive (gql_build_t *b, const char *name, uint32_t loc, uint32_t locations, int builtin)
+gql_build_add_directive (gql_build_t *b, const char *name, uint32_t loc, uint32_t locations,
+                         int builtin)
 {
     gql_dirdef_t *d = gql_alloc (b->a, sizeof *d);
     if (!d) {
@@ -141,7 +149,8 @@ gql_build_add_directive (gql_build_t *b, const char *name, uint32_t loc, uint32_
 }
 
 int
-gql_build_add_arg (gql_build_t *b, gql_vec_t *args, const char *name, const gql_tref_t *type, const gql_cval_t *def)
+gql_build_add_arg (gql_build_t *b, gql_vec_t *args, const char *name, const gql_tref_t *type,
+                   const gql_cval_t *def)
 {
     gql_input_t *in = gql_alloc (b->a, sizeof *in);
     if (!in || !type || gql_vec_push (b->a, args, in) != 0)
@@ -169,7 +178,8 @@ s_builtins (gql_build_t *b)
     gql_schema_t *s = b->s;
     s->t_string = gql_schema_type (s, "String");
     s->t_boolean = gql_schema_type (s, "Boolean");
-    const gql_tref_t *boolean_nn = s_tref (b, GQL_T_NONNULL, NULL, s_tref (b, GQL_T_NAMED, s->t_boolean, NULL));
+    const gql_tref_t *boolean_nn =
+        s_tref (b, GQL_T_NONNULL, NULL, s_tref (b, GQL_T_NAMED, s->t_boolean, NULL));
     const gql_tref_t *string = s_tref (b, GQL_T_NAMED, s->t_string, NULL);
     const gql_tref_t *string_nn = s_tref (b, GQL_T_NONNULL, NULL, string);
     gql_cval_t *reason = gql_alloc (b->a, sizeof *reason);
@@ -180,14 +190,18 @@ s_builtins (gql_build_t *b)
     reason->len = strlen (reason->s);
     uint32_t cond = GQL_DL_FIELD | GQL_DL_FRAGMENT_SPREAD | GQL_DL_INLINE_FRAGMENT;
     gql_dirdef_t *d;
-    if (!(d = gql_build_add_directive (b, "skip", GQL_NOLOC, cond, 1)) || gql_build_add_arg (b, &d->args, "if", boolean_nn, NULL))
+    if (!(d = gql_build_add_directive (b, "skip", GQL_NOLOC, cond, 1))
+        || gql_build_add_arg (b, &d->args, "if", boolean_nn, NULL))
         return -1;
     s->d_skip = d;
-    if (!(d = gql_build_add_directive (b, "include", GQL_NOLOC, cond, 1)) || gql_build_add_arg (b, &d->args, "if", boolean_nn, NULL))
+    if (!(d = gql_build_add_directive (b, "include", GQL_NOLOC, cond, 1))
+        || gql_build_add_arg (b, &d->args, "if", boolean_nn, NULL))
         return -1;
     s->d_include = d;
-    if (!(d = gql_build_add_directive (b, "deprecated", GQL_NOLOC, GQL_DL_FIELD_DEFINITION | GQL_DL_ARGUMENT_DEFINITION
-                                | GQL_DL_INPUT_FIELD_DEFINITION | GQL_DL_ENUM_VALUE, 1))
+    if (!(d = gql_build_add_directive (b, "deprecated", GQL_NOLOC,
+                                       GQL_DL_FIELD_DEFINITION | GQL_DL_ARGUMENT_DEFINITION
+                                           | GQL_DL_INPUT_FIELD_DEFINITION | GQL_DL_ENUM_VALUE,
+                                       1))
         || gql_build_add_arg (b, &d->args, "reason", string, reason))
         return -1;
     if (!(d = gql_build_add_directive (b, "specifiedBy", GQL_NOLOC, GQL_DL_SCALAR, 1))

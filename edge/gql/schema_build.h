@@ -25,6 +25,8 @@ int gql_build_oom (gql_build_t *b);
 int gql_build_reserved (gql_build_t *b, const char *name, uint32_t loc);
 /*  "object type", "input object": a kind as messages name it. */
 const char *gql_build_kind_name (gql_kind_t k);
+/*  "an" or "a", whichever goes before the kind's name. */
+const char *gql_build_kind_article (gql_kind_t k);
 /*  A new named type, or NULL after reporting a duplicate name (or memory
  *  running out). */
 gql_type_t *gql_build_add_type (gql_build_t *b, gql_kind_t kind, const char *name, uint32_t loc,

@@ -20,41 +20,49 @@ s_check_implementation (gql_build_t *b, const gql_type_t *t, const gql_type_t *i
         for (uint32_t k = 0; k < t->interfaces.n && !found; k++)
             found = t->interfaces.items[k] == j;
         if (!found)
-            gql_err (b->e, t->loc, "type \"%s\" must implement \"%s\" because it is implemented by \"%s\"",
+            gql_err (b->e, t->loc,
+                     "type \"%s\" must implement \"%s\" because it is implemented by \"%s\"",
                      t->name, j->name, it->name);
     }
     for (uint32_t i = 0; i < it->fields.n; i++) {
         const gql_field_t *f = it->fields.items[i];
         const gql_field_t *g = gql_type_field (t, f->name);
         if (!g) {
-            gql_err2 (b->e, t->loc, f->loc, "interface field \"%s.%s\" expected but \"%s\" does not provide it",
-                      it->name, f->name, t->name);
+            gql_err2 (b->e, t->loc, f->loc,
+                      "interface field \"%s.%s\" expected but \"%s\" does not provide it", it->name,
+                      f->name, t->name);
             continue;
         }
         if (!f->type || !g->type)
             continue;
         if (!gql_tref_subtype (g->type, f->type))
-            gql_err2 (b->e, g->loc, f->loc, "interface field \"%s.%s\" expects type \"%s\" but \"%s.%s\" "
-                      "is type \"%s\"", it->name, f->name, gql_tref_str (b->a, f->type), t->name, g->name,
+            gql_err2 (b->e, g->loc, f->loc,
+                      "interface field \"%s.%s\" expects type \"%s\" but \"%s.%s\" is type \"%s\"",
+                      it->name, f->name, gql_tref_str (b->a, f->type), t->name, g->name,
                       gql_tref_str (b->a, g->type));
         for (uint32_t k = 0; k < f->args.n; k++) {
             const gql_input_t *fa = f->args.items[k];
             const gql_input_t *ga = gql_input_find (&g->args, fa->name);
             if (!ga)
-                gql_err2 (b->e, g->loc, fa->loc, "interface field argument \"%s.%s(%s:)\" expected but "
-                          "\"%s.%s\" does not provide it", it->name, f->name, fa->name, t->name, g->name);
+                gql_err2 (b->e, g->loc, fa->loc,
+                          "interface field argument \"%s.%s(%s:)\" expected but \"%s.%s\" does not "
+                          "provide it",
+                          it->name, f->name, fa->name, t->name, g->name);
             else if (!gql_tref_equal (fa->type, ga->type))
-                gql_err2 (b->e, ga->loc, fa->loc, "interface field argument \"%s.%s(%s:)\" expects type "
-                          "\"%s\" but \"%s.%s(%s:)\" is type \"%s\"", it->name, f->name, fa->name,
-                          gql_tref_str (b->a, fa->type), t->name, g->name, ga->name,
-                          gql_tref_str (b->a, ga->type));
+                gql_err2 (b->e, ga->loc, fa->loc,
+                          "interface field argument \"%s.%s(%s:)\" expects type \"%s\" but "
+                          "\"%s.%s(%s:)\" is type \"%s\"",
+                          it->name, f->name, fa->name, gql_tref_str (b->a, fa->type), t->name,
+                          g->name, ga->name, gql_tref_str (b->a, ga->type));
         }
         for (uint32_t k = 0; k < g->args.n; k++) {
             const gql_input_t *ga = g->args.items[k];
-            if (ga->type->kind == GQL_T_NONNULL && !ga->def_ast && !gql_input_find (&f->args, ga->name))
-                gql_err2 (b->e, ga->loc, f->loc, "field \"%s.%s\" includes required argument \"%s\" that "
-                          "is missing from the interface field \"%s.%s\"", t->name, g->name, ga->name,
-                          it->name, f->name);
+            if (ga->type->kind == GQL_T_NONNULL && !ga->def_ast
+                && !gql_input_find (&f->args, ga->name))
+                gql_err2 (b->e, ga->loc, f->loc,
+                          "field \"%s.%s\" includes required argument \"%s\" that is missing from "
+                          "the interface field \"%s.%s\"",
+                          t->name, g->name, ga->name, it->name, f->name);
         }
     }
 }
@@ -84,8 +92,10 @@ s_input_cycle (gql_build_t *b, const gql_type_t *start, const gql_type_t *t, uin
                     jbuf_putc (&p, '.');
                 jbuf_puts (&p, path[k]);
             }
-            gql_err (b->e, start->loc, "input object \"%s\" cannot refer to itself through a series "
-                     "of non-null fields: \"%.*s\"", start->name, (int) p.len, p.data ? p.data : "");
+            gql_err (b->e, start->loc,
+                     "input object \"%s\" cannot refer to itself through a series of non-null "
+                     "fields: \"%.*s\"",
+                     start->name, (int) p.len, p.data ? p.data : "");
             jbuf_free (&p);
             return 1;
         }
@@ -149,14 +159,15 @@ gql_build_check_types (gql_build_t *b)
             case GQL_K_OBJECT:
             case GQL_K_INTERFACE:
                 if (t->fields.n == 0)
-                    gql_err (b->e, t->loc, "%s \"%s\" must define one or more fields", gql_build_kind_name (t->kind),
-                             t->name);
+                    gql_err (b->e, t->loc, "%s \"%s\" must define one or more fields",
+                             gql_build_kind_name (t->kind), t->name);
                 for (uint32_t j = 0; j < t->interfaces.n; j++)
                     s_check_implementation (b, t, t->interfaces.items[j]);
                 break;
             case GQL_K_UNION:
                 if (t->possible.n == 0)
-                    gql_err (b->e, t->loc, "union \"%s\" must have one or more member types", t->name);
+                    gql_err (b->e, t->loc, "union \"%s\" must have one or more member types",
+                             t->name);
                 break;
             case GQL_K_ENUM:
                 if (t->values.n == 0)
@@ -164,7 +175,8 @@ gql_build_check_types (gql_build_t *b)
                 break;
             case GQL_K_INPUT:
                 if (t->inputs.n == 0)
-                    gql_err (b->e, t->loc, "input object \"%s\" must define one or more fields", t->name);
+                    gql_err (b->e, t->loc, "input object \"%s\" must define one or more fields",
+                             t->name);
                 memset (seen, 0, s->types.n);
                 s_input_cycle (b, t, t, seen, path, 0);
                 break;
@@ -211,7 +223,9 @@ gql_build_applications (gql_build_t *b)
             gql_check_directives (s, b->e, &def->u.schema->directives, GQL_DL_SCHEMA, NULL, 1);
         if (def->kind == GQL_D_DIRECTIVE)
             for (uint32_t j = 0; j < def->u.directive->args.n; j++)
-                gql_check_directives (s, b->e, &((gql_ivdef_t *) def->u.directive->args.items[j])->directives,
+                gql_check_directives (s, b->e,
+                                      &((gql_ivdef_t *) def->u.directive->args.items[j])
+                                           ->directives,
                                       GQL_DL_ARGUMENT_DEFINITION, NULL, 1);
         if (def->kind != GQL_D_TYPE)
             continue;

@@ -50,9 +50,10 @@ s_inputs (gql_build_t *b, gql_vec_t *out, gql_map_t *map, const gql_vec_t *ivdef
             continue;
         const gql_type_t *named = gql_tref_named (type);
         if (!gql_type_is_input (named)) {
-            gql_err (b->e, iv->type->loc, "the type of %s \"%s%s\" must be an input type, not %s \"%s\"",
-                     what, owner, strcmp (what, "argument") == 0 ? gql_sprintf (b->a, "(%s:)", iv->name)
-                                                                 : gql_sprintf (b->a, ".%s", iv->name),
+            gql_err (b->e, iv->type->loc,
+                     "the type of %s \"%s%s\" must be an input type, not %s \"%s\"", what, owner,
+                     strcmp (what, "argument") == 0 ? gql_sprintf (b->a, "(%s:)", iv->name)
+                                                    : gql_sprintf (b->a, ".%s", iv->name),
                      gql_build_kind_name (named->kind), named->name);
             continue;
         }
@@ -101,7 +102,8 @@ s_fill_fields (gql_build_t *b, gql_type_t *t, const gql_tdef_t *td)
         if (f->type && !gql_type_is_output (gql_tref_named (f->type)))
             gql_err (b->e, fd->type->loc, "the type of field \"%s.%s\" must be an output type, not "
                      "input object \"%s\"", t->name, fd->name, gql_tref_named (f->type)->name);
-        s_inputs (b, &f->args, NULL, &fd->args, "argument", gql_sprintf (b->a, "%s.%s", t->name, fd->name));
+        s_inputs (b, &f->args, NULL, &fd->args, "argument",
+                  gql_sprintf (b->a, "%s.%s", t->name, fd->name));
     }
 }
 
@@ -116,9 +118,9 @@ s_fill_interfaces (gql_build_t *b, gql_type_t *t, const gql_tdef_t *td)
             continue;
         }
         if (it->kind != GQL_K_INTERFACE) {
-            gql_err (b->e, n->loc, "type \"%s\" cannot implement \"%s\": it is %s %s, not an interface",
-                     t->name, it->name, it->kind == GQL_K_INPUT || it->kind == GQL_K_OBJECT
-                     || it->kind == GQL_K_ENUM ? "an" : "a", gql_build_kind_name (it->kind));
+            gql_err (b->e, n->loc,
+                     "type \"%s\" cannot implement \"%s\": it is %s %s, not an interface", t->name,
+                     it->name, gql_build_kind_article (it->kind), gql_build_kind_name (it->kind));
             continue;
         }
         if (it == t) {
@@ -129,7 +131,8 @@ s_fill_interfaces (gql_build_t *b, gql_type_t *t, const gql_tdef_t *td)
         for (uint32_t j = 0; j < t->interfaces.n && !dup; j++)
             dup = t->interfaces.items[j] == it;
         if (dup) {
-            gql_err (b->e, n->loc, "type \"%s\" implements \"%s\" more than once", t->name, it->name);
+            gql_err (b->e, n->loc, "type \"%s\" implements \"%s\" more than once", t->name,
+                     it->name);
             continue;
         }
         if (gql_vec_push (b->a, &t->interfaces, it) != 0)
@@ -148,9 +151,9 @@ s_fill_members (gql_build_t *b, gql_type_t *t, const gql_tdef_t *td)
             continue;
         }
         if (m->kind != GQL_K_OBJECT) {
-            gql_err (b->e, n->loc, "union \"%s\" can only include object types, and \"%s\" is %s %s",
-                     t->name, m->name, m->kind == GQL_K_INPUT || m->kind == GQL_K_INTERFACE
-                     || m->kind == GQL_K_ENUM ? "an" : "a", gql_build_kind_name (m->kind));
+            gql_err (b->e, n->loc,
+                     "union \"%s\" can only include object types, and \"%s\" is %s %s", t->name,
+                     m->name, gql_build_kind_article (m->kind), gql_build_kind_name (m->kind));
             continue;
         }
         int dup = 0;
@@ -169,11 +172,13 @@ s_fill_values (gql_build_t *b, gql_type_t *t, const gql_tdef_t *td)
     for (uint32_t i = 0; i < td->values.n; i++) {
         const gql_evdef_t *ev = td->values.items[i];
         gql_build_reserved (b, ev->name, ev->loc);
-        int rc = gql_map_put (b->a, &t->value_map, ev->name, strlen (ev->name), (void *) ev->name, NULL);
+        int rc =
+            gql_map_put (b->a, &t->value_map, ev->name, strlen (ev->name), (void *) ev->name, NULL);
         if (rc < 0)
             gql_build_oom (b);
         else if (rc == 0)
-            gql_err (b->e, ev->loc, "enum value \"%s.%s\" is defined more than once", t->name, ev->name);
+            gql_err (b->e, ev->loc, "enum value \"%s.%s\" is defined more than once", t->name,
+                     ev->name);
         else if (gql_vec_push (b->a, &t->values, (void *) ev->name) != 0)
             gql_build_oom (b);
     }
@@ -237,12 +242,14 @@ gql_build_directive_defs (gql_build_t *b)
         for (size_t j = 0; j < sizeof builtin / sizeof builtin[0]; j++)
             is_builtin |= strcmp (dd->name, builtin[j]) == 0;
         if (is_builtin) {
-            gql_err (b->e, dd->loc, "directive \"@%s\" is built in and cannot be redefined", dd->name);
+            gql_err (b->e, dd->loc, "directive \"@%s\" is built in and cannot be redefined",
+                     dd->name);
             continue;
         }
         const gql_dirdef_t *old = gql_schema_directive (b->s, dd->name);
         if (old) {
-            gql_err2 (b->e, dd->loc, old->loc, "directive \"@%s\" is defined more than once", dd->name);
+            gql_err2 (b->e, dd->loc, old->loc, "directive \"@%s\" is defined more than once",
+                      dd->name);
             continue;
         }
         uint32_t locations = 0;
@@ -250,7 +257,8 @@ gql_build_directive_defs (gql_build_t *b)
             const gql_nameref_t *n = dd->locations.items[j];
             uint32_t bit = gql_dirloc_bit (n->name);
             if (locations & bit)
-                gql_err (b->e, n->loc, "directive \"@%s\" lists location %s more than once", dd->name, n->name);
+                gql_err (b->e, n->loc, "directive \"@%s\" lists location %s more than once",
+                         dd->name, n->name);
             locations |= bit;
         }
         gql_dirdef_t *d = gql_build_add_directive (b, dd->name, dd->loc, locations, 0);
@@ -263,7 +271,8 @@ gql_build_directive_defs (gql_build_t *b)
     }
     if (!gql_schema_directive (b->s, "topic")) {
         const gql_tref_t *string_nn = b->s->typename_field.type;
-        gql_dirdef_t *d = gql_build_add_directive (b, "topic", GQL_NOLOC, GQL_DL_FIELD_DEFINITION, 1);
+        gql_dirdef_t *d =
+            gql_build_add_directive (b, "topic", GQL_NOLOC, GQL_DL_FIELD_DEFINITION, 1);
         if (d)
             gql_build_add_arg (b, &d->args, "name", string_nn, NULL);
     }
@@ -300,10 +309,8 @@ gql_build_types (gql_build_t *b)
             gql_err (b->e, td->loc, "cannot extend type \"%s\": it is not defined", td->name);
         else if (td->extend && t->kind != td->kind)
             gql_err (b->e, td->loc, "cannot extend \"%s\" as %s %s: it is %s %s", td->name,
-                     td->kind == GQL_K_OBJECT || td->kind == GQL_K_INTERFACE || td->kind == GQL_K_INPUT
-                     || td->kind == GQL_K_ENUM ? "an" : "a", gql_build_kind_name (td->kind),
-                     t->kind == GQL_K_OBJECT || t->kind == GQL_K_INTERFACE || t->kind == GQL_K_INPUT
-                     || t->kind == GQL_K_ENUM ? "an" : "a", gql_build_kind_name (t->kind));
+                     gql_build_kind_article (td->kind), gql_build_kind_name (td->kind),
+                     gql_build_kind_article (t->kind), gql_build_kind_name (t->kind));
         else if (!td->extend && t->loc != td->loc)
             ;                   //  a duplicate definition, already reported
         else
@@ -325,8 +332,8 @@ s_roots_by_name (gql_build_t *b, const gql_type_t **slot[3])
             continue;
         if (t->kind != GQL_K_OBJECT)
             gql_err (b->e, t->loc, "the %s root type must be an object type, and \"%s\" is %s %s",
-                     s_opname[k], t->name, t->kind == GQL_K_INTERFACE || t->kind == GQL_K_INPUT
-                     || t->kind == GQL_K_ENUM ? "an" : "a", gql_build_kind_name (t->kind));
+                     s_opname[k], t->name, gql_build_kind_article (t->kind),
+                     gql_build_kind_name (t->kind));
         else
             *slot[k] = t;
     }
@@ -356,7 +363,8 @@ gql_build_roots (gql_build_t *b)
             const gql_opref_t *o = sd->ops.items[j];
             const gql_type_t *t = gql_schema_type (s, o->type);
             if (*slot[o->op]) {
-                gql_err (b->e, o->loc, "the %s root type is defined more than once", s_opname[o->op]);
+                gql_err (b->e, o->loc, "the %s root type is defined more than once",
+                         s_opname[o->op]);
                 continue;
             }
             if (!t) {
@@ -364,9 +372,10 @@ gql_build_roots (gql_build_t *b)
                 continue;
             }
             if (t->kind != GQL_K_OBJECT) {
-                gql_err (b->e, o->loc, "the %s root type must be an object type, and \"%s\" is %s %s",
-                         s_opname[o->op], t->name, t->kind == GQL_K_INTERFACE || t->kind == GQL_K_INPUT
-                         || t->kind == GQL_K_ENUM ? "an" : "a", gql_build_kind_name (t->kind));
+                gql_err (b->e, o->loc,
+                         "the %s root type must be an object type, and \"%s\" is %s %s",
+                         s_opname[o->op], t->name, gql_build_kind_article (t->kind),
+                         gql_build_kind_name (t->kind));
                 continue;
             }
             *slot[o->op] = t;

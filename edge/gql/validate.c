@@ -16,7 +16,6 @@
 
 #include <string.h>
 
-
 static const char *s_opnames[] = { "query", "mutation", "subscription" };
 
 static void
@@ -25,7 +24,8 @@ s_oom (gql_val_t *v)
     v->e->oom = 1;
 }
 
-// -- the walk -------------------------------------------------------------------
+//  ---------------------------------------------------------------------
+//  The walk
 
 static void s_selset (gql_val_t *v, gql_selset_t *ss, const gql_type_t *type);
 
@@ -71,20 +71,24 @@ s_field (gql_val_t *v, gql_sel_t *sel, const gql_type_t *parent)
             const char *hint = s_inline_hint (v, parent, sel->name);
             if (!*hint)
                 hint = gql_suggest (v->a, sel->name, &parent->fields, offsetof (gql_field_t, name));
-            gql_err (v->e, sel->loc, "Cannot query field \"%s\" on type \"%s\".%s", sel->name, parent->name, hint);
+            gql_err (v->e, sel->loc, "Cannot query field \"%s\" on type \"%s\".%s", sel->name,
+                     parent->name, hint);
         }
     }
     sel->def = def;
     const char *owner = def ? gql_sprintf (v->a, "%s.%s", parent->name, sel->name) : sel->name;
-    gql_check_args (v->e, &sel->args, def ? &def->args : NULL, sel->loc, 0, sel->name, owner ? owner : "?",
-                    &v->info->usages, 0);
+    gql_check_args (v->e, &sel->args, def ? &def->args : NULL, sel->loc, 0, sel->name,
+                    owner ? owner : "?", &v->info->usages, 0);
     const gql_type_t *named = def ? gql_tref_named (def->type) : NULL;
     if (named && gql_type_is_leaf (named) && sel->selset)
-        gql_err (v->e, sel->selset->loc, "Field \"%s\" must not have a selection since type \"%s\" has no "
-                 "subfields.", sel->name, gql_tref_str (v->a, def->type));
+        gql_err (v->e, sel->selset->loc,
+                 "Field \"%s\" must not have a selection since type \"%s\" has no subfields.",
+                 sel->name, gql_tref_str (v->a, def->type));
     if (named && !gql_type_is_leaf (named) && !sel->selset)
-        gql_err (v->e, sel->loc, "Field \"%s\" of type \"%s\" must have a selection of subfields. Did you "
-                 "mean \"%s { ... }\"?", sel->name, gql_tref_str (v->a, def->type), sel->name);
+        gql_err (v->e, sel->loc,
+                 "Field \"%s\" of type \"%s\" must have a selection of subfields. Did you mean "
+                 "\"%s { ... }\"?",
+                 sel->name, gql_tref_str (v->a, def->type), sel->name);
     if (sel->selset)
         s_selset (v, sel->selset, named && !gql_type_is_leaf (named) ? named : NULL);
 }
@@ -100,7 +104,8 @@ s_selset (gql_val_t *v, gql_selset_t *ss, const gql_type_t *type)
                 s_field (v, sel, type);
                 break;
             case GQL_SEL_SPREAD: {
-                gql_check_directives (v->s, v->e, &sel->directives, GQL_DL_FRAGMENT_SPREAD, &v->info->usages, 0);
+                gql_check_directives (v->s, v->e, &sel->directives, GQL_DL_FRAGMENT_SPREAD,
+                                      &v->info->usages, 0);
                 gql_fragment_t *f = gql_map_get (&v->frags, sel->name, strlen (sel->name));
                 if (!f) {
                     gql_err (v->e, sel->name_loc, "Unknown fragment \"%s\".", sel->name);
@@ -110,12 +115,15 @@ s_selset (gql_val_t *v, gql_selset_t *ss, const gql_type_t *type)
                 if (gql_vec_push (v->a, &v->info->spreads, sel) != 0)
                     s_oom (v);
                 if (type && f->type && !gql_types_overlap (type, f->type))
-                    gql_err (v->e, sel->loc, "Fragment \"%s\" cannot be spread here as objects of type \"%s\" "
-                             "can never be of type \"%s\".", f->name, type->name, f->type->name);
+                    gql_err (v->e, sel->loc,
+                             "Fragment \"%s\" cannot be spread here as objects of type \"%s\" can "
+                             "never be of type \"%s\".",
+                             f->name, type->name, f->type->name);
                 break;
             }
             case GQL_SEL_INLINE: {
-                gql_check_directives (v->s, v->e, &sel->directives, GQL_DL_INLINE_FRAGMENT, &v->info->usages, 0);
+                gql_check_directives (v->s, v->e, &sel->directives, GQL_DL_INLINE_FRAGMENT,
+                                      &v->info->usages, 0);
                 const gql_type_t *inner = type;
                 if (sel->type_cond) {
                     const gql_type_t *t = gql_schema_type (v->s, sel->type_cond);
@@ -124,14 +132,17 @@ s_selset (gql_val_t *v, gql_selset_t *ss, const gql_type_t *type)
                         gql_err (v->e, sel->type_cond_loc, "Unknown type \"%s\".%s", sel->type_cond,
                                  gql_suggest (v->a, sel->type_cond, &v->type_names, GQL_NAME_SELF));
                     else if (!gql_type_is_composite (t))
-                        gql_err (v->e, sel->type_cond_loc, "Fragment cannot condition on non composite "
-                                 "type \"%s\".", t->name);
+                        gql_err (v->e, sel->type_cond_loc,
+                                 "Fragment cannot condition on non composite type \"%s\".",
+                                 t->name);
                     else {
                         sel->cond = t;
                         inner = t;
                         if (type && !gql_types_overlap (type, t))
-                            gql_err (v->e, sel->loc, "Fragment cannot be spread here as objects of type "
-                                     "\"%s\" can never be of type \"%s\".", type->name, t->name);
+                            gql_err (v->e, sel->loc,
+                                     "Fragment cannot be spread here as objects of type \"%s\" can "
+                                     "never be of type \"%s\".",
+                                     type->name, t->name);
                     }
                 }
                 s_selset (v, sel->selset, inner);
@@ -141,7 +152,8 @@ s_selset (gql_val_t *v, gql_selset_t *ss, const gql_type_t *type)
     }
 }
 
-// -- definitions ----------------------------------------------------------------
+//  ---------------------------------------------------------------------
+//  Definitions
 
 static void
 s_fragment (gql_val_t *v, gql_fragment_t *f)
@@ -151,12 +163,14 @@ s_fragment (gql_val_t *v, gql_fragment_t *f)
         gql_err (v->e, f->type_cond_loc, "Unknown type \"%s\".%s", f->type_cond,
                  gql_suggest (v->a, f->type_cond, &v->type_names, GQL_NAME_SELF));
     else if (!gql_type_is_composite (t))
-        gql_err (v->e, f->type_cond_loc, "Fragment \"%s\" cannot condition on non composite type \"%s\".",
-                 f->name, t->name);
+        gql_err (v->e, f->type_cond_loc,
+                 "Fragment \"%s\" cannot condition on non composite type \"%s\".", f->name,
+                 t->name);
     else
         f->type = t;
     v->info = &f->info;
-    gql_check_directives (v->s, v->e, &f->directives, GQL_DL_FRAGMENT_DEFINITION, &f->info.usages, 0);
+    gql_check_directives (v->s, v->e, &f->directives, GQL_DL_FRAGMENT_DEFINITION, &f->info.usages,
+                          0);
     s_selset (v, f->selset, f->type);
 }
 
@@ -176,7 +190,8 @@ s_operation (gql_val_t *v, gql_operation_t *op)
         gql_vardef_t *vd = op->vardefs.items[i];
         const gql_vardef_t *prev = gql_names_find (&names, vd->name, &v->e->work);
         if (prev && prev != vd)
-            gql_err2 (v->e, prev->loc, vd->loc, "There can be only one variable named \"$%s\".", vd->name);
+            gql_err2 (v->e, prev->loc, vd->loc, "There can be only one variable named \"$%s\".",
+                      vd->name);
         const gql_typeref_t *unknown = NULL;
         const gql_tref_t *t = gql_tref_resolve (v->a, v->s, vd->type, &unknown);
         if (!t && unknown)
@@ -185,8 +200,8 @@ s_operation (gql_val_t *v, gql_operation_t *op)
         else if (!t)
             s_oom (v);
         else if (!gql_type_is_input (gql_tref_named (t)))
-            gql_err (v->e, vd->type->loc, "Variable \"$%s\" cannot be non-input type \"%s\".", vd->name,
-                     gql_tref_str (v->a, t));
+            gql_err (v->e, vd->type->loc, "Variable \"$%s\" cannot be non-input type \"%s\".",
+                     vd->name, gql_tref_str (v->a, t));
         else {
             vd->rtype = t;
             if (vd->def)
@@ -198,11 +213,12 @@ s_operation (gql_val_t *v, gql_operation_t *op)
     gql_check_directives (v->s, v->e, &op->directives, where[op->op], &op->info.usages, 0);
     const gql_type_t *root = s_root (v->s, op->op);
     if (!root)
-        gql_err (v->e, op->loc, "The schema defines no %s root type: herald-edge serves subscriptions "
-                 "only; send queries and mutations to your GraphQL server.", s_opnames[op->op]);
+        gql_err (v->e, op->loc,
+                 "The schema defines no %s root type: herald-edge serves subscriptions only; send "
+                 "queries and mutations to your GraphQL server.",
+                 s_opnames[op->op]);
     s_selset (v, op->selset, root);
 }
-
 
 //  Executable Definitions, Operation Name Uniqueness and Fragment Name
 //  Uniqueness, listing the operations and fragments on the way.
@@ -219,10 +235,11 @@ s_definitions (gql_val_t *v)
         if (d->kind == GQL_D_OPERATION) {
             gql_operation_t *op = d->u.op;
             void *prev = NULL;
-            int rc = op->name ? gql_map_put (a, &op_names, op->name, strlen (op->name), op, &prev) : 1;
+            int rc =
+                op->name ? gql_map_put (a, &op_names, op->name, strlen (op->name), op, &prev) : 1;
             if (rc == 0)
-                gql_err2 (e, ((gql_operation_t *) prev)->loc, op->loc, "There can be only one operation named "
-                          "\"%s\".", op->name);
+                gql_err2 (e, ((gql_operation_t *) prev)->loc, op->loc,
+                          "There can be only one operation named \"%s\".", op->name);
             if (rc < 0 || gql_vec_push (a, &v->ops, op) != 0)
                 s_oom (v);
         }
@@ -232,8 +249,8 @@ s_definitions (gql_val_t *v)
             void *old = NULL;
             int rc = gql_map_put (a, &v->frags, f->name, strlen (f->name), f, &old);
             if (rc == 0)
-                gql_err2 (e, ((gql_fragment_t *) old)->loc, f->loc, "There can be only one fragment named "
-                          "\"%s\".", f->name);
+                gql_err2 (e, ((gql_fragment_t *) old)->loc, f->loc,
+                          "There can be only one fragment named \"%s\".", f->name);
             if (rc < 0 || gql_vec_push (a, &v->frag_list, f) != 0)
                 s_oom (v);
         }
@@ -253,7 +270,8 @@ gql_validate (gql_arena_t *a, const gql_schema_t *s, gql_doc_t *doc, gql_errs_t 
     gql_val_t *v = &val;
     int before = gql_errs_count (e);
     for (uint32_t i = 0; i < s->types.n; i++)
-        if (gql_vec_push (a, &v->type_names, (void *) ((gql_type_t *) s->types.items[i])->name) != 0)
+        if (gql_vec_push (a, &v->type_names, (void *) ((gql_type_t *) s->types.items[i])->name)
+            != 0)
             s_oom (v);
     s_definitions (v);
     //  Lone Anonymous Operation.

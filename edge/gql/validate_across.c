@@ -40,7 +40,8 @@ s_oom (gql_val_t *v)
     v->e->oom = 1;
 }
 
-// -- Subscription Single Root Field ---------------------------------------------
+//  ---------------------------------------------------------------------
+//  Subscription Single Root Field
 
 typedef struct {
     const char *key;
@@ -55,7 +56,8 @@ s_collect_root (gql_val_t *v, const char *what, const gql_selset_t *ss, const gq
                 gql_vec_t *groups, gql_map_t *by_key, int depth)
 {
     if (depth > GQL_MAX_NESTING) {
-        gql_err (v->e, ss->loc, "Fragments are nested too deeply (more than %d levels).", GQL_MAX_NESTING);
+        gql_err (v->e, ss->loc, "Fragments are nested too deeply (more than %d levels).",
+                 GQL_MAX_NESTING);
         return;
     }
     GQL_WORK (v->e, ss->items.n);
@@ -65,8 +67,9 @@ s_collect_root (gql_val_t *v, const char *what, const gql_selset_t *ss, const gq
         for (uint32_t j = 0; j < sel->directives.n; j++) {
             const gql_directive_t *d = sel->directives.items[j];
             if (strcmp (d->name, "skip") == 0 || strcmp (d->name, "include") == 0)
-                gql_err (v->e, d->loc, "%s must not use @skip or @include directives in the top level "
-                         "selection.", what);
+                gql_err (v->e, d->loc,
+                         "%s must not use @skip or @include directives in the top level selection.",
+                         what);
         }
         switch (sel->kind) {
             case GQL_SEL_FIELD: {
@@ -106,7 +109,8 @@ s_single_root (gql_val_t *v, const gql_operation_t *op)
     const gql_type_t *root = v->s->subscription;
     gql_vec_t groups = { 0 };
     gql_map_t by_key = { 0 };
-    const char *what = op->name ? gql_sprintf (v->a, "Subscription \"%s\"", op->name) : "Anonymous Subscription";
+    const char *what =
+        op->name ? gql_sprintf (v->a, "Subscription \"%s\"", op->name) : "Anonymous Subscription";
     if (!what) {
         s_oom (v);
         return;
@@ -126,11 +130,13 @@ s_single_root (gql_val_t *v, const gql_operation_t *op)
     for (uint32_t i = 0; i < groups.n; i++) {
         const s_rootgroup_t *g = groups.items[i];
         if (strncmp (g->first->name, "__", 2) == 0)
-            gql_err (v->e, g->first->loc, "%s must not select an introspection top level field.", what);
+            gql_err (v->e, g->first->loc, "%s must not select an introspection top level field.",
+                     what);
     }
 }
 
-// -- rules across definitions ----------------------------------------------------
+//  ---------------------------------------------------------------------
+//  Fragments used, the variable rules, cycles
 
 //  Fragments reachable from an operation, each once, by an explicit
 //  worklist (no recursion), in the order the variable rules report them.
@@ -160,7 +166,8 @@ s_reachable (gql_val_t *v, const gql_operation_t *op, gql_vec_t *out)
         GQL_WORK (v->e, f->info.spreads.n);
         for (uint32_t i = 0; i < f->info.spreads.n; i++) {
             gql_fragment_t *g = ((gql_sel_t *) f->info.spreads.items[i])->frag;
-            if (v->stamps[g->index] != v->stamp && v->to_usage[g->index] && gql_vec_push (v->a, &stack, g) != 0)
+            if (v->stamps[g->index] != v->stamp && v->to_usage[g->index]
+                && gql_vec_push (v->a, &stack, g) != 0)
                 return -1;
         }
     }
@@ -299,22 +306,25 @@ s_variables (gql_val_t *v, const gql_operation_t *op, const gql_vec_t *frags)
             return s_oom (v);
         if (!vd) {
             if (op->name)
-                gql_err2 (v->e, u->loc, op->loc, "Variable \"$%s\" is not defined by operation \"%s\".",
-                          u->name, op->name);
+                gql_err2 (v->e, u->loc, op->loc,
+                          "Variable \"$%s\" is not defined by operation \"%s\".", u->name,
+                          op->name);
             else
                 gql_err2 (v->e, u->loc, op->loc, "Variable \"$%s\" is not defined.", u->name);
             continue;
         }
         if (vd->rtype && u->type && !s_usage_allowed (vd, u))
-            gql_err2 (v->e, vd->loc, u->loc, "Variable \"$%s\" of type \"%s\" used in position expecting "
-                      "type \"%s\".", u->name, gql_tref_str (v->a, vd->rtype), gql_tref_str (v->a, u->type));
+            gql_err2 (v->e, vd->loc, u->loc,
+                      "Variable \"$%s\" of type \"%s\" used in position expecting type \"%s\".",
+                      u->name, gql_tref_str (v->a, vd->rtype), gql_tref_str (v->a, u->type));
     }
     for (uint32_t j = 0; j < op->vardefs.n; j++) {
         const gql_vardef_t *vd = op->vardefs.items[j];
         GQL_WORK (v->e, 1);
         if (!gql_map_get (&used, vd->name, strlen (vd->name))) {
             if (op->name)
-                gql_err (v->e, vd->loc, "Variable \"$%s\" is never used in operation \"%s\".", vd->name, op->name);
+                gql_err (v->e, vd->loc, "Variable \"$%s\" is never used in operation \"%s\".",
+                         vd->name, op->name);
             else
                 gql_err (v->e, vd->loc, "Variable \"$%s\" is never used.", vd->name);
         }
@@ -376,8 +386,9 @@ s_cycles (gql_val_t *v)
                 for (uint32_t k = from + 1; k <= depth && nl < GQL_ERR_MAXLOC - 1; k++)
                     locs[nl++] = via[k]->loc;
                 locs[nl++] = spread->loc;
-                const char *msg = gql_sprintf (v->a, "Cannot spread fragment \"%s\" within itself%.*s.",
-                                               g->name, (int) b.len, b.data ? b.data : "");
+                const char *msg =
+                    gql_sprintf (v->a, "Cannot spread fragment \"%s\" within itself%.*s.", g->name,
+                                 (int) b.len, b.data ? b.data : "");
                 jbuf_free (&b);
                 if (msg)
                     gql_errn (v->e, locs, nl, "%s", msg);

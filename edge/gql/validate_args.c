@@ -8,7 +8,8 @@
 
 void
 gql_check_args (gql_errs_t *e, const gql_vec_t *args, const gql_vec_t *defs, uint32_t loc,
-                int is_directive, const char *field, const char *owner, gql_vec_t *usages, int const_ctx)
+                int is_directive, const char *field, const char *owner, gql_vec_t *usages,
+                int const_ctx)
 {
     gql_names_t names;
     gql_names_init (&names, e->arena, args, offsetof (gql_arg_t, name), &e->work);
@@ -17,16 +18,20 @@ gql_check_args (gql_errs_t *e, const gql_vec_t *args, const gql_vec_t *defs, uin
         //  A repeated name is reported against its first use.
         const gql_arg_t *first = gql_names_find (&names, arg->name, &e->work);
         if (first && first != arg)
-            gql_err2 (e, first->loc, arg->loc, "There can be only one argument named \"%s\".", arg->name);
+            gql_err2 (e, first->loc, arg->loc, "There can be only one argument named \"%s\".",
+                      arg->name);
         const gql_input_t *def = defs ? gql_input_find (defs, arg->name) : NULL;
         GQL_WORK (e, defs ? defs->n : 0);
         if (!def && defs) {
             //  Suggestions cost time; skip them once errors are no longer kept.
             gql_err (e, arg->loc, "Unknown argument \"%s\" on %s \"%s\".%s", arg->name,
                      is_directive ? "directive" : "field", owner,
-                     e->full ? "" : gql_suggest (e->arena, arg->name, defs, offsetof (gql_input_t, name)));
+                     e->full
+                         ? ""
+                         : gql_suggest (e->arena, arg->name, defs, offsetof (gql_input_t, name)));
         }
-        gql_check_literal (e, arg->value, def ? def->type : NULL, def && def->def_ast, usages, const_ctx);
+        gql_check_literal (e, arg->value, def ? def->type : NULL, def && def->def_ast, usages,
+                           const_ctx);
     }
     for (uint32_t i = 0; defs && i < defs->n; i++) {
         const gql_input_t *def = defs->items[i];
@@ -34,14 +39,17 @@ gql_check_args (gql_errs_t *e, const gql_vec_t *args, const gql_vec_t *defs, uin
             continue;
         int found = gql_names_find (&names, def->name, &e->work) != NULL;
         if (!found)
-            gql_err (e, loc, "%s \"%s\" argument \"%s\" of type \"%s\" is required, but it was not provided.",
-                     is_directive ? "Directive" : "Field", field, def->name, gql_tref_str (e->arena, def->type));
+            gql_err (e, loc,
+                     "%s \"%s\" argument \"%s\" of type \"%s\" is required, but it was not "
+                     "provided.",
+                     is_directive ? "Directive" : "Field", field, def->name,
+                     gql_tref_str (e->arena, def->type));
     }
 }
 
 void
-gql_check_directives (const gql_schema_t *s, gql_errs_t *e, const gql_vec_t *dirs, uint32_t location,
-                      gql_vec_t *usages, int const_ctx)
+gql_check_directives (const gql_schema_t *s, gql_errs_t *e, const gql_vec_t *dirs,
+                      uint32_t location, gql_vec_t *usages, int const_ctx)
 {
     gql_names_t names;
     gql_names_init (&names, e->arena, dirs, offsetof (gql_directive_t, name), &e->work);
@@ -60,12 +68,13 @@ gql_check_directives (const gql_schema_t *s, gql_errs_t *e, const gql_vec_t *dir
             continue;
         }
         if (!(def->locations & location))
-            gql_err (e, d->loc, "Directive \"@%s\" may not be used on %s.", d->name, gql_dirloc_name (location));
+            gql_err (e, d->loc, "Directive \"@%s\" may not be used on %s.", d->name,
+                     gql_dirloc_name (location));
         if (!def->repeatable) {
             const gql_directive_t *prev = gql_names_find (&names, d->name, &e->work);
             if (prev && prev != d)
-                gql_err2 (e, prev->loc, d->loc, "The directive \"@%s\" can only be used once at this "
-                          "location.", d->name);
+                gql_err2 (e, prev->loc, d->loc,
+                          "The directive \"@%s\" can only be used once at this location.", d->name);
         }
         gql_check_args (e, &d->args, &def->args, d->loc, 1, at, at, usages, const_ctx);
     }

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-// -- printing -----------------------------------------------------------------
+//  ---------------------------------------------------------------------
+//  Printing
 
 static void
 s_print_value (jbuf_t *b, const gql_value_t *v, int depth)
@@ -110,7 +111,8 @@ gql_value_equal (const gql_value_t *a, const gql_value_t *b, gql_errs_t *e)
     }
 }
 
-// -- numbers --------------------------------------------------------------------
+//  ---------------------------------------------------------------------
+//  Numbers
 
 //  An IntValue's text as a 64-bit integer; -1 if it does not fit.
 static int
@@ -173,7 +175,8 @@ gql_literal_scalar_in (const gql_value_t *v)
     return in;
 }
 
-// -- checking -------------------------------------------------------------------
+//  ---------------------------------------------------------------------
+//  Checking
 
 static int
 s_check (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, int loc_default,
@@ -195,15 +198,17 @@ s_check_untyped (gql_errs_t *e, const gql_value_t *v, gql_vec_t *usages, int con
             n += s_check_untyped (e, v->items.items[i], usages, const_ctx, depth + 1);
     if (v->kind == GQL_V_OBJECT)
         for (uint32_t i = 0; i < v->items.n; i++)
-            n += s_check_untyped (e, ((gql_arg_t *) v->items.items[i])->value, usages, const_ctx, depth + 1);
+            n += s_check_untyped (e, ((gql_arg_t *) v->items.items[i])->value, usages, const_ctx,
+                                  depth + 1);
     return n;
 }
 
 static int
 s_bad_value (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, const char *detail)
 {
-    gql_err (e, v->loc, "Expected value of type \"%s\", found %s%s%s", gql_tref_str (e->arena, type),
-             gql_value_str (e->arena, v), detail ? "; " : ".", detail ? detail : "");
+    gql_err (e, v->loc, "Expected value of type \"%s\", found %s%s%s",
+             gql_tref_str (e->arena, type), gql_value_str (e->arena, v), detail ? "; " : ".",
+             detail ? detail : "");
     return 1;
 }
 
@@ -218,7 +223,8 @@ s_check_scalar (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type,
         case GQL_SCALAR_OK:
             return 0;
         case GQL_SCALAR_RANGE:
-            return s_bad_value (e, v, type, "Int cannot represent non 32-bit signed integer value.");
+            return s_bad_value (e, v, type,
+                                "Int cannot represent non 32-bit signed integer value.");
         case GQL_SCALAR_INFINITE:
             return s_bad_value (e, v, type, "Float cannot represent a value that is not finite.");
         case GQL_SCALAR_WRONG:
@@ -270,7 +276,8 @@ s_check_object (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, gql
         const gql_arg_t *g = gql_names_find (&names, f->name, &e->work);
         GQL_WORK (e, 1);
         if (g && g != f) {
-            gql_err2 (e, g->loc, f->loc, "There can be only one input field named \"%s\".", f->name);
+            gql_err2 (e, g->loc, f->loc, "There can be only one input field named \"%s\".",
+                      f->name);
             n++;
         }
         if (!def) {

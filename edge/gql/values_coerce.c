@@ -66,7 +66,8 @@ s_cval (s_coerce_t *c, gql_ckind_t kind)
     return v;
 }
 
-static const gql_cval_t *s_coerce (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int depth);
+static const gql_cval_t *s_coerce (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type,
+                                   int depth);
 
 //  An input field's or argument's default, coerced (defaults may refer to
 //  other input types' defaults, so they are coerced when used).
@@ -117,7 +118,8 @@ s_untyped (s_coerce_t *c, const gql_value_t *v, int depth)
                 return NULL;
             }
             for (uint32_t j = 0; j < v->items.n; j++) {
-                const gql_value_t *item = obj ? ((gql_arg_t *) v->items.items[j])->value : v->items.items[j];
+                const gql_value_t *item =
+                    obj ? ((gql_arg_t *) v->items.items[j])->value : v->items.items[j];
                 const gql_cval_t *iv = s_untyped (c, item, depth + 1);
                 if (!iv)
                     return NULL;
@@ -147,7 +149,8 @@ s_coerce_list (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int 
         n = 1;
     }
     gql_cval_t *r;
-    if (!(r = s_cval (c, GQL_C_LIST)) || !(r->items = gql_alloc_array (c->a, n ? n : 1, sizeof *r->items))) {
+    if (!(r = s_cval (c, GQL_C_LIST))
+        || !(r->items = gql_alloc_array (c->a, n ? n : 1, sizeof *r->items))) {
         c->e->oom = 1;
         return NULL;
     }
@@ -177,7 +180,8 @@ s_coerce_object (s_coerce_t *c, const gql_value_t *v, const gql_type_t *t, int d
 {
     uint32_t nf = t->inputs.n;
     gql_cval_t *r;
-    if (!(r = s_cval (c, GQL_C_OBJECT)) || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
+    if (!(r = s_cval (c, GQL_C_OBJECT))
+        || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
         || !(r->keys = gql_alloc_array (c->a, nf, sizeof *r->keys))) {
         c->e->oom = 1;
         return NULL;
@@ -296,12 +300,15 @@ gql_coerce_args (gql_arena_t *a, gql_errs_t *e, const gql_vec_t *args, const gql
                 val = s_default (&c, def, 0);
             else if (def->type->kind == GQL_T_NONNULL) {
                 if (arg)
-                    gql_err (e, arg->value->loc, "Argument \"%s\" of required type \"%s\" was provided the "
-                             "variable \"$%s\" which was not provided a runtime value.", def->name,
-                             gql_tref_str (a, def->type), arg->value->text);
+                    gql_err (e, arg->value->loc,
+                             "Argument \"%s\" of required type \"%s\" was provided the variable "
+                             "\"$%s\" which was not provided a runtime value.",
+                             def->name, gql_tref_str (a, def->type), arg->value->text);
                 else
-                    gql_err (e, loc, "%s argument \"%s\" of type \"%s\" is required, but it was not "
-                             "provided.", what, def->name, gql_tref_str (a, def->type));
+                    gql_err (e, loc,
+                             "%s argument \"%s\" of type \"%s\" is required, but it was not "
+                             "provided.",
+                             what, def->name, gql_tref_str (a, def->type));
                 rc = -1;
                 continue;
             }
