@@ -235,7 +235,8 @@ s_item_name (const gql_names_t *x, const void *item)
 }
 
 void
-gql_names_init (gql_names_t *x, gql_arena_t *a, const gql_vec_t *v, size_t name_off, uint64_t *steps)
+gql_names_init (gql_names_t *x, gql_arena_t *a, const gql_vec_t *v, size_t name_off,
+                uint64_t *steps)
 {
     memset (x, 0, sizeof *x);
     x->v = v;

@@ -145,7 +145,8 @@ gql_errv (gql_errs_t *e, const uint32_t *locs, int nlocs, const char *fmt, va_li
     //  than messages, which can quote long values.)
     for (uint32_t i = 0; i < e->list.n; i++) {
         const gql_err_t *o = e->list.items[i];
-        if (o->nlocs == draft.nlocs && memcmp (o->locs, draft.locs, (size_t) draft.nlocs * sizeof draft.locs[0]) == 0
+        if (o->nlocs == draft.nlocs
+            && memcmp (o->locs, draft.locs, (size_t) draft.nlocs * sizeof draft.locs[0]) == 0
             && strcmp (o->msg, draft.msg) == 0)
             goto out;
     }
@@ -323,7 +324,8 @@ gql_suggest (gql_arena_t *a, const char *name, const gql_vec_t *cands, size_t na
             continue;
         //  Keep the MAX nearest, ties broken by name, in order.
         int pos = n;
-        while (pos > 0 && (dist[pos - 1] > d || (dist[pos - 1] == d && strcmp (best[pos - 1], c) > 0)))
+        while (pos > 0
+               && (dist[pos - 1] > d || (dist[pos - 1] == d && strcmp (best[pos - 1], c) > 0)))
             pos--;
         if (pos >= MAX)
             continue;

@@ -35,7 +35,8 @@ typedef struct {
 //  position: the caller must propagate it.
 #define S_NULLED 1
 
-// -- errors (the cold path) -------------------------------------------------------
+//  ---------------------------------------------------------------------
+//  Errors (the cold path)
 
 static void
 s_write_path (jbuf_t *b, const s_path_t *p)
@@ -75,7 +76,8 @@ s_describe (char *buf, size_t size, const msgpack_object *v)
 }
 
 static void
-s_error (s_exec_t *x, const gql_pfield_t *f, const s_path_t *path, const char *fmt, ...) GQL_PRINTF (4, 5);
+s_error (s_exec_t *x, const gql_pfield_t *f, const s_path_t *path, const char *fmt, ...)
+    GQL_PRINTF (4, 5);
 
 static void
 s_error (s_exec_t *x, const gql_pfield_t *f, const s_path_t *path, const char *fmt, ...)
@@ -116,7 +118,8 @@ s_type_error (s_exec_t *x, const gql_pfield_t *f, const s_path_t *path, const ch
     return S_NULLED;
 }
 
-// -- values ----------------------------------------------------------------------------
+//  ---------------------------------------------------------------------
+//  Values
 
 //  Decimal text of v, faster than snprintf on this path.
 static void
@@ -154,7 +157,8 @@ s_put_uint (jbuf_t *b, uint64_t u, int quoted)
     jbuf_put (b, p, (size_t) (end - p));
 }
 
-static int s_fields (s_exec_t *x, const gql_pobj_t *obj, const msgpack_object *map, const s_path_t *path);
+static int s_fields (s_exec_t *x, const gql_pobj_t *obj, const msgpack_object *map,
+                     const s_path_t *path);
 
 //  A payload map entry by key. Publishers usually write keys in the order
 //  of the selection, so the search starts after the previous match and
@@ -203,7 +207,8 @@ s_int (s_exec_t *x, const gql_pfield_t *f, const msgpack_object *v, const s_path
                 s_put_int (x->out, (int64_t) d, 0);
                 return 0;
             }
-            return s_type_error (x, f, path, "Int cannot represent non 32-bit signed integer value", v);
+            return s_type_error (x, f, path, "Int cannot represent non 32-bit signed integer value",
+                                 v);
         }
     }
     return s_type_error (x, f, path, "Int cannot represent non-integer value", v);
@@ -220,7 +225,8 @@ s_float (s_exec_t *x, const gql_pfield_t *f, const msgpack_object *v, const s_pa
         s_put_int (x->out, v->via.i64, 0);
         return 0;
     }
-    if ((v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64) && isfinite (v->via.f64)) {
+    if ((v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64)
+        && isfinite (v->via.f64)) {
         jbuf_json_double (x->out, v->via.f64);
         return 0;
     }
@@ -297,7 +303,8 @@ s_id (s_exec_t *x, const gql_pfield_t *f, const msgpack_object *v, const s_path_
 }
 
 static int
-s_enum (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_object *v, const s_path_t *path)
+s_enum (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_object *v,
+        const s_path_t *path)
 {
     if (v->type == MSGPACK_OBJECT_STR) {
         for (uint32_t i = 0; i < t->nvalues; i++) {
@@ -314,7 +321,8 @@ s_enum (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_
 }
 
 static int
-s_leaf (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_object *v, const s_path_t *path)
+s_leaf (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_object *v,
+        const s_path_t *path)
 {
     switch (t->kind) {
         case GQL_P_INT:
@@ -337,19 +345,21 @@ s_leaf (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_
     }
 }
 
-static int s_complete (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_object *v,
-                       const s_path_t *path);
+static int s_complete (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t,
+                       const msgpack_object *v, const s_path_t *path);
 
 //  CompleteValue for a value that is present and not null, at a type that
 //  is not Non-Null.
 static int
-s_value (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_object *v, const s_path_t *path)
+s_value (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_object *v,
+         const s_path_t *path)
 {
     switch (t->kind) {
         case GQL_P_LIST: {
             if (v->type != MSGPACK_OBJECT_ARRAY) {
                 char what[256];
-                snprintf (what, sizeof what, "Expected a list for field \"%s.%s\", found", f->parent->name, f->name);
+                snprintf (what, sizeof what, "Expected a list for field \"%s.%s\", found",
+                          f->parent->name, f->name);
                 return s_type_error (x, f, path, what, v);
             }
             jbuf_putc (x->out, '[');
@@ -366,7 +376,8 @@ s_value (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack
         case GQL_P_OBJECT:
             if (v->type != MSGPACK_OBJECT_MAP) {
                 char what[256];
-                snprintf (what, sizeof what, "Expected a map for field \"%s.%s\" of type \"%s\", found",
+                snprintf (what, sizeof what,
+                          "Expected a map for field \"%s.%s\" of type \"%s\", found",
                           f->parent->name, f->name, t->obj->name);
                 return s_type_error (x, f, path, what, v);
             }
@@ -374,7 +385,8 @@ s_value (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack
         case GQL_P_ABSTRACT: {
             if (v->type != MSGPACK_OBJECT_MAP) {
                 char what[256];
-                snprintf (what, sizeof what, "Expected a map for field \"%s.%s\" of type \"%s\", found",
+                snprintf (what, sizeof what,
+                          "Expected a map for field \"%s.%s\" of type \"%s\", found",
                           f->parent->name, f->name, t->type->name);
                 return s_type_error (x, f, path, what, v);
             }
@@ -382,19 +394,22 @@ s_value (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack
             uint32_t cursor = 0;
             const msgpack_object *tn = s_lookup (&v->via.map, "__typename", 10, &cursor);
             if (!tn || tn->type != MSGPACK_OBJECT_STR) {
-                s_error (x, f, path, "Abstract type \"%s\" must resolve to an object type at runtime for field "
-                         "\"%s.%s\": the payload has no \"__typename\" string.", t->type->name,
-                         f->parent->name, f->name);
+                s_error (x, f, path,
+                         "Abstract type \"%s\" must resolve to an object type at runtime for field "
+                         "\"%s.%s\": the payload has no \"__typename\" string.",
+                         t->type->name, f->parent->name, f->name);
                 return S_NULLED;
             }
             for (uint32_t i = 0; i < t->nalts; i++) {
                 const gql_pobj_t *alt = &t->alts[i];
-                if (alt->name_len == tn->via.str.size && memcmp (alt->name, tn->via.str.ptr, alt->name_len) == 0)
+                if (alt->name_len == tn->via.str.size
+                    && memcmp (alt->name, tn->via.str.ptr, alt->name_len) == 0)
                     return s_fields (x, alt, v, path);
             }
             char desc[128];
             s_describe (desc, sizeof desc, tn);
-            s_error (x, f, path, "Runtime object type %s is not a possible type for \"%s\" (field \"%s.%s\").",
+            s_error (x, f, path,
+                     "Runtime object type %s is not a possible type for \"%s\" (field \"%s.%s\").",
                      desc, t->type->name, f->parent->name, f->name);
             return S_NULLED;
         }
@@ -404,12 +419,14 @@ s_value (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack
 }
 
 static int
-s_complete (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_object *v, const s_path_t *path)
+s_complete (s_exec_t *x, const gql_pfield_t *f, const gql_ptype_t *t, const msgpack_object *v,
+            const s_path_t *path)
 {
     int is_null = !v || v->type == MSGPACK_OBJECT_NIL;
     if (t->kind == GQL_P_NONNULL) {
         if (is_null) {
-            s_error (x, f, path, "Cannot return null for non-nullable field %s.%s.", f->parent->name, f->name);
+            s_error (x, f, path, "Cannot return null for non-nullable field %s.%s.",
+                     f->parent->name, f->name);
             return S_NULLED;
         }
         return s_value (x, f, t->of, v, path);

@@ -27,7 +27,8 @@ s_select (gql_doc_t *doc, const char *name, gql_errs_t *e)
     if (name && !found)
         gql_err (e, GQL_NOLOC, "Unknown operation named \"%s\".", name);
     else if (!name && count > 1)
-        gql_err (e, GQL_NOLOC, "Must provide operation name if query contains multiple operations.");
+        gql_err (e, GQL_NOLOC,
+                 "Must provide operation name if query contains multiple operations.");
     else if (!found)
         gql_err (e, GQL_NOLOC, "Must provide an operation.");
     else
@@ -66,7 +67,8 @@ s_check_fields (const gql_doc_t *doc, int max_fields, gql_errs_t *e)
         else if (d->kind == GQL_D_FRAGMENT)
             loc = s_nth_field (d->u.frag->selset, &left);
     }
-    gql_err (e, loc, "The document selects too many fields: %u, and the limit is %d.", doc->nfields, max_fields);
+    gql_err (e, loc, "The document selects too many fields: %u, and the limit is %d.", doc->nfields,
+             max_fields);
     return -1;
 }
 
@@ -74,12 +76,14 @@ gql_sub_t *
 gql_prepare (const gql_schema_t *schema, const char *query, size_t len, const char *operation_name,
              const json_t *variables, const gql_limits_t *limits, char **errors)
 {
-    return gql_prepare_counted (schema, query, len, operation_name, variables, limits, errors, NULL);
+    return gql_prepare_counted (schema, query, len, operation_name, variables, limits, errors,
+                                NULL);
 }
 
 gql_sub_t *
-gql_prepare_counted (const gql_schema_t *schema, const char *query, size_t len, const char *operation_name,
-                     const json_t *variables, const gql_limits_t *limits, char **errors, uint64_t *work)
+gql_prepare_counted (const gql_schema_t *schema, const char *query, size_t len,
+                     const char *operation_name, const json_t *variables,
+                     const gql_limits_t *limits, char **errors, uint64_t *work)
 {
     gql_arena_t tmp;
     gql_arena_init (&tmp, 4096);
@@ -95,13 +99,15 @@ gql_prepare_counted (const gql_schema_t *schema, const char *query, size_t len, 
     }
     gql_doc_t *doc = gql_parse (&tmp, src.text, src.len, &e);
     int max_fields = limits && limits->max_fields > 0 ? limits->max_fields : GQL_DEFAULT_MAX_FIELDS;
-    if (!doc || s_check_fields (doc, max_fields, &e) != 0 || gql_validate (&tmp, schema, doc, &e) != 0)
+    if (!doc || s_check_fields (doc, max_fields, &e) != 0
+        || gql_validate (&tmp, schema, doc, &e) != 0)
         goto out;
     const gql_operation_t *op = s_select (doc, operation_name, &e);
     if (!op)
         goto out;
     if (op->op != GQL_OP_SUBSCRIPTION) {
-        gql_err (&e, op->loc, "herald-edge serves subscriptions only; send queries and mutations to your "
+        gql_err (&e, op->loc,
+                 "herald-edge serves subscriptions only; send queries and mutations to your "
                  "GraphQL server.");
         goto out;
     }
@@ -114,7 +120,8 @@ gql_prepare_counted (const gql_schema_t *schema, const char *query, size_t len, 
     }
     gql_arena_init (&sub->arena, 2048);
     int max_depth = limits && limits->max_depth > 0 ? limits->max_depth : GQL_DEFAULT_MAX_DEPTH;
-    if (gql_plan (sub, &tmp, schema, doc, op, &vars, max_depth, &src, &e) != 0 && !gql_errs_count (&e))
+    if (gql_plan (sub, &tmp, schema, doc, op, &vars, max_depth, &src, &e) != 0
+        && !gql_errs_count (&e))
         gql_err (&e, op->loc, "Internal error: the operation could not be planned.");
 out:
     if (gql_errs_count (&e)) {

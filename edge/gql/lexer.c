@@ -61,7 +61,8 @@ s_code_point (const gql_lexer_t *lx, size_t pos, size_t *seqlen)
     switch (k) {
         case 1: return s[0];
         case 2: return (uint32_t) (s[0] & 0x1F) << 6 | (s[1] & 0x3F);
-        case 3: return (uint32_t) (s[0] & 0x0F) << 12 | (uint32_t) (s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+        case 3:
+            return (uint32_t) (s[0] & 0x0F) << 12 | (uint32_t) (s[1] & 0x3F) << 6 | (s[2] & 0x3F);
         default:
             return (uint32_t) (s[0] & 0x07) << 18 | (uint32_t) (s[1] & 0x3F) << 12
                  | (uint32_t) (s[2] & 0x3F) << 6 | (s[3] & 0x3F);
@@ -243,7 +244,8 @@ s_unicode_escape (gql_lexer_t *lx, size_t pos, char **o)
         //  Quote at most the four characters the escape takes, and not
         //  the string's closing quote.
         size_t end = pos + 2;
-        while (end < n && end < pos + 6 && s[end] != '"' && s[end] != '\\' && (unsigned char) s[end] >= 0x20)
+        while (end < n && end < pos + 6 && s[end] != '"' && s[end] != '\\'
+               && (unsigned char) s[end] >= 0x20)
             end++;
         s_fail (lx, pos, "Syntax Error: Invalid Unicode escape sequence: \"%s\".",
                 s_escape_text (lx, pos, end));
@@ -252,7 +254,8 @@ s_unicode_escape (gql_lexer_t *lx, size_t pos, char **o)
     if (v >= 0xD800 && v <= 0xDBFF) {
         //  The legacy form of a supplementary character: a leading
         //  surrogate escape immediately followed by a trailing one.
-        long t = pos + 12 <= n && s[pos + 6] == '\\' && s[pos + 7] == 'u' ? s_hex4 (lx, pos + 8) : -1;
+        long t =
+            pos + 12 <= n && s[pos + 6] == '\\' && s[pos + 7] == 'u' ? s_hex4 (lx, pos + 8) : -1;
         if (t < 0xDC00 || t > 0xDFFF) {
             s_fail (lx, pos, "Syntax Error: Invalid Unicode escape sequence: \"%s\".",
                     s_escape_text (lx, pos, pos + 6));
@@ -326,7 +329,8 @@ s_string (gql_lexer_t *lx, size_t start)
                         break;
                     size_t k;
                     s_code_point (lx, pos + 1, &k);
-                    return s_fail (lx, pos, "Syntax Error: Invalid character escape sequence: \"%s\".",
+                    return s_fail (lx, pos,
+                                   "Syntax Error: Invalid character escape sequence: \"%s\".",
                                    s_escape_text (lx, pos, pos + 1 + k));
             }
             break;
@@ -570,8 +574,9 @@ gql_tok_desc (gql_arena_t *a, const gql_token_t *t)
                 len--;
             jbuf_json_string (&b, t->value, len);
             if (!jbuf_failed (&b))
-                d = gql_sprintf (a, "%s %.*s%s", t->kind == GQL_TOK_STRING ? "String" : "BlockString",
-                                 (int) b.len, b.data, len < t->len ? "..." : "");
+                d = gql_sprintf (a, "%s %.*s%s",
+                                 t->kind == GQL_TOK_STRING ? "String" : "BlockString", (int) b.len,
+                                 b.data, len < t->len ? "..." : "");
             jbuf_free (&b);
             break;
         }

@@ -59,7 +59,9 @@ s_included (s_plan_t *p, const gql_sel_t *sel)
         else
             continue;
         const gql_cval_t *val[1] = { NULL };
-        if (gql_coerce_args (p->tmp, p->e, &d->args, &def->args, p->vars, d->loc, "Directive \"@skip\"", val) != 0
+        if (gql_coerce_args (p->tmp, p->e, &d->args, &def->args, p->vars, d->loc,
+                             "Directive \"@skip\"", val)
+                != 0
             || !val[0] || val[0]->kind != GQL_C_BOOLEAN) {
             p->failed = 1;
             return 0;
@@ -73,13 +75,14 @@ s_included (s_plan_t *p, const gql_sel_t *sel)
 }
 
 static void
-s_collect (s_plan_t *p, const gql_type_t *obj, const gql_selset_t *ss, gql_vec_t *groups, gql_map_t *map,
-           int depth)
+s_collect (s_plan_t *p, const gql_type_t *obj, const gql_selset_t *ss, gql_vec_t *groups,
+           gql_map_t *map, int depth)
 {
     if (!ss || p->failed)
         return;
     if (depth > GQL_MAX_NESTING) {
-        gql_err (p->e, ss->loc, "Fragments are nested too deeply (more than %d levels).", GQL_MAX_NESTING);
+        gql_err (p->e, ss->loc, "Fragments are nested too deeply (more than %d levels).",
+                 GQL_MAX_NESTING);
         p->failed = 1;
         return;
     }
@@ -126,18 +129,23 @@ static const gql_ptype_t *s_ptype (s_plan_t *p, const gql_tref_t *t, const s_gro
 //  The i-th field of object type obj, at depth, from the group of fields
 //  with one response key. Returns 0, or -1 (errors recorded).
 static int
-s_pfield (s_plan_t *p, const gql_type_t *obj, const s_group_t *g, uint32_t i, gql_pfield_t *f, int depth)
+s_pfield (s_plan_t *p, const gql_type_t *obj, const s_group_t *g, uint32_t i, gql_pfield_t *f,
+          int depth)
 {
     const gql_sel_t *first = g->nodes.items[0];
     if (depth + 1 > p->max_depth) {
-        gql_err (p->e, first->loc, "The subscription is nested too deeply: field \"%s\" is at depth %d, "
-                 "and the limit is %d.", g->key, depth + 1, p->max_depth);
+        gql_err (p->e, first->loc,
+                 "The subscription is nested too deeply: field \"%s\" is at depth %d, and the "
+                 "limit is %d.",
+                 g->key, depth + 1, p->max_depth);
         p->failed = 1;
         return -1;
     }
     if (++p->nfields > GQL_MAX_PLAN_FIELDS) {
-        gql_err (p->e, first->loc, "The subscription selects too many fields once its fragments are "
-                 "expanded (more than %d).", GQL_MAX_PLAN_FIELDS);
+        gql_err (p->e, first->loc,
+                 "The subscription selects too many fields once its fragments are expanded (more "
+                 "than %d).",
+                 GQL_MAX_PLAN_FIELDS);
         p->failed = 1;
         return -1;
     }
@@ -170,10 +178,12 @@ s_pfield (s_plan_t *p, const gql_type_t *obj, const s_group_t *g, uint32_t i, gq
     f->locs = locs;
     f->nlocs = g->nodes.n;
     GQL_WORK (p->e, g->nodes.n);
-    const gql_field_t *def = f->is_typename ? &p->s->typename_field : gql_type_field (obj, first->name);
+    const gql_field_t *def =
+        f->is_typename ? &p->s->typename_field : gql_type_field (obj, first->name);
     if (!def) {
         //  Validation guarantees the field; this is a bug if reached.
-        gql_err (p->e, first->loc, "Internal error: field \"%s\" not found on \"%s\".", first->name, obj->name);
+        gql_err (p->e, first->loc, "Internal error: field \"%s\" not found on \"%s\".", first->name,
+                 obj->name);
         p->failed = 1;
         return -1;
     }
@@ -183,7 +193,8 @@ s_pfield (s_plan_t *p, const gql_type_t *obj, const s_group_t *g, uint32_t i, gq
 //  The fields of object type obj for the merged sub-selections of a group
 //  (or the operation's selection set, for the root).
 static const gql_pobj_t *
-s_pobj (s_plan_t *p, const gql_type_t *obj, const gql_selset_t *const *sets, uint32_t nsets, int depth)
+s_pobj (s_plan_t *p, const gql_type_t *obj, const gql_selset_t *const *sets, uint32_t nsets,
+        int depth)
 {
     gql_pobj_t *po = gql_alloc (p->a, sizeof *po);
     if (!po) {
@@ -293,7 +304,8 @@ s_ptype (s_plan_t *p, const gql_tref_t *t, const s_group_t *g, int depth)
     return pt;
 }
 
-// -- the key ------------------------------------------------------------------------
+//  ---------------------------------------------------------------------
+//  The key
 
 static void s_key_obj (jbuf_t *b, const gql_pobj_t *o, int locs);
 
@@ -371,7 +383,8 @@ s_key_obj (jbuf_t *b, const gql_pobj_t *o, int locs)
     jbuf_putc (b, '}');
 }
 
-// -- the topic ----------------------------------------------------------------------
+//  ---------------------------------------------------------------------
+//  The topic
 
 static int
 s_topic (s_plan_t *p, gql_sub_t *sub, const gql_field_t *def, const gql_sel_t *node)
@@ -383,15 +396,17 @@ s_topic (s_plan_t *p, gql_sub_t *sub, const gql_field_t *def, const gql_sel_t *n
         s_oom (p);
         return -1;
     }
-    if (gql_coerce_args (p->tmp, p->e, &node->args, &def->args, p->vars, node->loc, "Field", vals) != 0)
+    if (gql_coerce_args (p->tmp, p->e, &node->args, &def->args, p->vars, node->loc, "Field", vals)
+        != 0)
         return -1;
     sub->topic = gql_topic_expand (&sub->arena, p->e, def, vals, node->loc);
     return sub->topic ? 0 : -1;
 }
 
 int
-gql_plan (gql_sub_t *sub, gql_arena_t *tmp, const gql_schema_t *s, gql_doc_t *doc, const gql_operation_t *op,
-          const gql_vars_t *vars, int max_depth, gql_src_t *src, gql_errs_t *e)
+gql_plan (gql_sub_t *sub, gql_arena_t *tmp, const gql_schema_t *s, gql_doc_t *doc,
+          const gql_operation_t *op, const gql_vars_t *vars, int max_depth, gql_src_t *src,
+          gql_errs_t *e)
 {
     s_plan_t plan = {
         .a = &sub->arena, .tmp = tmp, .s = s, .vars = vars, .e = e, .src = src,

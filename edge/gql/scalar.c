@@ -29,7 +29,8 @@ gql_scalar_check (gql_scalar_t scalar, const gql_scalar_in_t *in)
     switch (scalar) {
         case GQL_S_INT:
             if (in->kind == GQL_IN_INT)
-                return in->fits && in->i >= INT32_MIN && in->i <= INT32_MAX ? GQL_SCALAR_OK : GQL_SCALAR_RANGE;
+                return in->fits && in->i >= INT32_MIN && in->i <= INT32_MAX ? GQL_SCALAR_OK
+                                                                            : GQL_SCALAR_RANGE;
             if (s_whole (in))
                 return in->f >= INT32_MIN && in->f <= INT32_MAX ? GQL_SCALAR_OK : GQL_SCALAR_RANGE;
             return GQL_SCALAR_WRONG;
@@ -87,7 +88,8 @@ s_id_number (gql_arena_t *a, gql_errs_t *e, const gql_scalar_in_t *in)
     if (in->kind == GQL_IN_INT && in->s)
         return s_string (a, e, in->s, in->len, in->copy);
     char tmp[24];
-    int n = snprintf (tmp, sizeof tmp, "%lld", in->kind == GQL_IN_INT ? (long long) in->i : (long long) in->f);
+    int n = snprintf (tmp, sizeof tmp, "%lld",
+                      in->kind == GQL_IN_INT ? (long long) in->i : (long long) in->f);
     return s_string (a, e, tmp, (size_t) n, 1);
 }
 
@@ -111,7 +113,8 @@ gql_scalar_coerce (gql_arena_t *a, gql_errs_t *e, gql_scalar_t scalar, const gql
                 r->i = in->i;
             return r;
         case GQL_S_ID:
-            return in->kind == GQL_IN_STRING ? s_string (a, e, in->s, in->len, in->copy) : s_id_number (a, e, in);
+            return in->kind == GQL_IN_STRING ? s_string (a, e, in->s, in->len, in->copy)
+                                             : s_id_number (a, e, in);
         case GQL_S_CUSTOM:
             break;
     }

@@ -14,7 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-// -- compiling, at schema load ---------------------------------------------------
+//  ---------------------------------------------------------------------
+//  Compiling, at schema load
 
 //  The argument that placeholder {name} names: its index in f->args, or
 //  -1 after an error (no such argument, or one that cannot be text).
@@ -33,9 +34,10 @@ s_slot (gql_arena_t *a, gql_errs_t *e, const gql_field_t *f, const char *name, u
     const gql_input_t *in = f->args.items[k];
     const gql_tref_t *at = in->type->kind == GQL_T_NONNULL ? in->type->of : in->type;
     if (at->kind != GQL_T_NAMED || !gql_type_is_leaf (at->type)) {
-        gql_err (e, loc, "@topic placeholder \"{%s}\" of field \"%s.%s\" names an argument of type "
-                 "\"%s\"; only scalar and enum arguments can be put in a topic", name, f->owner->name,
-                 f->name, gql_tref_str (a, in->type));
+        gql_err (e, loc,
+                 "@topic placeholder \"{%s}\" of field \"%s.%s\" names an argument of type \"%s\"; "
+                 "only scalar and enum arguments can be put in a topic",
+                 name, f->owner->name, f->name, gql_tref_str (a, in->type));
         return -1;
     }
     return k;
@@ -51,8 +53,9 @@ s_split (gql_arena_t *a, gql_errs_t *e, const gql_field_t *f, const char *tpl, s
     size_t i = 0;
     while (i < len) {
         if (tpl[i] == '}') {
-            gql_err (e, loc, "@topic template \"%s\" of field \"%s.%s\" has a \"}\" without a \"{\"",
-                     tpl, f->owner->name, f->name);
+            gql_err (e, loc,
+                     "@topic template \"%s\" of field \"%s.%s\" has a \"}\" without a \"{\"", tpl,
+                     f->owner->name, f->name);
             return -1;
         }
         if (tpl[i] != '{') {
@@ -112,8 +115,10 @@ s_possible (gql_errs_t *e, const gql_field_t *f, const gql_topic_t *t, const cha
     int ok = 0;
     if (static_len > WIRE_TOPIC_MAX || memchr (tpl, 0, len)
         || (!has_slot && wire_topic_check (lit.data ? lit.data : "", lit.len) != WIRE_OK))
-        gql_err (e, loc, "@topic name of field \"%s.%s\" cannot make a valid topic (1 to %d bytes of "
-                 "UTF-8, no NUL)", f->owner->name, f->name, WIRE_TOPIC_MAX);
+        gql_err (e, loc,
+                 "@topic name of field \"%s.%s\" cannot make a valid topic (1 to %d bytes of "
+                 "UTF-8, no NUL)",
+                 f->owner->name, f->name, WIRE_TOPIC_MAX);
     else if (t->segs[0].text && wire_topic_reserved (t->segs[0].text, t->segs[0].len))
         gql_err (e, loc, "@topic name of field \"%s.%s\" starts with the reserved prefix \"%s\"",
                  f->owner->name, f->name, WIRE_RESERVED_PREFIX);
@@ -159,9 +164,12 @@ gql_topic_compile (gql_schema_t *s, gql_errs_t *e)
                 if (strcmp (d->name, "topic") != 0)
                     continue;
                 if (t != s->subscription)
-                    gql_err (e, d->loc, "@topic may only be used on fields of the subscription root "
-                             "type%s%s%s", s->subscription ? " \"" : "",
-                             s->subscription ? s->subscription->name : "", s->subscription ? "\"" : "");
+                    gql_err (e, d->loc,
+                             "@topic may only be used on fields of the subscription root "
+                             "type%s%s%s",
+                             s->subscription ? " \"" : "",
+                             s->subscription ? s->subscription->name : "",
+                             s->subscription ? "\"" : "");
                 else if (!f->topic)
                     s_compile (&s->arena, e, f, d);
             }
@@ -194,7 +202,8 @@ gql_topic_template (const gql_field_t *f, char *buf, size_t size)
     return 0;
 }
 
-// -- expanding, for a prepared subscription ------------------------------------------
+//  ---------------------------------------------------------------------
+//  Expanding, for a prepared subscription
 
 //  An argument's value as topic text; -1 if it is not a scalar.
 static int
@@ -223,8 +232,8 @@ s_value (jbuf_t *b, const gql_cval_t *v)
 }
 
 char *
-gql_topic_expand (gql_arena_t *a, gql_errs_t *e, const gql_field_t *f, const gql_cval_t *const *vals,
-                  uint32_t loc)
+gql_topic_expand (gql_arena_t *a, gql_errs_t *e, const gql_field_t *f,
+                  const gql_cval_t *const *vals, uint32_t loc)
 {
     jbuf_t b;
     jbuf_init (&b, 0);

@@ -1,23 +1,17 @@
-/*  values.c: input literals, checked and coerced (spec 5.6 and 3.x input
- *  coercion), and printed for messages.
+/*  values.c: input literals checked (spec 5.6: Values of Correct Type,
+ *  Input Object Field Names, Uniqueness and Required Fields) and printed
+ *  for messages. Their coercion is in values_coerce.c.
  *
  *  Checking is validation: it reports every problem with its location and
- *  records where variables are used. Coercion runs after validation, on
- *  literals known to be well typed, and turns them into gql_cval_t values
- *  with variables substituted; the only errors left for it are the ones
- *  that depend on runtime variable values (a null where null cannot go).
+ *  records where variables are used.
  */
 #include "gql_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-const gql_cval_t gql_cval_null = { .kind = GQL_C_NULL };
-//  The value of a variable that was not provided: callers treat it as
-//  "no value" (a default applies), which differs from null.
-static const gql_cval_t s_absent = { .kind = GQL_C_NULL };
-
-// -- printing -----------------------------------------------------------------
+//  ---------------------------------------------------------------------
+//  Printing
 
 static void
 s_print_value (jbuf_t *b, const gql_value_t *v, int depth)
@@ -117,7 +111,8 @@ gql_value_equal (const gql_value_t *a, const gql_value_t *b, gql_errs_t *e)
     }
 }
 
-// -- numbers --------------------------------------------------------------------
+//  ---------------------------------------------------------------------
+//  Numbers
 
 //  An IntValue's text as a 64-bit integer; -1 if it does not fit.
 static int
@@ -146,8 +141,8 @@ s_parse_int64 (const char *text, size_t len, int64_t *out)
 }
 
 //  A literal as the scalar rules (scalar.c) see it.
-static gql_scalar_in_t
-s_scalar_in (const gql_value_t *v)
+gql_scalar_in_t
+gql_literal_scalar_in (const gql_value_t *v)
 {
     gql_scalar_in_t in = { .kind = GQL_IN_OTHER };
     switch (v->kind) {
@@ -180,7 +175,8 @@ s_scalar_in (const gql_value_t *v)
     return in;
 }
 
-// -- checking -------------------------------------------------------------------
+//  ---------------------------------------------------------------------
+//  Checking
 
 static int
 s_check (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, int loc_default,
@@ -202,15 +198,17 @@ s_check_untyped (gql_errs_t *e, const gql_value_t *v, gql_vec_t *usages, int con
             n += s_check_untyped (e, v->items.items[i], usages, const_ctx, depth + 1);
     if (v->kind == GQL_V_OBJECT)
         for (uint32_t i = 0; i < v->items.n; i++)
-            n += s_check_untyped (e, ((gql_arg_t *) v->items.items[i])->value, usages, const_ctx, depth + 1);
+            n += s_check_untyped (e, ((gql_arg_t *) v->items.items[i])->value, usages, const_ctx,
+                                  depth + 1);
     return n;
 }
 
 static int
 s_bad_value (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, const char *detail)
 {
-    gql_err (e, v->loc, "Expected value of type \"%s\", found %s%s%s", gql_tref_str (e->arena, type),
-             gql_value_str (e->arena, v), detail ? "; " : ".", detail ? detail : "");
+    gql_err (e, v->loc, "Expected value of type \"%s\", found %s%s%s",
+             gql_tref_str (e->arena, type), gql_value_str (e->arena, v), detail ? "; " : ".",
+             detail ? detail : "");
     return 1;
 }
 
@@ -220,12 +218,13 @@ s_check_scalar (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type,
 {
     if (type->type->scalar == GQL_S_CUSTOM)
         return s_check_untyped (e, v, usages, const_ctx, depth);
-    gql_scalar_in_t in = s_scalar_in (v);
+    gql_scalar_in_t in = gql_literal_scalar_in (v);
     switch (gql_scalar_check (type->type->scalar, &in)) {
         case GQL_SCALAR_OK:
             return 0;
         case GQL_SCALAR_RANGE:
-            return s_bad_value (e, v, type, "Int cannot represent non 32-bit signed integer value.");
+            return s_bad_value (e, v, type,
+                                "Int cannot represent non 32-bit signed integer value.");
         case GQL_SCALAR_INFINITE:
             return s_bad_value (e, v, type, "Float cannot represent a value that is not finite.");
         case GQL_SCALAR_WRONG:
@@ -277,7 +276,8 @@ s_check_object (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, gql
         const gql_arg_t *g = gql_names_find (&names, f->name, &e->work);
         GQL_WORK (e, 1);
         if (g && g != f) {
-            gql_err2 (e, g->loc, f->loc, "There can be only one input field named \"%s\".", f->name);
+            gql_err2 (e, g->loc, f->loc, "There can be only one input field named \"%s\".",
+                      f->name);
             n++;
         }
         if (!def) {
@@ -363,304 +363,4 @@ gql_check_literal (gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type, 
                    gql_vec_t *usages, int const_ctx)
 {
     return s_check (e, v, type, loc_default, usages, const_ctx, 0);
-}
-
-// -- coercion -------------------------------------------------------------------
-
-const gql_cval_t *
-gql_vars_get (const gql_vars_t *vars, const char *name, int *provided)
-{
-    *provided = 0;
-    if (!vars || !vars->defs)
-        return NULL;
-    //  The first definition of the name (a later one is a validation
-    //  error, so only the first is coerced), by the index once there are
-    //  many.
-    uint32_t i = 0, n = vars->defs->n;
-    if (vars->index.cap) {
-        uintptr_t at = (uintptr_t) gql_map_get (&vars->index, name, strlen (name));
-        if (vars->work)
-            *vars->work += 1;
-        if (!at)
-            return NULL;
-        i = (uint32_t) (at - 1);
-        n = i + 1;
-    }
-    for (; i < n; i++) {
-        const gql_vardef_t *vd = vars->defs->items[i];
-        if (vars->work)
-            *vars->work += 1;
-        if (strcmp (vd->name, name) == 0) {
-            if (vars->vals[i]) {
-                *provided = 1;
-                return vars->vals[i];
-            }
-            return NULL;
-        }
-    }
-    return NULL;
-}
-
-typedef struct {
-    gql_arena_t *a;
-    gql_errs_t *e;
-    const gql_vars_t *vars;
-} s_coerce_t;
-
-static gql_cval_t *
-s_cval (s_coerce_t *c, gql_ckind_t kind)
-{
-    gql_cval_t *v = gql_alloc (c->a, sizeof *v);
-    if (!v)
-        c->e->oom = 1;
-    else
-        v->kind = kind;
-    return v;
-}
-
-static const gql_cval_t *s_coerce (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int depth);
-
-//  An input field's or argument's default, coerced (defaults may refer to
-//  other input types' defaults, so they are coerced when used).
-static const gql_cval_t *
-s_default (s_coerce_t *c, const gql_input_t *def, int depth)
-{
-    if (def->def)
-        return def->def;
-    gql_vars_t none = { 0 };
-    s_coerce_t cc = { c->a, c->e, &none };
-    return s_coerce (&cc, def->def_ast, def->type, depth + 1);
-}
-
-//  A literal of unknown shape (custom scalars), variables substituted.
-static const gql_cval_t *
-s_untyped (s_coerce_t *c, const gql_value_t *v, int depth)
-{
-    if (depth > GQL_MAX_NESTING) {
-        gql_err (c->e, v->loc, "Value is nested too deeply.");
-        return NULL;
-    }
-    gql_cval_t *r;
-    switch (v->kind) {
-        case GQL_V_VARIABLE: {
-            int provided;
-            const gql_cval_t *val = gql_vars_get (c->vars, v->text, &provided);
-            return provided ? val : &s_absent;
-        }
-        case GQL_V_NULL:
-            return &gql_cval_null;
-        case GQL_V_INT:
-        case GQL_V_FLOAT:
-        case GQL_V_STRING:
-        case GQL_V_ENUM:
-        case GQL_V_BOOLEAN: {
-            gql_scalar_in_t in = s_scalar_in (v);
-            return gql_scalar_coerce (c->a, c->e, GQL_S_CUSTOM, &in);
-        }
-        case GQL_V_LIST:
-        case GQL_V_OBJECT: {
-            int obj = v->kind == GQL_V_OBJECT;
-            if (!(r = s_cval (c, obj ? GQL_C_OBJECT : GQL_C_LIST)))
-                return NULL;
-            r->items = gql_alloc_array (c->a, v->items.n, sizeof *r->items);
-            r->keys = obj ? gql_alloc_array (c->a, v->items.n, sizeof *r->keys) : NULL;
-            if (!r->items || (obj && !r->keys)) {
-                c->e->oom = 1;
-                return NULL;
-            }
-            for (uint32_t j = 0; j < v->items.n; j++) {
-                const gql_value_t *item = obj ? ((gql_arg_t *) v->items.items[j])->value : v->items.items[j];
-                const gql_cval_t *iv = s_untyped (c, item, depth + 1);
-                if (!iv)
-                    return NULL;
-                if (iv == &s_absent) {
-                    if (obj)
-                        continue;       //  an object field without a value is left out
-                    iv = &gql_cval_null;
-                }
-                if (obj)
-                    r->keys[r->n] = ((gql_arg_t *) v->items.items[j])->name;
-                r->items[r->n++] = (gql_cval_t *) iv;
-            }
-            return r;
-        }
-    }
-    return NULL;
-}
-
-//  A list literal, or a single value where a list goes (a list of one).
-static const gql_cval_t *
-s_coerce_list (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int depth)
-{
-    const gql_value_t *const *items = (const gql_value_t *const *) v->items.items;
-    uint32_t n = v->items.n;
-    if (v->kind != GQL_V_LIST) {
-        items = &v;
-        n = 1;
-    }
-    gql_cval_t *r;
-    if (!(r = s_cval (c, GQL_C_LIST)) || !(r->items = gql_alloc_array (c->a, n ? n : 1, sizeof *r->items))) {
-        c->e->oom = 1;
-        return NULL;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        const gql_cval_t *iv = s_coerce (c, items[i], type->of, depth + 1);
-        if (!iv)
-            return NULL;
-        if (iv == &s_absent) {
-            //  A list item that is an unprovided variable is null.
-            if (type->of->kind == GQL_T_NONNULL) {
-                gql_err (c->e, items[i]->loc, "Variable \"$%s\" was not provided, but it is used "
-                         "in a position that expects the non-null type \"%s\".", items[i]->text,
-                         gql_tref_str (c->a, type->of));
-                return NULL;
-            }
-            iv = &gql_cval_null;
-        }
-        r->items[r->n++] = (gql_cval_t *) iv;
-    }
-    return r;
-}
-
-//  An object literal of input object type t: its fields in t's order,
-//  defaults filled in, absent optional fields left out.
-static const gql_cval_t *
-s_coerce_object (s_coerce_t *c, const gql_value_t *v, const gql_type_t *t, int depth)
-{
-    uint32_t nf = t->inputs.n;
-    gql_cval_t *r;
-    if (!(r = s_cval (c, GQL_C_OBJECT)) || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
-        || !(r->keys = gql_alloc_array (c->a, nf, sizeof *r->keys))) {
-        c->e->oom = 1;
-        return NULL;
-    }
-    gql_names_t names;
-    gql_names_init (&names, c->a, &v->items, offsetof (gql_arg_t, name), &c->e->work);
-    for (uint32_t j = 0; j < nf; j++) {
-        const gql_input_t *def = t->inputs.items[j];
-        const gql_arg_t *f = gql_names_find (&names, def->name, &c->e->work);
-        const gql_value_t *fv = f ? f->value : NULL;
-        const gql_cval_t *val = fv ? s_coerce (c, fv, def->type, depth + 1) : &s_absent;
-        if (!val)
-            return NULL;
-        if (val == &s_absent) {
-            if (def->def_ast || def->def) {
-                if (!(val = s_default (c, def, depth)))
-                    return NULL;
-            }
-            else if (def->type->kind == GQL_T_NONNULL) {
-                gql_err (c->e, fv ? fv->loc : v->loc, "Field \"%s.%s\" of required type \"%s\" "
-                         "was not provided.", t->name, def->name, gql_tref_str (c->a, def->type));
-                return NULL;
-            }
-            else
-                continue;
-        }
-        r->keys[r->n] = def->name;
-        r->items[r->n++] = (gql_cval_t *) val;
-    }
-    return r;
-}
-
-static const gql_cval_t *
-s_coerce (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int depth)
-{
-    if (depth > GQL_MAX_NESTING) {
-        gql_err (c->e, v->loc, "Value is nested too deeply (a default value may refer to itself).");
-        return NULL;
-    }
-    if (v->kind == GQL_V_VARIABLE) {
-        int provided;
-        const gql_cval_t *val = gql_vars_get (c->vars, v->text, &provided);
-        if (!provided)
-            return &s_absent;
-        if (val->kind == GQL_C_NULL && type->kind == GQL_T_NONNULL) {
-            gql_err (c->e, v->loc, "Variable \"$%s\" is null, but it is used in a position that "
-                     "expects the non-null type \"%s\".", v->text, gql_tref_str (c->a, type));
-            return NULL;
-        }
-        return val;
-    }
-    if (type->kind == GQL_T_NONNULL) {
-        const gql_cval_t *r = s_coerce (c, v, type->of, depth);
-        if (r && r->kind == GQL_C_NULL) {
-            gql_err (c->e, v->loc, "Expected a value of the non-null type \"%s\", found null.",
-                     gql_tref_str (c->a, type));
-            return NULL;
-        }
-        return r;
-    }
-    if (v->kind == GQL_V_NULL)
-        return &gql_cval_null;
-    if (type->kind == GQL_T_LIST)
-        return s_coerce_list (c, v, type, depth);
-    const gql_type_t *t = type->type;
-    gql_cval_t *r;
-    gql_scalar_in_t in;
-    switch (t->kind) {
-        case GQL_K_INPUT:
-            return s_coerce_object (c, v, t, depth);
-        case GQL_K_ENUM:
-            if (!(r = s_cval (c, GQL_C_ENUM)))
-                return NULL;
-            r->s = v->text;
-            r->len = v->len;
-            return r;
-        case GQL_K_SCALAR:
-            if (t->scalar == GQL_S_CUSTOM)
-                return s_untyped (c, v, depth);
-            in = s_scalar_in (v);
-            return gql_scalar_coerce (c->a, c->e, t->scalar, &in);
-        default:
-            return NULL;
-    }
-}
-
-const gql_cval_t *
-gql_coerce_literal (gql_arena_t *a, gql_errs_t *e, const gql_value_t *v, const gql_tref_t *type,
-                    const gql_vars_t *vars)
-{
-    s_coerce_t c = { a, e, vars };
-    const gql_cval_t *r = s_coerce (&c, v, type, 0);
-    if (r == &s_absent)
-        r = &gql_cval_null;     //  a lone unprovided variable: callers check first
-    return r;
-}
-
-int
-gql_coerce_args (gql_arena_t *a, gql_errs_t *e, const gql_vec_t *args, const gql_vec_t *defs,
-                 const gql_vars_t *vars, uint32_t loc, const char *what, const gql_cval_t **out)
-{
-    s_coerce_t c = { a, e, vars };
-    int rc = 0;
-    gql_names_t names;
-    gql_names_init (&names, a, args, offsetof (gql_arg_t, name), &e->work);
-    for (uint32_t i = 0; i < defs->n; i++) {
-        const gql_input_t *def = defs->items[i];
-        const gql_arg_t *arg = gql_names_find (&names, def->name, &e->work);
-        const gql_cval_t *val = arg ? s_coerce (&c, arg->value, def->type, 0) : &s_absent;
-        if (!val) {
-            rc = -1;
-            continue;
-        }
-        if (val == &s_absent) {
-            if (def->def_ast || def->def)
-                val = s_default (&c, def, 0);
-            else if (def->type->kind == GQL_T_NONNULL) {
-                if (arg)
-                    gql_err (e, arg->value->loc, "Argument \"%s\" of required type \"%s\" was provided the "
-                             "variable \"$%s\" which was not provided a runtime value.", def->name,
-                             gql_tref_str (a, def->type), arg->value->text);
-                else
-                    gql_err (e, loc, "%s argument \"%s\" of type \"%s\" is required, but it was not "
-                             "provided.", what, def->name, gql_tref_str (a, def->type));
-                rc = -1;
-                continue;
-            }
-            else
-                val = NULL;
-        }
-        out[i] = val;
-    }
-    return rc;
 }

@@ -58,10 +58,10 @@ s_fail (s_vc_t *c, const json_t *v, const s_jpath_t *path, const char *fmt, ...)
     jbuf_init (&p, 0);
     s_path_print (&p, path);
     size_t tlen = text ? strlen (text) : 0;
-    gql_err (c->e, c->vd->loc, "Variable \"$%s\" got invalid value %.*s%s%s%s%.*s%s; %s", c->vd->name,
-             (int) (tlen > 100 ? 100 : tlen), text ? text : "?", tlen > 100 ? "..." : "",
-             path ? " at \"" : "", path ? c->vd->name : "", (int) p.len, p.data ? p.data : "",
-             path ? "\"" : "", detail ? detail : "invalid value");
+    gql_err (c->e, c->vd->loc, "Variable \"$%s\" got invalid value %.*s%s%s%s%.*s%s; %s",
+             c->vd->name, (int) (tlen > 100 ? 100 : tlen), text ? text : "?",
+             tlen > 100 ? "..." : "", path ? " at \"" : "", path ? c->vd->name : "", (int) p.len,
+             p.data ? p.data : "", path ? "\"" : "", detail ? detail : "invalid value");
     jbuf_free (&p);
     free (text);
 }
@@ -257,8 +257,8 @@ s_enum (s_vc_t *c, const json_t *v, const gql_type_t *t, const s_jpath_t *path)
         return NULL;
     }
     if (!gql_map_get (&t->value_map, json_string_value (v), json_string_length (v))) {
-        s_fail (c, v, path, "Value \"%s\" does not exist in \"%s\" enum.%s", json_string_value (v), t->name,
-                gql_suggest (c->a, json_string_value (v), &t->values, GQL_NAME_SELF));
+        s_fail (c, v, path, "Value \"%s\" does not exist in \"%s\" enum.%s", json_string_value (v),
+                t->name, gql_suggest (c->a, json_string_value (v), &t->values, GQL_NAME_SELF));
         return NULL;
     }
     return s_string (c, GQL_C_ENUM, json_string_value (v), json_string_length (v));
@@ -325,7 +325,8 @@ s_coerce (s_vc_t *c, const json_t *v, const gql_tref_t *type, const s_jpath_t *p
     }
     if (type->kind == GQL_T_NONNULL) {
         if (json_is_null (v)) {
-            s_fail (c, v, path, "Expected non-nullable type \"%s\" not to be null.", gql_tref_str (c->a, type));
+            s_fail (c, v, path, "Expected non-nullable type \"%s\" not to be null.",
+                    gql_tref_str (c->a, type));
             return NULL;
         }
         return s_coerce (c, v, type->of, path, depth);
@@ -348,8 +349,8 @@ s_coerce (s_vc_t *c, const json_t *v, const gql_tref_t *type, const s_jpath_t *p
 }
 
 int
-gql_coerce_variables (gql_arena_t *a, gql_errs_t *e, const gql_operation_t *op, const json_t *values,
-                      gql_vars_t *vars)
+gql_coerce_variables (gql_arena_t *a, gql_errs_t *e, const gql_operation_t *op,
+                      const json_t *values, gql_vars_t *vars)
 {
     vars->defs = &op->vardefs;
     vars->vals = gql_alloc_array (a, op->vardefs.n + 1, sizeof *vars->vals);
@@ -362,7 +363,9 @@ gql_coerce_variables (gql_arena_t *a, gql_errs_t *e, const gql_operation_t *op, 
     for (uint32_t i = 0; op->vardefs.n > GQL_SCAN_MAX && i < op->vardefs.n; i++) {
         const gql_vardef_t *vd = op->vardefs.items[i];
         GQL_WORK (e, 1);
-        if (gql_map_put (a, &vars->index, vd->name, strlen (vd->name), (void *) (uintptr_t) (i + 1), NULL) < 0) {
+        if (gql_map_put (a, &vars->index, vd->name, strlen (vd->name), (void *) (uintptr_t) (i + 1),
+                         NULL)
+            < 0) {
             e->oom = 1;
             return -1;
         }
@@ -382,15 +385,15 @@ gql_coerce_variables (gql_arena_t *a, gql_errs_t *e, const gql_operation_t *op, 
                     rc = -1;
             }
             else if (vd->rtype->kind == GQL_T_NONNULL) {
-                gql_err (e, vd->loc, "Variable \"$%s\" of required type \"%s\" was not provided.", vd->name,
-                         gql_tref_str (a, vd->rtype));
+                gql_err (e, vd->loc, "Variable \"$%s\" of required type \"%s\" was not provided.",
+                         vd->name, gql_tref_str (a, vd->rtype));
                 rc = -1;
             }
             continue;
         }
         if (json_is_null (v) && vd->rtype->kind == GQL_T_NONNULL) {
-            gql_err (e, vd->loc, "Variable \"$%s\" of non-null type \"%s\" must not be null.", vd->name,
-                     gql_tref_str (a, vd->rtype));
+            gql_err (e, vd->loc, "Variable \"$%s\" of non-null type \"%s\" must not be null.",
+                     vd->name, gql_tref_str (a, vd->rtype));
             rc = -1;
             continue;
         }
