@@ -1,6 +1,6 @@
 /*  bench_gql_execute.c: time gql_execute (and gql_prepare) for the example
  *  chat subscription. Not a test; run it by hand:
- *      build/tests/unit/gql/bench_gql_execute [iterations]
+ *      build/tests/bench/bench_gql_execute [iterations]
  */
 #include "gql.h"
 #include "mpjson.h"
