@@ -163,7 +163,8 @@ s_parse (int argc, char **argv, s_config_t *cfg)
         return opts_usage_error (&s_spec, "--tls-cert and --tls-key go together");
     //  A result must fit in a queue, or it could never be delivered.
     if (e->max_result + 1024 > e->max_queue_bytes)
-        return opts_usage_error (&s_spec, "--max-queue-bytes must be at least --max-result-bytes + 1024");
+        return opts_usage_error (&s_spec,
+                                 "--max-queue-bytes must be at least --max-result-bytes + 1024");
     return -1;
 }
 

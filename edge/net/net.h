@@ -44,7 +44,7 @@ typedef struct conn {
     int close_code;                 //  0 while open
     int slow;                       //  closing as a slow consumer
     int close_sent;                 //  the close has been handed to lws
-    char close_reason[124];
+    char *close_reason;             //  once closing (malloc'ed: idle connections hold none)
     char *http_body;                //  HTTP: the response body, after LWS_PRE
     size_t http_len;
     struct conn *flush_prev;        //  in the edge's list of queues to flush

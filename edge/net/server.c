@@ -55,9 +55,11 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 //  are reassembled (proto/wsmsg.c), while every idle connection holds 512
 //  bytes less (2.7 instead of 3.2 KB of RSS per subscribed connection).
 static struct lws_protocols s_protocols[] = {
-    { REJECT_NAME, s_callback, sizeof (conn_t), 512, PROTOCOL_REJECT, NULL, OUTQ_CHUNK },
-    { "graphql-transport-ws", s_callback, sizeof (conn_t), 512, PROTOCOL_TRANSPORT, NULL, OUTQ_CHUNK },
-    { "graphql-ws", s_callback, sizeof (conn_t), 512, PROTOCOL_LEGACY, NULL, OUTQ_CHUNK },
+#define S_PROTOCOL(name, id) { name, s_callback, sizeof (conn_t), 512, id, NULL, OUTQ_CHUNK }
+    S_PROTOCOL (REJECT_NAME, PROTOCOL_REJECT),
+    S_PROTOCOL ("graphql-transport-ws", PROTOCOL_TRANSPORT),
+    S_PROTOCOL ("graphql-ws", PROTOCOL_LEGACY),
+#undef S_PROTOCOL
     { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 

@@ -38,13 +38,29 @@ s_conn_closing (conn_t *c, int code, const char *reason)
     if (c->close_code)
         return -1;
     c->close_code = code;
-    snprintf (c->close_reason, sizeof c->close_reason, "%s", reason);
+    //  A close frame's payload is 125 bytes at most, the code included.
+    //  Without memory the close goes out with no reason.
+    size_t n = strlen (reason);
+    if (n > 123)
+        n = 123;
+    if ((c->close_reason = malloc (n + 1))) {
+        memcpy (c->close_reason, reason, n);
+        c->close_reason[n] = 0;
+    }
     for (size_t i = 0; i < NET_CLOSE_CODES; i++)
         if (net_close_codes[i] == code)
             net_edge.m.closes[i]++;
     lws_sul_schedule (net_edge.lws, 0, &c->close_sul, s_on_close_deadline,
                       (lws_usec_t) net_edge.cfg->close_timeout_s * LWS_US_PER_SEC);
     return 0;
+}
+
+//  Hands lws the close code and the reason that s_conn_closing kept.
+static void
+s_close_reason (conn_t *c, struct lws *wsi, enum lws_close_status code)
+{
+    const char *reason = c->close_reason ? c->close_reason : "";
+    lws_close_reason (wsi, code, (unsigned char *) reason, strlen (reason));
 }
 
 static void
@@ -55,7 +71,7 @@ s_conn_close (conn_t *c, int code, const char *reason)
 }
 
 //  Connections with new output are listed, and written to directly just
-//  before the loop waits for I/O (the uv_prepare below), as Redis does:
+//  before the loop waits for I/O (ws_flush, a uv_prepare), as Redis does:
 //  no writability round trip through epoll for a socket that has room,
 //  and every message queued in this turn of the loop goes in one send.
 static void
@@ -206,6 +222,8 @@ s_conn_cleanup (conn_t *c)
     proto_destroy (&c->proto);
     outq_clear (&c->out);
     wsmsg_release (&c->rx);
+    free (c->close_reason);
+    c->close_reason = NULL;
     if (c->established) {
         net_edge.m.connections--;
         c->established = 0;
@@ -295,8 +313,7 @@ s_writeable (conn_t *c, struct lws *wsi)
         //  then frees the connection (so not inside this callback).
         if (!c->close_sent) {
             c->close_sent = 1;
-            lws_close_reason (wsi, (enum lws_close_status) c->close_code,
-                              (unsigned char *) c->close_reason, strlen (c->close_reason));
+            s_close_reason (c, wsi, (enum lws_close_status) c->close_code);
             lws_set_timeout (wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
         }
         return 0;
@@ -326,8 +343,7 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, conn_t *c, void 
             //  Returning non-zero makes lws close with the reason set here.
             if (len == 1) {
                 s_conn_closing (c, PROTO_CLOSE_PROTOCOL_ERROR, "Invalid close frame");
-                lws_close_reason (wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR,
-                                  (unsigned char *) c->close_reason, strlen (c->close_reason));
+                s_close_reason (c, wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR);
                 return -1;
             }
             return 0;

@@ -240,7 +240,8 @@ hub_subscribe (hub_t *self, gql_sub_t *sub, void *owner, const char *prefix,
     }
     if (v->count == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 4;
-        hub_sub_t **subs = cap < SIZE_MAX / sizeof *subs ? realloc (v->subs, cap * sizeof *subs) : NULL;
+        hub_sub_t **subs
+            = cap < SIZE_MAX / sizeof *subs ? realloc (v->subs, cap * sizeof *subs) : NULL;
         if (!subs)
             goto fail_group;
         v->subs = subs;

@@ -32,9 +32,10 @@ struct session {
     session_ids_t ids;
     session_out_fn *out;
     void *ctx;
-    operation_t *ops;
+    operation_t *ops;           //  first, until a second operation runs
     int count;
     int cap;
+    operation_t first;
     double tokens;              //  the rate limit's tokens left
     int64_t tokens_at;          //  when they were counted
     int refused;                //  refused by the rate limit in a row
@@ -80,6 +81,9 @@ session_new (sessions_t *sessions, session_ids_t ids, session_out_fn *out, void 
     self->ids = ids;
     self->out = out;
     self->ctx = ctx;
+    //  Most clients run one operation: it needs no array of its own.
+    self->ops = &self->first;
+    self->cap = 1;
     self->tokens = sessions->config.subscribe_burst;
     self->tokens_at = now_ms;
     return self;
@@ -101,7 +105,8 @@ session_destroy (session_t **self_p)
     session_t *self = *self_p;
     while (self->count > 0)
         s_drop (self, &self->ops[self->count - 1]);
-    free (self->ops);
+    if (self->ops != &self->first)
+        free (self->ops);
     free (self);
     *self_p = NULL;
 }
@@ -180,6 +185,22 @@ s_rate (session_t *self, int64_t now, char **errors)
     return *errors ? SESSION_REFUSED : SESSION_FAILED;
 }
 
+//  Doubles the table. Returns 0, or -1 if memory ran out.
+static int
+s_grow (session_t *self)
+{
+    int cap = self->cap * 2;
+    operation_t *inline_ops = self->ops == &self->first ? self->ops : NULL;
+    operation_t *ops = realloc (inline_ops ? NULL : self->ops, (size_t) cap * sizeof *ops);
+    if (!ops)
+        return -1;
+    if (inline_ops)
+        ops[0] = self->first;
+    self->ops = ops;
+    self->cap = cap;
+    return 0;
+}
+
 //  The limits, the engine and the hub. Returns SESSION_STARTED,
 //  SESSION_REFUSED (with *errors) or SESSION_FAILED.
 static session_rc_t
@@ -202,15 +223,9 @@ s_subscribe (session_t *self, const session_op_t *op, char **errors)
                                    op->variables, &limits, errors);
     if (!gsub)
         return *errors ? SESSION_REFUSED : SESSION_FAILED;
-    if (self->count == self->cap) {
-        int cap = self->cap ? self->cap * 2 : 2;
-        operation_t *ops = realloc (self->ops, (size_t) cap * sizeof *ops);
-        if (!ops) {
-            gql_sub_destroy (&gsub);
-            return SESSION_FAILED;
-        }
-        self->ops = ops;
-        self->cap = cap;
+    if (self->count == self->cap && s_grow (self) != 0) {
+        gql_sub_destroy (&gsub);
+        return SESSION_FAILED;
     }
     char *id = strdup (op->id);
     if (!id) {

@@ -248,7 +248,8 @@ HERALD_EXPORT int herald_publisher_close (herald_publisher_t **pub);
  */
 
 /*  Create a subscriber connected to a broker's egress endpoint (NULL
- *  selects $HERALD_SUB_ENDPOINT, else HERALD_DEFAULT_SUB_ENDPOINT). Errors as herald_publisher_new. */
+ *  selects $HERALD_SUB_ENDPOINT, else HERALD_DEFAULT_SUB_ENDPOINT). Errors as
+ *  herald_publisher_new. */
 HERALD_EXPORT herald_subscriber_t *herald_subscriber_new (const char *endpoint, int *err);
 
 /*  Close and release everything, the background thread and events

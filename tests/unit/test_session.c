@@ -156,6 +156,41 @@ test_refusals (void)
 }
 
 static void
+test_many_operations (void)
+{
+    //  The first operation lives in the session; more move to a table
+    //  that grows, and stops in any order keep the rest running.
+    session_config_t cfg = { .max_subscriptions = 8, .max_query = 1000 };
+    fixture_t f = s_fixture (&cfg);
+    session_t *s = session_new (f.sessions, SESSION_IDS_UNIQUE, f_out, "S", 0);
+    REQUIRE (s);
+    char *errors, id[8];
+    for (int i = 0; i < 5; i++) {
+        snprintf (id, sizeof id, "%d", i);
+        CHECK_INT (s_start (s, id, GOOD, 0, &errors), SESSION_STARTED);
+    }
+    CHECK_INT (session_count (s), 5);
+    CHECK_INT (session_stop (s, "0"), 1);
+    CHECK_INT (session_stop (s, "3"), 1);
+    CHECK_INT (session_count (s), 3);
+    CHECK_INT (hub_stats (f.hub)->subscriptions, 3);
+    CHECK_INT (s_start (s, "4", GOOD, 0, &errors), SESSION_DUPLICATE);
+    CHECK_INT (s_start (s, "0", GOOD, 0, &errors), SESSION_STARTED);
+    memset (s_log, 0, sizeof s_log);
+    static const char OK[] = "\x82\xa2id\xa1" "1" "\xa4text\xa2hi";
+    hub_publish (f.hub, "chat.g", OK, sizeof OK - 1);
+    for (const char *p = "0124"; *p; p++) {
+        char want[64];
+        snprintf (want, sizeof want, "S [%c]{\"data\"", *p);
+        CHECK (strstr (s_log, want) != NULL);
+    }
+    CHECK (strstr (s_log, "S [3]") == NULL);
+    session_destroy (&s);
+    CHECK_INT (hub_stats (f.hub)->subscriptions, 0);
+    s_fixture_end (&f);
+}
+
+static void
 test_subscribe_rate_limit (void)
 {
     session_config_t cfg = { .max_subscriptions = 10, .max_query = 1000, .subscribe_rate = 2,
@@ -210,6 +245,7 @@ main (int argc, char **argv)
     }
     RUN (test_start_deliver_stop);
     RUN (test_refusals);
+    RUN (test_many_operations);
     RUN (test_subscribe_rate_limit);
     gql_schema_destroy (&s_schema);
     return TEST_RESULT ();
