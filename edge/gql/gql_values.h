@@ -115,6 +115,10 @@ typedef enum {
     GQL_SCALAR_INFINITE         //  Float: a number that is not finite
 } gql_scalar_rc_t;
 
+/*  A coerced value of this kind, from the arena; NULL (and e->oom) when
+ *  memory runs out. */
+gql_cval_t *gql_cval_new (gql_arena_t *a, gql_errs_t *e, gql_ckind_t kind);
+
 /*  Whether the scalar takes in (a custom scalar takes anything). */
 gql_scalar_rc_t gql_scalar_check (gql_scalar_t scalar, const gql_scalar_in_t *in);
 

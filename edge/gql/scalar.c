@@ -54,8 +54,8 @@ gql_scalar_check (gql_scalar_t scalar, const gql_scalar_in_t *in)
     return GQL_SCALAR_OK;
 }
 
-static gql_cval_t *
-s_new (gql_arena_t *a, gql_errs_t *e, gql_ckind_t kind)
+gql_cval_t *
+gql_cval_new (gql_arena_t *a, gql_errs_t *e, gql_ckind_t kind)
 {
     gql_cval_t *r = gql_alloc (a, sizeof *r);
     if (!r)
@@ -69,7 +69,7 @@ s_new (gql_arena_t *a, gql_errs_t *e, gql_ckind_t kind)
 static const gql_cval_t *
 s_string (gql_arena_t *a, gql_errs_t *e, const char *s, size_t len, int copy)
 {
-    gql_cval_t *r = s_new (a, e, GQL_C_STRING);
+    gql_cval_t *r = gql_cval_new (a, e, GQL_C_STRING);
     if (!r)
         return NULL;
     if (copy && !(s = gql_strndup (a, s ? s : "", len))) {
@@ -99,17 +99,17 @@ gql_scalar_coerce (gql_arena_t *a, gql_errs_t *e, gql_scalar_t scalar, const gql
     gql_cval_t *r;
     switch (scalar) {
         case GQL_S_INT:
-            if ((r = s_new (a, e, GQL_C_INT)))
+            if ((r = gql_cval_new (a, e, GQL_C_INT)))
                 r->i = in->kind == GQL_IN_INT ? in->i : (int64_t) in->f;
             return r;
         case GQL_S_FLOAT:
-            if ((r = s_new (a, e, GQL_C_FLOAT)))
+            if ((r = gql_cval_new (a, e, GQL_C_FLOAT)))
                 r->f = in->f;
             return r;
         case GQL_S_STRING:
             return s_string (a, e, in->s, in->len, in->copy);
         case GQL_S_BOOLEAN:
-            if ((r = s_new (a, e, GQL_C_BOOLEAN)))
+            if ((r = gql_cval_new (a, e, GQL_C_BOOLEAN)))
                 r->i = in->i;
             return r;
         case GQL_S_ID:
@@ -123,20 +123,20 @@ gql_scalar_coerce (gql_arena_t *a, gql_errs_t *e, gql_scalar_t scalar, const gql
     switch (in->kind) {
         case GQL_IN_INT:
             if (in->fits) {
-                if ((r = s_new (a, e, GQL_C_INT)))
+                if ((r = gql_cval_new (a, e, GQL_C_INT)))
                     r->i = in->i;
                 return r;
             }
             __attribute__ ((fallthrough));
         case GQL_IN_FLOAT:
-            if ((r = s_new (a, e, GQL_C_FLOAT)))
+            if ((r = gql_cval_new (a, e, GQL_C_FLOAT)))
                 r->f = in->f;
             return r;
         case GQL_IN_STRING:
         case GQL_IN_ENUM:
             return s_string (a, e, in->s, in->len, in->copy);
         case GQL_IN_BOOLEAN:
-            if ((r = s_new (a, e, GQL_C_BOOLEAN)))
+            if ((r = gql_cval_new (a, e, GQL_C_BOOLEAN)))
                 r->i = in->i;
             return r;
         case GQL_IN_OTHER:

@@ -55,17 +55,6 @@ typedef struct {
     const gql_vars_t *vars;
 } s_coerce_t;
 
-static gql_cval_t *
-s_cval (s_coerce_t *c, gql_ckind_t kind)
-{
-    gql_cval_t *v = gql_alloc (c->a, sizeof *v);
-    if (!v)
-        c->e->oom = 1;
-    else
-        v->kind = kind;
-    return v;
-}
-
 static const gql_cval_t *s_coerce (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type,
                                    int depth);
 
@@ -109,7 +98,7 @@ s_untyped (s_coerce_t *c, const gql_value_t *v, int depth)
         case GQL_V_LIST:
         case GQL_V_OBJECT: {
             int obj = v->kind == GQL_V_OBJECT;
-            if (!(r = s_cval (c, obj ? GQL_C_OBJECT : GQL_C_LIST)))
+            if (!(r = gql_cval_new (c->a, c->e, obj ? GQL_C_OBJECT : GQL_C_LIST)))
                 return NULL;
             r->items = gql_alloc_array (c->a, v->items.n, sizeof *r->items);
             r->keys = obj ? gql_alloc_array (c->a, v->items.n, sizeof *r->keys) : NULL;
@@ -149,7 +138,7 @@ s_coerce_list (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int 
         n = 1;
     }
     gql_cval_t *r;
-    if (!(r = s_cval (c, GQL_C_LIST))
+    if (!(r = gql_cval_new (c->a, c->e, GQL_C_LIST))
         || !(r->items = gql_alloc_array (c->a, n ? n : 1, sizeof *r->items))) {
         c->e->oom = 1;
         return NULL;
@@ -180,7 +169,7 @@ s_coerce_object (s_coerce_t *c, const gql_value_t *v, const gql_type_t *t, int d
 {
     uint32_t nf = t->inputs.n;
     gql_cval_t *r;
-    if (!(r = s_cval (c, GQL_C_OBJECT))
+    if (!(r = gql_cval_new (c->a, c->e, GQL_C_OBJECT))
         || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
         || !(r->keys = gql_alloc_array (c->a, nf, sizeof *r->keys))) {
         c->e->oom = 1;
@@ -253,7 +242,7 @@ s_coerce (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int depth
         case GQL_K_INPUT:
             return s_coerce_object (c, v, t, depth);
         case GQL_K_ENUM:
-            if (!(r = s_cval (c, GQL_C_ENUM)))
+            if (!(r = gql_cval_new (c->a, c->e, GQL_C_ENUM)))
                 return NULL;
             r->s = v->text;
             r->len = v->len;

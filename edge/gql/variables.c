@@ -66,21 +66,10 @@ s_fail (s_vc_t *c, const json_t *v, const s_jpath_t *path, const char *fmt, ...)
     free (text);
 }
 
-static gql_cval_t *
-s_new (s_vc_t *c, gql_ckind_t kind)
-{
-    gql_cval_t *r = gql_alloc (c->a, sizeof *r);
-    if (!r)
-        c->e->oom = 1;
-    else
-        r->kind = kind;
-    return r;
-}
-
 static const gql_cval_t *
 s_string (s_vc_t *c, gql_ckind_t kind, const char *s, size_t len)
 {
-    gql_cval_t *r = s_new (c, kind);
+    gql_cval_t *r = gql_cval_new (c->a, c->e, kind);
     if (r && !(r->s = gql_strndup (c->a, s, len))) {
         c->e->oom = 1;
         return NULL;
@@ -150,7 +139,7 @@ s_untyped (s_vc_t *c, const json_t *v, const s_jpath_t *path, int depth)
         }
         case JSON_ARRAY: {
             size_t n = json_array_size (v);
-            if (!(r = s_new (c, GQL_C_LIST)) || n > UINT32_MAX
+            if (!(r = gql_cval_new (c->a, c->e, GQL_C_LIST)) || n > UINT32_MAX
                 || !(r->items = gql_alloc_array (c->a, n, sizeof *r->items))) {
                 c->e->oom = 1;
                 return NULL;
@@ -166,7 +155,7 @@ s_untyped (s_vc_t *c, const json_t *v, const s_jpath_t *path, int depth)
         }
         case JSON_OBJECT: {
             size_t n = json_object_size (v);
-            if (!(r = s_new (c, GQL_C_OBJECT)) || n > UINT32_MAX
+            if (!(r = gql_cval_new (c->a, c->e, GQL_C_OBJECT)) || n > UINT32_MAX
                 || !(r->items = gql_alloc_array (c->a, n, sizeof *r->items))
                 || !(r->keys = gql_alloc_array (c->a, n, sizeof *r->keys))) {
                 c->e->oom = 1;
@@ -232,7 +221,7 @@ s_coerce_list (s_vc_t *c, const json_t *v, const gql_tref_t *type, const s_jpath
 {
     gql_cval_t *r;
     size_t n = json_is_array (v) ? json_array_size (v) : 1;
-    if (!(r = s_new (c, GQL_C_LIST)) || n > UINT32_MAX
+    if (!(r = gql_cval_new (c->a, c->e, GQL_C_LIST)) || n > UINT32_MAX
         || !(r->items = gql_alloc_array (c->a, n, sizeof *r->items))) {
         c->e->oom = 1;
         return NULL;
@@ -284,7 +273,8 @@ s_coerce_object (s_vc_t *c, const json_t *v, const gql_type_t *t, const s_jpath_
     }
     uint32_t nf = t->inputs.n;
     gql_cval_t *r;
-    if (!(r = s_new (c, GQL_C_OBJECT)) || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
+    if (!(r = gql_cval_new (c->a, c->e, GQL_C_OBJECT))
+        || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
         || !(r->keys = gql_alloc_array (c->a, nf, sizeof *r->keys))) {
         c->e->oom = 1;
         return NULL;
