@@ -31,25 +31,31 @@ enum { PROTOCOL_REJECT = 0, PROTOCOL_TRANSPORT = 1, PROTOCOL_LEGACY = 2 };
 #define REJECT_NAME "herald-http"
 
 //  lws's per-session memory, for every protocol: a WebSocket connection,
-//  or an HTTP request (which uses only http_body and http_len).
+//  or an HTTP request (which uses only http_body and http_len). Its size
+//  is sizeof (conn_t) + proto_size (): the transport's state machine lives
+//  at its end, right after the fields that every delivered result reads
+//  (the queue, the close code, the flush list), so that a result costs
+//  neighbouring cache lines rather than two objects apart.
 typedef struct conn {
-    struct lws *wsi;
     int fd;                         //  the socket, watched by readhook.c
-    proto_conn_t *proto;            //  the transport, which owns the session
-    lws_sorted_usec_list_t sul;     //  the protocol's next deadline
-    lws_sorted_usec_list_t close_sul;   //  once closing: when to give up on the client
-    outq_t out;
-    wsmsg_t rx;                     //  a message being reassembled
     int established;
-    int close_code;                 //  0 while open
     int slow;                       //  closing as a slow consumer
     int close_sent;                 //  the close has been handed to lws
+    lws_sorted_usec_list_t sul;     //  the protocol's next deadline
+    lws_sorted_usec_list_t close_sul;   //  once closing: when to give up on the client
+    wsmsg_t rx;                     //  a message being reassembled
     char *close_reason;             //  once closing (malloc'ed: idle connections hold none)
     char *http_body;                //  HTTP: the response body, after LWS_PRE
     size_t http_len;
+    //  What each delivered result reads.
+    struct lws *wsi;
+    proto_conn_t *proto;            //  the transport, in transport[]; NULL until established
+    int close_code;                 //  0 while open
+    int flush_listed;
     struct conn *flush_prev;        //  in the edge's list of queues to flush
     struct conn *flush_next;
-    int flush_listed;
+    outq_t out;
+    _Alignas (max_align_t) unsigned char transport[];
 } conn_t;
 
 //  Close codes counted in the metrics: every one the edge sends.

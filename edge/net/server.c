@@ -10,9 +10,10 @@
  *    /...       files from --static, if given
  *
  *  This file wires the parts together (see docs/architecture.md): events
- *  go from the upstream to the hub, and the hub's results to the sessions
- *  (session/); the hub's first and last subscription of a topic go to the
- *  upstream. It starts them, serves until a signal, and stops them.
+ *  go from the upstream to the hub, and the hub's results to each
+ *  subscription's transport; the hub's first and last subscription of a
+ *  topic go to the upstream. It starts them, serves until a signal, and
+ *  stops them.
  */
 #include "log.h"
 #include "net.h"
@@ -27,10 +28,9 @@ edge_t net_edge;
 const int net_close_codes[NET_CLOSE_CODES] = { PROTO_CLOSE_MAP (NET_CLOSE_CODE) };
 #undef NET_CLOSE_CODE
 
-//  The event path, with no stop in between: upstream -> hub -> session ->
-//  transport -> connection. And the subscribe path's last step: hub ->
-//  upstream.
-static const hub_ops_t s_hub_ops = { upstream_topic_add, upstream_topic_remove, session_deliver };
+//  The subscribe path's last step: hub -> upstream. (The event path runs
+//  upstream -> hub -> transport -> connection, with no stop in between.)
+static const hub_ops_t s_hub_ops = { upstream_topic_add, upstream_topic_remove };
 
 static int
 s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -54,8 +54,10 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 //  512-byte receive buffers: larger client messages arrive in pieces and
 //  are reassembled (proto/wsmsg.c), while every idle connection holds 512
 //  bytes less (2.7 instead of 3.2 KB of RSS per subscribed connection).
+//  (Each one's per-session size is set in s_context_info: conn_t and its
+//  transport.)
 static struct lws_protocols s_protocols[] = {
-#define S_PROTOCOL(name, id) { name, s_callback, sizeof (conn_t), 512, id, NULL, OUTQ_CHUNK }
+#define S_PROTOCOL(name, id) { name, s_callback, 0, 512, id, NULL, OUTQ_CHUNK }
     S_PROTOCOL (REJECT_NAME, PROTOCOL_REJECT),
     S_PROTOCOL ("graphql-transport-ws", PROTOCOL_TRANSPORT),
     S_PROTOCOL ("graphql-ws", PROTOCOL_LEGACY),
@@ -79,6 +81,8 @@ static void
 s_context_info (const edge_config_t *cfg, struct lws_context_creation_info *info)
 {
     memset (info, 0, sizeof *info);
+    for (struct lws_protocols *p = s_protocols; p->name; p++)
+        p->per_session_data_size = sizeof (conn_t) + proto_size ();
     lws_set_log_level (LLL_ERR | LLL_WARN, s_lws_log);
     static struct lws_http_mount static_mount, metrics_mount, healthz_mount;
     healthz_mount = (struct lws_http_mount) {

@@ -219,7 +219,8 @@ s_conn_cleanup (conn_t *c)
     lws_sul_cancel (&c->close_sul);
     s_flush_unlist (c);
     //  Ends the session, which unsubscribes its operations in the hub.
-    proto_destroy (&c->proto);
+    proto_fini (c->proto);
+    c->proto = NULL;
     outq_clear (&c->out);
     wsmsg_release (&c->rx);
     free (c->close_reason);
@@ -260,8 +261,9 @@ s_established (conn_t *c, struct lws *wsi)
         s_conn_close (c, PROTO_CLOSE_SUBPROTOCOL, "Subprotocol not acceptable");
         return 0;
     }
-    c->proto = proto_new (id == PROTOCOL_LEGACY ? PROTO_LEGACY_WS : PROTO_TRANSPORT_WS,
-                          &net_edge.proto, &s_proto_ops, c, net_edge.sessions, zclock_mono ());
+    proto_kind_t kind = id == PROTOCOL_LEGACY ? PROTO_LEGACY_WS : PROTO_TRANSPORT_WS;
+    c->proto = proto_init (c->transport, kind, &net_edge.proto, &s_proto_ops, c,
+                           net_edge.sessions, zclock_mono ());
     if (!c->proto)
         return -1;
     s_conn_schedule (c);

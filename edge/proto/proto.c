@@ -17,15 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  What every result reads comes first, so that a connection that holds
+//  the state machine right after its own hot fields (proto_init) reads
+//  both from neighbouring cache lines.
 struct proto_conn {
-    proto_kind_t kind;
-    proto_config_t config;
     const proto_ops_t *ops;
     void *ctx;
+    int closed;
+    proto_kind_t kind;
     session_t *session;
+    proto_config_t config;
     int init_received;
     int acknowledged;
-    int closed;
     int64_t init_deadline;      //  -1: none
     int64_t ka_next;            //  -1: none
 };
@@ -39,13 +42,18 @@ typedef struct {
 
 static session_out_fn s_result;
 
-proto_conn_t *
-proto_new (proto_kind_t kind, const proto_config_t *config, const proto_ops_t *ops,
-           void *ctx, sessions_t *sessions, int64_t now_ms)
+size_t
+proto_size (void)
 {
-    proto_conn_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return NULL;
+    return sizeof (proto_conn_t);
+}
+
+proto_conn_t *
+proto_init (void *mem, proto_kind_t kind, const proto_config_t *config, const proto_ops_t *ops,
+            void *ctx, sessions_t *sessions, int64_t now_ms)
+{
+    proto_conn_t *self = mem;
+    memset (self, 0, sizeof *self);
     self->kind = kind;
     self->config = *config;
     self->ops = ops;
@@ -57,10 +65,24 @@ proto_new (proto_kind_t kind, const proto_config_t *config, const proto_ops_t *o
     self->session = session_new (sessions,
                                  kind == PROTO_LEGACY_WS ? SESSION_IDS_REPLACE : SESSION_IDS_UNIQUE,
                                  s_result, self, now_ms);
-    if (!self->session) {
-        free (self);
-        return NULL;
-    }
+    return self->session ? self : NULL;
+}
+
+void
+proto_fini (proto_conn_t *self)
+{
+    if (self)
+        session_destroy (&self->session);
+}
+
+proto_conn_t *
+proto_new (proto_kind_t kind, const proto_config_t *config, const proto_ops_t *ops,
+           void *ctx, sessions_t *sessions, int64_t now_ms)
+{
+    void *mem = malloc (sizeof (proto_conn_t));
+    proto_conn_t *self = mem ? proto_init (mem, kind, config, ops, ctx, sessions, now_ms) : NULL;
+    if (!self)
+        free (mem);
     return self;
 }
 
@@ -69,7 +91,7 @@ proto_destroy (proto_conn_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    session_destroy (&(*self_p)->session);
+    proto_fini (*self_p);
     free (*self_p);
     *self_p = NULL;
 }

@@ -77,6 +77,17 @@ proto_conn_t *proto_new (proto_kind_t kind, const proto_config_t *config,
  *  machine. Accepts NULL. */
 void proto_destroy (proto_conn_t **self_p);
 
+/*  The same in memory that the connection holds: proto_size () bytes,
+ *  aligned for any type. Every result a subscription delivers reads the
+ *  state machine, so keeping it beside the connection's own fields saves
+ *  a cache miss per delivery. proto_init returns NULL if memory ran out;
+ *  proto_fini ends the session (and accepts NULL). */
+size_t proto_size (void);
+proto_conn_t *proto_init (void *mem, proto_kind_t kind, const proto_config_t *config,
+                          const proto_ops_t *ops, void *ctx, sessions_t *sessions,
+                          int64_t now_ms);
+void proto_fini (proto_conn_t *self);
+
 proto_kind_t proto_kind (const proto_conn_t *self);
 
 /*  Feed one complete message from the client. */

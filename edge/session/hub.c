@@ -25,6 +25,7 @@ typedef struct hub_variant variant_t;
 
 struct hub_sub {
     variant_t *variant;
+    hub_deliver_fn *deliver;
     void *owner;
     size_t index;               //  in variant->subs
     size_t prefix_len;
@@ -194,8 +195,8 @@ s_group_get (hub_t *self, topic_t *topic, gql_sub_t *sub)
 }
 
 hub_sub_t *
-hub_subscribe (hub_t *self, gql_sub_t *sub, void *owner, const char *prefix,
-               size_t prefix_len)
+hub_subscribe (hub_t *self, gql_sub_t *sub, hub_deliver_fn *deliver, void *owner,
+               const char *prefix, size_t prefix_len)
 {
     const char *name = gql_sub_topic (sub);
     size_t key_len;
@@ -248,6 +249,7 @@ hub_subscribe (hub_t *self, gql_sub_t *sub, void *owner, const char *prefix,
         v->cap = cap;
     }
     hs->variant = v;
+    hs->deliver = deliver;
     hs->owner = owner;
     hs->index = v->count;
     hs->prefix_len = prefix_len;
@@ -298,7 +300,7 @@ s_deliver (hub_t *self, const variant_t *v, const char *body, size_t body_len)
 {
     for (size_t i = 0; i < v->count; i++) {
         const hub_sub_t *hs = v->subs[i];
-        self->ops->deliver (self->ctx, hs->owner, hs->prefix, hs->prefix_len, body, body_len);
+        hs->deliver (hs->owner, hs->prefix, hs->prefix_len, body, body_len);
     }
     self->stats.deliveries += v->count;
 }

@@ -9,8 +9,9 @@
  *  subscription of a topic subscribes upstream and the last one leaving
  *  unsubscribes (a reference count per topic).
  *
- *  No I/O: upstream subscriptions and deliveries go through hub_ops_t, so
- *  the hub is unit-tested on its own.
+ *  No I/O: upstream subscriptions go through hub_ops_t, and each result
+ *  goes to the hub_deliver_fn its subscription was given (the transport's,
+ *  through the session layer), so the hub is unit-tested on its own.
  */
 #ifndef HERALD_HUB_H
 #define HERALD_HUB_H
@@ -28,13 +29,14 @@ typedef struct {
     int (*topic_add) (void *ctx, const char *topic);
     /*  A topic lost its last subscription. */
     void (*topic_remove) (void *ctx, const char *topic);
-    /*  Deliver one rendered result to a subscription's owner: the
-     *  subscription's prefix, then the result (the caller closes the
-     *  message). It must not subscribe or unsubscribe anything: an owner
-     *  that has to go (a slow consumer) leaves later, outside the call. */
-    void (*deliver) (void *ctx, void *owner, const char *prefix, size_t prefix_len,
-                     const char *body, size_t body_len);
 } hub_ops_t;
+
+/*  Delivers one rendered result to a subscription's owner: the
+ *  subscription's prefix, then the result (the owner closes the message).
+ *  It must not subscribe or unsubscribe anything: an owner that has to go
+ *  (a slow consumer) leaves later, outside the call. */
+typedef void (hub_deliver_fn) (void *owner, const char *prefix, size_t prefix_len,
+                               const char *body, size_t body_len);
 
 typedef struct {
     uint64_t events;            //  events received for some topic
@@ -53,13 +55,13 @@ typedef struct {
 hub_t *hub_new (const hub_ops_t *ops, void *ctx, size_t limit);
 void hub_destroy (hub_t **self_p);
 
-/*  Add a subscription for owner, taking ownership of sub (destroyed here
- *  if another subscription already renders the same way). prefix is the
- *  text that goes before each result for this subscription (it is
- *  copied). Returns NULL if memory ran out or topic_add refused (sub
- *  is destroyed either way). */
-hub_sub_t *hub_subscribe (hub_t *self, gql_sub_t *sub, void *owner, const char *prefix,
-                          size_t prefix_len);
+/*  Add a subscription whose results go to deliver (with owner), taking
+ *  ownership of sub (destroyed here if another subscription already
+ *  renders the same way). prefix is the text that goes before each result
+ *  for this subscription (it is copied). Returns NULL if memory ran out
+ *  or topic_add refused (sub is destroyed either way). */
+hub_sub_t *hub_subscribe (hub_t *self, gql_sub_t *sub, hub_deliver_fn *deliver, void *owner,
+                          const char *prefix, size_t prefix_len);
 void hub_unsubscribe (hub_t *self, hub_sub_t *sub);
 
 /*  One event from upstream: render it once per group of the topic and

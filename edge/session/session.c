@@ -233,7 +233,8 @@ s_subscribe (session_t *self, const session_op_t *op, char **errors)
         return SESSION_FAILED;
     }
     //  The hub takes gsub, and subscribes upstream for a new topic.
-    hub_sub_t *sub = hub_subscribe (all->hub, gsub, self, op->prefix, op->prefix_len);
+    hub_sub_t *sub = hub_subscribe (all->hub, gsub, self->out, self->ctx, op->prefix,
+                                    op->prefix_len);
     if (!sub) {
         free (id);
         return SESSION_FAILED;
@@ -258,13 +259,4 @@ session_start (session_t *self, const session_op_t *op, int64_t now_ms, char **e
     if (rc != SESSION_STARTED)
         self->sessions->stats.refused++;
     return rc;
-}
-
-void
-session_deliver (void *ctx, void *owner, const char *prefix, size_t prefix_len,
-                 const char *body, size_t body_len)
-{
-    (void) ctx;
-    session_t *self = owner;
-    self->out (self->ctx, prefix, prefix_len, body, body_len);
 }

@@ -43,8 +43,7 @@ typedef struct {
     uint64_t rate_limited;      //  operations refused by the rate limit
 } session_stats_t;
 
-/*  schema and hub are borrowed, and must outlive the sessions. The hub's
- *  deliver callback must be session_deliver. */
+/*  schema and hub are borrowed, and must outlive the sessions. */
 sessions_t *sessions_new (const session_config_t *config, const gql_schema_t *schema,
                           hub_t *hub);
 void sessions_destroy (sessions_t **self_p);
@@ -59,7 +58,9 @@ typedef enum {
 /*  One rendered result for an operation: the prefix that the transport
  *  gave when it started the operation, then the result's JSON. The
  *  transport closes the message and queues it. It must not start or stop
- *  anything from inside the call. */
+ *  anything from inside the call. The hub calls it directly (it is the
+ *  hub_deliver_fn of the operation's subscription), so an event passes
+ *  from the hub to the transport with no stop between. */
 typedef void (session_out_fn) (void *ctx, const char *prefix, size_t prefix_len,
                                const char *body, size_t body_len);
 
@@ -100,9 +101,5 @@ int session_stop (session_t *self, const char *id);
 
 /*  Operations running now. */
 int session_count (const session_t *self);
-
-/*  The hub's deliver callback (hub_ops_t): owner is a session. */
-void session_deliver (void *ctx, void *owner, const char *prefix, size_t prefix_len,
-                      const char *body, size_t body_len);
 
 #endif

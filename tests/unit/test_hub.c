@@ -1,4 +1,4 @@
-/*  test_hub.c: the edge's fan-out registry (edge/hub.c) with the real
+/*  test_hub.c: the edge's fan-out registry (edge/session/hub.c) with the real
  *  GraphQL engine and a recording fake of the upstream and the sockets.
  */
 #include "hub.h"
@@ -38,14 +38,13 @@ f_remove (void *ctx, const char *topic)
 }
 
 static void
-f_deliver (void *ctx, void *owner, const char *prefix, size_t plen, const char *body, size_t blen)
+f_deliver (void *owner, const char *prefix, size_t plen, const char *body, size_t blen)
 {
-    (void) ctx;
     (void) owner;
     s_rec ("to", prefix, plen, body, blen);
 }
 
-static const hub_ops_t s_ops = { f_add, f_remove, f_deliver };
+static const hub_ops_t s_ops = { f_add, f_remove };
 
 static hub_sub_t *
 s_sub (hub_t *hub, const char *doc, const char *who)
@@ -57,7 +56,7 @@ s_sub (hub_t *hub, const char *doc, const char *who)
         free (errors);
         return NULL;
     }
-    return hub_subscribe (hub, sub, NULL, who, strlen (who));
+    return hub_subscribe (hub, sub, f_deliver, NULL, who, strlen (who));
 }
 
 static void

@@ -39,7 +39,7 @@ f_remove (void *ctx, const char *topic)
     s_rec ("remove", topic, strlen (topic), "", 0);
 }
 
-static const hub_ops_t s_hub_ops = { f_add, f_remove, session_deliver };
+static const hub_ops_t s_hub_ops = { f_add, f_remove };
 
 //  The transport's side: each result, with the transport's name.
 static void
