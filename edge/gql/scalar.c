@@ -65,6 +65,18 @@ gql_cval_new (gql_arena_t *a, gql_errs_t *e, gql_ckind_t kind)
     return r;
 }
 
+gql_cval_t *
+gql_cval_object (gql_arena_t *a, gql_errs_t *e, uint32_t n)
+{
+    gql_cval_t *r = gql_cval_new (a, e, GQL_C_OBJECT);
+    if (r && (!(r->items = gql_alloc_array (a, n, sizeof *r->items))
+              || !(r->keys = gql_alloc_array (a, n, sizeof *r->keys)))) {
+        e->oom = 1;
+        return NULL;
+    }
+    return r;
+}
+
 //  A string value of s, copied into a when copy is set.
 static const gql_cval_t *
 s_string (gql_arena_t *a, gql_errs_t *e, const char *s, size_t len, int copy)

@@ -168,13 +168,9 @@ static const gql_cval_t *
 s_coerce_object (s_coerce_t *c, const gql_value_t *v, const gql_type_t *t, int depth)
 {
     uint32_t nf = t->inputs.n;
-    gql_cval_t *r;
-    if (!(r = gql_cval_new (c->a, c->e, GQL_C_OBJECT))
-        || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
-        || !(r->keys = gql_alloc_array (c->a, nf, sizeof *r->keys))) {
-        c->e->oom = 1;
+    gql_cval_t *r = gql_cval_object (c->a, c->e, nf);
+    if (!r)
         return NULL;
-    }
     gql_names_t names;
     gql_names_init (&names, c->a, &v->items, offsetof (gql_arg_t, name), &c->e->work);
     for (uint32_t j = 0; j < nf; j++) {

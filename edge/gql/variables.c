@@ -272,13 +272,9 @@ s_coerce_object (s_vc_t *c, const json_t *v, const gql_type_t *t, const s_jpath_
         }
     }
     uint32_t nf = t->inputs.n;
-    gql_cval_t *r;
-    if (!(r = gql_cval_new (c->a, c->e, GQL_C_OBJECT))
-        || !(r->items = gql_alloc_array (c->a, nf, sizeof *r->items))
-        || !(r->keys = gql_alloc_array (c->a, nf, sizeof *r->keys))) {
-        c->e->oom = 1;
+    gql_cval_t *r = gql_cval_object (c->a, c->e, nf);
+    if (!r)
         return NULL;
-    }
     for (uint32_t j = 0; j < nf; j++) {
         const gql_input_t *def = t->inputs.items[j];
         const json_t *fv = json_object_get (v, def->name);
