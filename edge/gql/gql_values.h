@@ -123,6 +123,10 @@ gql_cval_t *gql_cval_new (gql_arena_t *a, gql_errs_t *e, gql_ckind_t kind);
  *  arena; NULL (and e->oom) when memory runs out. */
 gql_cval_t *gql_cval_object (gql_arena_t *a, gql_errs_t *e, uint32_t n);
 
+/*  A list value with room for n items, from the arena; NULL (and e->oom)
+ *  when memory runs out or n does not fit in the list's 32-bit count. */
+gql_cval_t *gql_cval_list (gql_arena_t *a, gql_errs_t *e, size_t n);
+
 /*  Whether the scalar takes in (a custom scalar takes anything). */
 gql_scalar_rc_t gql_scalar_check (gql_scalar_t scalar, const gql_scalar_in_t *in);
 

@@ -77,6 +77,17 @@ gql_cval_object (gql_arena_t *a, gql_errs_t *e, uint32_t n)
     return r;
 }
 
+gql_cval_t *
+gql_cval_list (gql_arena_t *a, gql_errs_t *e, size_t n)
+{
+    gql_cval_t *r = n <= UINT32_MAX ? gql_cval_new (a, e, GQL_C_LIST) : NULL;
+    if (!r || !(r->items = gql_alloc_array (a, n, sizeof *r->items))) {
+        e->oom = 1;
+        return NULL;
+    }
+    return r;
+}
+
 //  A string value of s, copied into a when copy is set.
 static const gql_cval_t *
 s_string (gql_arena_t *a, gql_errs_t *e, const char *s, size_t len, int copy)

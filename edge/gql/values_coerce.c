@@ -98,14 +98,10 @@ s_untyped (s_coerce_t *c, const gql_value_t *v, int depth)
         case GQL_V_LIST:
         case GQL_V_OBJECT: {
             int obj = v->kind == GQL_V_OBJECT;
-            if (!(r = gql_cval_new (c->a, c->e, obj ? GQL_C_OBJECT : GQL_C_LIST)))
+            r = obj ? gql_cval_object (c->a, c->e, v->items.n)
+                    : gql_cval_list (c->a, c->e, v->items.n);
+            if (!r)
                 return NULL;
-            r->items = gql_alloc_array (c->a, v->items.n, sizeof *r->items);
-            r->keys = obj ? gql_alloc_array (c->a, v->items.n, sizeof *r->keys) : NULL;
-            if (!r->items || (obj && !r->keys)) {
-                c->e->oom = 1;
-                return NULL;
-            }
             for (uint32_t j = 0; j < v->items.n; j++) {
                 const gql_value_t *item =
                     obj ? ((gql_arg_t *) v->items.items[j])->value : v->items.items[j];
@@ -138,11 +134,8 @@ s_coerce_list (s_coerce_t *c, const gql_value_t *v, const gql_tref_t *type, int 
         n = 1;
     }
     gql_cval_t *r;
-    if (!(r = gql_cval_new (c->a, c->e, GQL_C_LIST))
-        || !(r->items = gql_alloc_array (c->a, n ? n : 1, sizeof *r->items))) {
-        c->e->oom = 1;
+    if (!(r = gql_cval_list (c->a, c->e, n)))
         return NULL;
-    }
     for (uint32_t i = 0; i < n; i++) {
         const gql_cval_t *iv = s_coerce (c, items[i], type->of, depth + 1);
         if (!iv)

@@ -139,11 +139,8 @@ s_untyped (s_vc_t *c, const json_t *v, const s_jpath_t *path, int depth)
         }
         case JSON_ARRAY: {
             size_t n = json_array_size (v);
-            if (!(r = gql_cval_new (c->a, c->e, GQL_C_LIST)) || n > UINT32_MAX
-                || !(r->items = gql_alloc_array (c->a, n, sizeof *r->items))) {
-                c->e->oom = 1;
+            if (!(r = gql_cval_list (c->a, c->e, n)))
                 return NULL;
-            }
             for (size_t i = 0; i < n; i++) {
                 s_jpath_t p = { path, NULL, i };
                 const gql_cval_t *item = s_untyped (c, json_array_get (v, i), &p, depth + 1);
@@ -221,11 +218,8 @@ s_coerce_list (s_vc_t *c, const json_t *v, const gql_tref_t *type, const s_jpath
 {
     gql_cval_t *r;
     size_t n = json_is_array (v) ? json_array_size (v) : 1;
-    if (!(r = gql_cval_new (c->a, c->e, GQL_C_LIST)) || n > UINT32_MAX
-        || !(r->items = gql_alloc_array (c->a, n, sizeof *r->items))) {
-        c->e->oom = 1;
+    if (!(r = gql_cval_list (c->a, c->e, n)))
         return NULL;
-    }
     for (size_t i = 0; i < n; i++) {
         s_jpath_t p = { path, NULL, i };
         const gql_cval_t *item = json_is_array (v)
