@@ -96,12 +96,6 @@ proto_destroy (proto_conn_t **self_p)
     *self_p = NULL;
 }
 
-proto_kind_t
-proto_kind (const proto_conn_t *self)
-{
-    return self->kind;
-}
-
 int
 proto_acknowledged (const proto_conn_t *self)
 {

@@ -88,8 +88,6 @@ proto_conn_t *proto_init (void *mem, proto_kind_t kind, const proto_config_t *co
                           int64_t now_ms);
 void proto_fini (proto_conn_t *self);
 
-proto_kind_t proto_kind (const proto_conn_t *self);
-
 /*  Feed one complete message from the client. */
 void proto_on_text (proto_conn_t *self, const char *data, size_t len, int64_t now_ms);
 void proto_on_binary (proto_conn_t *self, int64_t now_ms);
