@@ -1,0 +1,171 @@
+/*  auth.h: who a client is, and what it may subscribe to.
+ *
+ *  JSON Web Tokens (RFC 7519) signed with JWS (RFC 7515): a key set
+ *  built from the bytes of --jwt-key and --jwt-secret files, the check
+ *  of a token (its signature, its algorithm against the key, and its
+ *  claims), the identity a good token gives, where a token is found in
+ *  what a client sends, and topic patterns with NATS's rules.
+ *
+ *  Pure code: bytes in, no files, no clock (the caller passes now_ms).
+ *  The signatures are OpenSSL's (EVP_DigestVerify, HMAC and
+ *  CRYPTO_memcmp); this module parses, pins and checks around them.
+ *
+ *  Thread-safety: a key set is immutable once built and may be shared
+ *  by readers; an identity is immutable. Nothing here has global state.
+ */
+#ifndef HERALD_AUTH_H
+#define HERALD_AUTH_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+//  The longest token looked at; a longer one is AUTH_MALFORMED.
+#define AUTH_MAX_TOKEN 8192
+
+//  Why a token was refused, as one list: XX (NAME, label) gives
+//  AUTH_NAME, and the label is the reason in the edge's metrics
+//  (herald_edge_auth_total{result}) and logs. Values only grow at the end.
+#define AUTH_RC_MAP(XX)                                                       \
+    XX (OK, "ok")                                                             \
+    XX (MISSING, "missing")             /* no token where one is needed */    \
+    XX (MALFORMED, "malformed")         /* not a compact JWS, bad JSON, ... */\
+    XX (ALGORITHM, "algorithm")         /* alg not allowed ("none", ...) */   \
+    XX (UNKNOWN_KEY, "unknown_key")     /* no key with its kid, or fits alg */\
+    XX (SIGNATURE, "signature")         /* the signature does not verify */   \
+    XX (EXPIRED, "expired")             /* exp passed (leeway included) */    \
+    XX (NOT_YET_VALID, "not_yet_valid") /* nbf or iat in the future */        \
+    XX (ISSUER, "issuer")               /* iss is not --jwt-issuer */         \
+    XX (AUDIENCE, "audience")           /* aud does not hold --jwt-audience */\
+    XX (CLAIMS, "claims")               /* a claim has the wrong type */      \
+    XX (SUBJECT, "subject")             /* a refresh named another sub */     \
+    XX (INTERNAL, "internal")           /* out of memory */
+
+#define AUTH_RC_ENUM_ITEM(name, label) AUTH_##name,
+typedef enum { AUTH_RC_MAP (AUTH_RC_ENUM_ITEM) AUTH_RC_COUNT } auth_rc_t;
+#undef AUTH_RC_ENUM_ITEM
+
+/*  The label of rc ("expired"), or "unknown". */
+const char *auth_rc_label (auth_rc_t rc);
+
+//  ---------------------------------------------------------------------
+//  Key sets
+
+typedef struct auth_keys auth_keys_t;
+
+auth_keys_t *auth_keys_new (void);
+void auth_keys_destroy (auth_keys_t **self_p);
+
+/*  Adds the public keys in buf (len bytes; the contents of a --jwt-key
+ *  file named name, for messages). Either a PEM public key
+ *  (SubjectPublicKeyInfo: RSA of 2048 bits or more, or EC on P-256,
+ *  P-384 or P-521), which has no kid and may verify any token whose alg
+ *  fits it; or a JWKS document ({"keys": [...]}), whose RSA and EC keys
+ *  are chosen by kid, honouring each key's "alg", "use" and "key_ops".
+ *  A JWKS key with private parts, or of another kty, is refused.
+ *  Returns the number of keys added (1 or more), or -1 with why[] saying
+ *  what is wrong, such as "not a PEM public key or a JWKS document". */
+int auth_keys_add_public (auth_keys_t *self, const char *name, const void *buf, size_t len,
+                          char *why, size_t why_len);
+
+/*  Adds an HMAC secret for HS256/384/512: the bytes of a --jwt-secret
+ *  file, less one trailing newline (\n or \r\n). It must be at least 32
+ *  bytes (RFC 7518 3.2). It has no kid. Returns 1, or -1 with why[]. */
+int auth_keys_add_secret (auth_keys_t *self, const char *name, const void *buf, size_t len,
+                          char *why, size_t why_len);
+
+/*  Keys in the set. */
+size_t auth_keys_count (const auth_keys_t *self);
+
+//  ---------------------------------------------------------------------
+//  Topic patterns
+
+/*  Dot-separated patterns with NATS's rules: a segment "*" matches any
+ *  one segment, a last segment ">" matches one or more; other segments
+ *  match themselves. "chat.*" matches "chat.general" but not "chat" or
+ *  "chat.a.b"; "user.>" matches "user.alice" and "user.alice.inbox". */
+typedef struct auth_patterns auth_patterns_t;
+
+/*  From a comma-separated list, as --public-topics gives them ("" or
+ *  NULL: none). Returns NULL with why[] if a pattern is malformed (an
+ *  empty segment, ">" not last, "*" or ">" inside a segment). */
+auth_patterns_t *auth_patterns_parse (const char *list, char *why, size_t why_len);
+void auth_patterns_destroy (auth_patterns_t **self_p);
+
+/*  1 if topic (len bytes) matches one of the patterns, else 0. Accepts
+ *  NULL (no patterns). */
+int auth_patterns_match (const auth_patterns_t *self, const char *topic, size_t len);
+
+//  ---------------------------------------------------------------------
+//  Verifying a token
+
+typedef struct {
+    const char *issuer;         //  iss must equal it; NULL: not checked
+    const char *audience;       //  aud (string or array) must hold it; NULL: not checked
+    int64_t leeway_ms;          //  allowed clock skew for exp, nbf and iat
+    //  The claim holding the topic patterns the client may subscribe to:
+    //  a path of dot-separated keys into the claims ("topics", or
+    //  "herald.topics"). Its value is an array of pattern strings (or one
+    //  string). NULL or absent from the token: no patterns.
+    const char *topics_claim;
+} auth_config_t;
+
+/*  What a good token says. */
+typedef struct auth_identity auth_identity_t;
+
+/*  Checks a compact JWS token (len bytes, not NUL-terminated) at now_ms:
+ *  - its length (AUTH_MAX_TOKEN), three base64url parts (no padding);
+ *  - the header: a JSON object with no duplicate keys, "alg" one of
+ *    HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512 (exact
+ *    case; "none" and anything else is AUTH_ALGORITHM), no "crit";
+ *  - a key that fits the alg: its kid if the token names one (else every
+ *    key in turn), HMAC algorithms only with secrets, RSA only with RSA
+ *    keys, ES only with the matching curve (AUTH_UNKNOWN_KEY if none);
+ *  - the signature (AUTH_SIGNATURE);
+ *  - then the claims: a JSON object with no duplicate keys; exp, nbf and
+ *    iat, where present, numbers (AUTH_CLAIMS otherwise): exp <= now -
+ *    leeway is AUTH_EXPIRED, nbf or iat > now + leeway AUTH_NOT_YET_VALID;
+ *    iss and aud against the config; sub, if present, a string; the
+ *    topics claim, if present, a string or an array of strings that parse
+ *    as patterns (AUTH_CLAIMS otherwise).
+ *  On AUTH_OK, *identity is a new identity (free it with
+ *  auth_identity_destroy); otherwise *identity is NULL. */
+auth_rc_t auth_verify (const auth_keys_t *keys, const auth_config_t *config, const char *token,
+                       size_t len, int64_t now_ms, auth_identity_t **identity);
+
+void auth_identity_destroy (auth_identity_t **self_p);
+
+/*  The sub claim, or NULL if the token has none. */
+const char *auth_identity_sub (const auth_identity_t *self);
+
+/*  When the token expires (exp in ms, leeway not added), or INT64_MAX if
+ *  it has no exp. */
+int64_t auth_identity_expires (const auth_identity_t *self);
+
+/*  The token's claims: a JSON object, owned by the identity. */
+const json_t *auth_identity_claims (const auth_identity_t *self);
+
+/*  1 if the topics claim allows topic (len bytes), else 0. */
+int auth_identity_allows (const auth_identity_t *self, const char *topic, size_t len);
+
+//  ---------------------------------------------------------------------
+//  Where a token comes from
+
+/*  From a connection_init payload (an object, or NULL): the string
+ *  "token", else "authToken", else "Authorization" or "authorization"
+ *  holding "Bearer <token>" (the scheme without regard to case). Returns
+ *  the token (pointing into payload) with *len, or NULL if there is
+ *  none. If a field is there but is not a string, or an Authorization
+ *  value is not a Bearer one, returns NULL and sets *bad to 1. */
+const char *auth_token_from_init (const json_t *payload, size_t *len, int *bad);
+
+/*  From an Authorization header value (len bytes): the token of
+ *  "Bearer <token>", or NULL. */
+const char *auth_token_from_header (const char *value, size_t value_len, size_t *len);
+
+/*  From a Cookie header value (len bytes): the value of the cookie
+ *  called name, or NULL. */
+const char *auth_token_from_cookie (const char *value, size_t value_len, const char *name,
+                                    size_t *len);
+
+#endif
