@@ -72,18 +72,38 @@ s_check_fields (const gql_doc_t *doc, int max_fields, gql_errs_t *e)
     return -1;
 }
 
+static gql_sub_t *
+s_prepare (const gql_schema_t *schema, const char *query, size_t len, const char *operation_name,
+           const json_t *variables, const json_t *claims, const gql_limits_t *limits,
+           char **errors, uint64_t *work);
+
 gql_sub_t *
 gql_prepare (const gql_schema_t *schema, const char *query, size_t len, const char *operation_name,
              const json_t *variables, const gql_limits_t *limits, char **errors)
 {
-    return gql_prepare_counted (schema, query, len, operation_name, variables, limits, errors,
-                                NULL);
+    return s_prepare (schema, query, len, operation_name, variables, NULL, limits, errors, NULL);
+}
+
+gql_sub_t *
+gql_prepare_as (const gql_schema_t *schema, const char *query, size_t len,
+                const char *operation_name, const json_t *variables, const json_t *claims,
+                const gql_limits_t *limits, char **errors)
+{
+    return s_prepare (schema, query, len, operation_name, variables, claims, limits, errors, NULL);
 }
 
 gql_sub_t *
 gql_prepare_counted (const gql_schema_t *schema, const char *query, size_t len,
                      const char *operation_name, const json_t *variables,
                      const gql_limits_t *limits, char **errors, uint64_t *work)
+{
+    return s_prepare (schema, query, len, operation_name, variables, NULL, limits, errors, work);
+}
+
+static gql_sub_t *
+s_prepare (const gql_schema_t *schema, const char *query, size_t len, const char *operation_name,
+           const json_t *variables, const json_t *claims, const gql_limits_t *limits,
+           char **errors, uint64_t *work)
 {
     gql_arena_t tmp;
     gql_arena_init (&tmp, 4096);
@@ -120,7 +140,7 @@ gql_prepare_counted (const gql_schema_t *schema, const char *query, size_t len,
     }
     gql_arena_init (&sub->arena, 2048);
     int max_depth = limits && limits->max_depth > 0 ? limits->max_depth : GQL_DEFAULT_MAX_DEPTH;
-    if (gql_plan (sub, &tmp, schema, doc, op, &vars, max_depth, &src, &e) != 0
+    if (gql_plan (sub, &tmp, schema, doc, op, &vars, claims, max_depth, &src, &e) != 0
         && !gql_errs_count (&e))
         gql_err (&e, op->loc, "Internal error: the operation could not be planned.");
 out:

@@ -79,6 +79,15 @@ gql_sub_t *gql_prepare (const gql_schema_t *schema, const char *query, size_t le
                         const char *operation_name, const json_t *variables,
                         const gql_limits_t *limits, char **errors);
 
+/*  gql_prepare for a client with a token: claims (the token's claims, a
+ *  JSON object, or NULL for a client without one) fill the {jwt.NAME}
+ *  placeholders of @topic templates. A template with such a placeholder
+ *  fails, with an error, when there are no claims or NAME is not a string
+ *  or integer claim. */
+gql_sub_t *gql_prepare_as (const gql_schema_t *schema, const char *query, size_t len,
+                           const char *operation_name, const json_t *variables,
+                           const json_t *claims, const gql_limits_t *limits, char **errors);
+
 /*  The broker topic this subscription listens to (valid UTF-8, 1..255
  *  bytes, no NUL). */
 const char *gql_sub_topic (const gql_sub_t *self);

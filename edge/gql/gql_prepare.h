@@ -112,10 +112,11 @@ gql_sub_t *gql_prepare_counted (const gql_schema_t *schema, const char *query, s
                                 const char *operation_name, const json_t *variables,
                                 const gql_limits_t *limits, char **errors, uint64_t *work);
 
-/*  Build the plan, topic and key of the selected subscription operation.
+/*  Build the plan, topic and key of the selected subscription operation,
+ *  with the claims of the client's token (or NULL) for the topic.
  *  Returns 0 or -1 (errors recorded). */
 int gql_plan (gql_sub_t *sub, gql_arena_t *tmp, const gql_schema_t *s, gql_doc_t *doc,
-              const gql_operation_t *op, const gql_vars_t *vars, int max_depth,
-              gql_src_t *src, gql_errs_t *e);
+              const gql_operation_t *op, const gql_vars_t *vars, const json_t *claims,
+              int max_depth, gql_src_t *src, gql_errs_t *e);
 
 #endif

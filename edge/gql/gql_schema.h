@@ -148,11 +148,13 @@ const gql_tref_t *gql_tref_resolve (gql_arena_t *a, const gql_schema_t *s,
 
 /*  topic.c: the @topic directive */
 
-/*  A template compiled: literal text and argument slots. */
+/*  A template compiled: literal text, argument slots ({channel}) and
+ *  claim slots ({jwt.sub}). */
 typedef struct {
     const char *text;           //  literal segment, or NULL for a slot
-    size_t len;
-    uint32_t arg;               //  slot: index into the field's args
+    size_t len;                 //  of text, or of claim
+    uint32_t arg;               //  argument slot: index into the field's args
+    const char *claim;          //  claim slot: the path after "jwt.", or NULL
 } gql_topic_seg_t;
 
 struct gql_topic {
@@ -167,12 +169,12 @@ struct gql_topic {
 void gql_topic_compile (gql_schema_t *s, gql_errs_t *e);
 
 /*  When preparing: the topic of root field f, given its coerced arguments
- *  (vals, parallel to f->args): the template expanded, or the field's
- *  name when it has none, checked as a broker topic. Returns it copied
- *  into a, or NULL after recording an error at loc (e->oom if memory ran
- *  out). */
+ *  (vals, parallel to f->args) and the claims of the client's token (an
+ *  object, or NULL for none): the template expanded, or the field's name
+ *  when it has none, checked as a broker topic. Returns it copied into a,
+ *  or NULL after recording an error at loc (e->oom if memory ran out). */
 char *gql_topic_expand (gql_arena_t *a, gql_errs_t *e, const gql_field_t *f,
-                        const gql_cval_t *const *vals, uint32_t loc);
+                        const gql_cval_t *const *vals, const json_t *claims, uint32_t loc);
 
 /*  The template as written ("chat.{channel}"), or the field's name when it
  *  has none, cut short to fit size (> 0) bytes. Returns 0, or -1. */

@@ -23,6 +23,7 @@ typedef struct {
     gql_arena_t *tmp;
     const gql_schema_t *s;
     const gql_vars_t *vars;
+    const json_t *claims;       //  of the client's token, or NULL
     gql_errs_t *e;
     gql_src_t *src;
     int max_depth;
@@ -399,17 +400,17 @@ s_topic (s_plan_t *p, gql_sub_t *sub, const gql_field_t *def, const gql_sel_t *n
     if (gql_coerce_args (p->tmp, p->e, &node->args, &def->args, p->vars, node->loc, "Field", vals)
         != 0)
         return -1;
-    sub->topic = gql_topic_expand (&sub->arena, p->e, def, vals, node->loc);
+    sub->topic = gql_topic_expand (&sub->arena, p->e, def, vals, p->claims, node->loc);
     return sub->topic ? 0 : -1;
 }
 
 int
 gql_plan (gql_sub_t *sub, gql_arena_t *tmp, const gql_schema_t *s, gql_doc_t *doc,
-          const gql_operation_t *op, const gql_vars_t *vars, int max_depth, gql_src_t *src,
-          gql_errs_t *e)
+          const gql_operation_t *op, const gql_vars_t *vars, const json_t *claims,
+          int max_depth, gql_src_t *src, gql_errs_t *e)
 {
     s_plan_t plan = {
-        .a = &sub->arena, .tmp = tmp, .s = s, .vars = vars, .e = e, .src = src,
+        .a = &sub->arena, .tmp = tmp, .s = s, .vars = vars, .claims = claims, .e = e, .src = src,
         //  The plan's depth also bounds recursion when executing, so it
         //  is capped whatever the caller asks.
         .max_depth = max_depth > GQL_MAX_NESTING ? GQL_MAX_NESTING : max_depth,

@@ -1,6 +1,8 @@
 /*  topic.c: the @topic directive, which maps a subscription field to a
  *  broker topic: @topic(name: "chat.{channel}") puts the value of the
- *  field's argument channel in place of {channel}.
+ *  field's argument channel in place of {channel}, and
+ *  @topic(name: "user.{jwt.sub}") the claim sub of the client's token in
+ *  place of {jwt.sub}.
  *
  *  The template is compiled once, when the schema loads, into literal
  *  segments and argument slots, with every error an operator can fix in
@@ -43,6 +45,26 @@ s_slot (gql_arena_t *a, gql_errs_t *e, const gql_field_t *f, const char *name, u
     return k;
 }
 
+//  {jwt.NAME} takes a claim of the client's token; NAME may be a path of
+//  dot-separated keys into nested objects ({jwt.org.id}).
+#define S_CLAIM_PREFIX "jwt."
+
+//  Checks the path of a claim placeholder: non-empty keys between dots.
+//  Returns 0, or -1 after an error.
+static int
+s_claim_path (gql_errs_t *e, const gql_field_t *f, const char *name, uint32_t loc)
+{
+    const char *path = name + sizeof S_CLAIM_PREFIX - 1;
+    size_t n = strlen (path);
+    if (n == 0 || path[0] == '.' || path[n - 1] == '.' || strstr (path, "..")) {
+        gql_err (e, loc, "@topic placeholder \"{%s}\" of field \"%s.%s\" names no claim: write "
+                 "{jwt.NAME}, where NAME is a claim of the client's token, such as {jwt.sub}",
+                 name, f->owner->name, f->name);
+        return -1;
+    }
+    return 0;
+}
+
 //  Split "chat.{channel}" (len bytes at tpl) into t's segments, which
 //  have room for one per byte. Returns 0, or -1 after an error.
 static int
@@ -79,6 +101,15 @@ s_split (gql_arena_t *a, gql_errs_t *e, const gql_field_t *f, const char *tpl, s
         if (!name) {
             e->oom = 1;
             return -1;
+        }
+        if (strncmp (name, S_CLAIM_PREFIX, sizeof S_CLAIM_PREFIX - 1) == 0) {
+            if (s_claim_path (e, f, name, loc) != 0)
+                return -1;
+            segs[t->nsegs].text = NULL;
+            segs[t->nsegs].claim = name + sizeof S_CLAIM_PREFIX - 1;
+            segs[t->nsegs++].len = strlen (name) - (sizeof S_CLAIM_PREFIX - 1);
+            i = j + 1;
+            continue;
         }
         int64_t k = s_slot (a, e, f, name, loc);
         if (k < 0)
@@ -191,6 +222,8 @@ gql_topic_template (const gql_field_t *f, char *buf, size_t size)
         int n;
         if (seg->text)
             n = snprintf (buf + used, size - used, "%.*s", (int) seg->len, seg->text);
+        else if (seg->claim)
+            n = snprintf (buf + used, size - used, "{" S_CLAIM_PREFIX "%s}", seg->claim);
         else {
             const gql_input_t *arg = f->args.items[seg->arg];
             n = snprintf (buf + used, size - used, "{%s}", arg->name);
@@ -231,9 +264,54 @@ s_value (jbuf_t *b, const gql_cval_t *v)
     }
 }
 
+//  The claim at a dot-separated path (len bytes) in claims, or NULL.
+static const json_t *
+s_claim (const json_t *claims, const char *path, size_t len)
+{
+    const json_t *v = claims;
+    while (v && json_is_object (v)) {
+        const char *dot = memchr (path, '.', len);
+        size_t key = dot ? (size_t) (dot - path) : len;
+        v = json_object_getn (v, path, key);
+        if (!dot)
+            return v;
+        path += key + 1;
+        len -= key + 1;
+    }
+    return NULL;
+}
+
+//  A claim's value as topic text: a string or an integer. Returns 0, or
+//  -1 after an error.
+static int
+s_claim_value (jbuf_t *b, gql_errs_t *e, const gql_field_t *f, const json_t *claims,
+               const gql_topic_seg_t *seg, uint32_t loc)
+{
+    if (!claims) {
+        gql_err (e, loc, "Cannot compute the topic of field \"%s\": it takes the claim \"%.*s\" "
+                 "of the client's token, and this connection has no token.", f->name,
+                 (int) seg->len, seg->claim);
+        return -1;
+    }
+    const json_t *v = s_claim (claims, seg->claim, seg->len);
+    char tmp[32];
+    if (json_is_string (v))
+        jbuf_put (b, json_string_value (v), json_string_length (v));
+    else if (json_is_integer (v)) {
+        int n = snprintf (tmp, sizeof tmp, "%lld", (long long) json_integer_value (v));
+        jbuf_put (b, tmp, (size_t) n);
+    }
+    else {
+        gql_err (e, loc, "Cannot compute the topic of field \"%s\": the client's token has no "
+                 "string or integer claim \"%.*s\".", f->name, (int) seg->len, seg->claim);
+        return -1;
+    }
+    return 0;
+}
+
 char *
 gql_topic_expand (gql_arena_t *a, gql_errs_t *e, const gql_field_t *f,
-                  const gql_cval_t *const *vals, uint32_t loc)
+                  const gql_cval_t *const *vals, const json_t *claims, uint32_t loc)
 {
     jbuf_t b;
     jbuf_init (&b, 0);
@@ -244,6 +322,11 @@ gql_topic_expand (gql_arena_t *a, gql_errs_t *e, const gql_field_t *f,
         const gql_topic_seg_t *seg = &f->topic->segs[i];
         if (seg->text) {
             jbuf_put (&b, seg->text, seg->len);
+            continue;
+        }
+        if (seg->claim) {
+            if (s_claim_value (&b, e, f, claims, seg, loc) != 0)
+                goto out;
             continue;
         }
         const gql_input_t *arg = f->args.items[seg->arg];

@@ -1,7 +1,8 @@
 /*  test_gql_topic.c: @topic templates: interpolation of each scalar kind
  *  and enums, from literals, variables and defaults; null and invalid
  *  topics at prepare time; the default topic; template errors at schema
- *  load; the list of subscription fields and their templates.
+ *  load; the list of subscription fields and their templates; claims of
+ *  the client's token in {jwt.NAME}.
  */
 #include "gqltest.h"
 
@@ -21,6 +22,8 @@ static const char *SDL =
     "  plain(x: Int): Int\n"
     "  fixed(x: Int): Int @topic(name: \"fixed\")\n"
     "  whole(v: String!): Int @topic(name: \"{v}\")\n"
+    "  mine: Int @topic(name: \"user.{jwt.sub}\")\n"
+    "  org(room: String!): Int @topic(name: \"org.{jwt.org.id}.{room}\")\n"
     "}\n";
 
 static gql_schema_t *S;
@@ -145,6 +148,62 @@ test_topic_default_is_field_name (void)
     TOPIC ("subscription Named { ...F } fragment F on Subscription { fixed }", NULL, "fixed");
 }
 
+//  Prepares doc (with no variables) as a client whose token has these
+//  claims (JSON text, or NULL for no token): the topic, or the errors.
+static char *
+s_topic_as (const char *doc, const char *claims_json)
+{
+    json_t *claims = claims_json ? json_loads (claims_json, 0, NULL) : NULL;
+    char *errors = NULL;
+    gql_sub_t *sub = gql_prepare_as (S, doc, strlen (doc), NULL, NULL, claims, NULL, &errors);
+    json_decref (claims);
+    if (!sub)
+        return errors;
+    char *t = strdup (gql_sub_topic (sub));
+    gql_sub_destroy (&sub);
+    return t;
+}
+
+static void
+test_topic_claims (void)
+{
+    char *t = s_topic_as ("subscription { mine }", "{\"sub\":\"alice\"}");
+    CHECK_STR (t, "user.alice");
+    free (t);
+    t = s_topic_as ("subscription { mine }", "{\"sub\":42}");
+    CHECK_STR (t, "user.42");
+    free (t);
+    t = s_topic_as ("subscription { org(room: \"ops\") }", "{\"org\":{\"id\":\"acme\"}}");
+    CHECK_STR (t, "org.acme.ops");
+    free (t);
+    //  No token, or no such claim: an error, never a topic with a hole.
+    t = s_topic_as ("subscription { mine }", NULL);
+    CHECK_CONTAINS (t, "Cannot compute the topic of field \"mine\": it takes the claim \"sub\" "
+                       "of the client's token, and this connection has no token.");
+    free (t);
+    t = s_topic_as ("subscription { mine }", "{\"name\":\"alice\"}");
+    CHECK_CONTAINS (t, "the client's token has no string or integer claim \"sub\"");
+    free (t);
+    t = s_topic_as ("subscription { mine }", "{\"sub\":[\"alice\"]}");
+    CHECK_CONTAINS (t, "no string or integer claim \"sub\"");
+    free (t);
+    t = s_topic_as ("subscription { org(room: \"ops\") }", "{\"org\":\"acme\"}");
+    CHECK_CONTAINS (t, "no string or integer claim \"org.id\"");
+    free (t);
+    //  gql_prepare is a client without a token.
+    TOPIC_ERR ("subscription { mine }", NULL, "this connection has no token");
+    //  A claim is checked as a topic like an argument is.
+    t = s_topic_as ("subscription { mine }", "{\"sub\":\"\"}");
+    CHECK_STR (t, "user.");
+    free (t);
+    char *e = t_schema_error ("type Subscription { a: Int @topic(name: \"a.{jwt.}\") }");
+    CHECK_CONTAINS (e, "@topic placeholder \"{jwt.}\" of field \"Subscription.a\" names no claim");
+    free (e);
+    e = t_schema_error ("type Subscription { a: Int @topic(name: \"a.{jwt.x..y}\") }");
+    CHECK_CONTAINS (e, "names no claim");
+    free (e);
+}
+
 static void
 test_topic_template_errors (void)
 {
@@ -201,7 +260,8 @@ test_subscription_fields_and_templates (void)
         { "s", "s.{v}" }, { "id", "id.{v}" }, { "i", "i.{v}" }, { "f", "f.{v}" },
         { "b", "b.{v}" }, { "e", "room/{v}" }, { "c", "tag.{v}" },
         { "multi", "{a}:{b}:{a}" }, { "nullable", "n.{v}" }, { "plain", "plain" },
-        { "fixed", "fixed" }, { "whole", "{v}" },
+        { "fixed", "fixed" }, { "whole", "{v}" }, { "mine", "user.{jwt.sub}" },
+        { "org", "org.{jwt.org.id}.{room}" },
     };
     size_t n = sizeof expect / sizeof expect[0];
     char topic[64];
@@ -234,6 +294,7 @@ main (int argc, char **argv)
     RUN (test_topic_must_be_valid);
     RUN (test_topic_default_is_field_name);
     RUN (test_topic_template_errors);
+    RUN (test_topic_claims);
     RUN (test_subscription_fields_and_templates);
     gql_schema_destroy (&S);
     return TEST_RESULT ();
