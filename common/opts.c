@@ -72,6 +72,16 @@ s_store (const opt_t *o, const char *text, void *config, char *err, size_t err_l
         case OPT_BOOL:
             *(int *) field = 1;
             return 0;
+        case OPT_LIST: {
+            opt_list_t *list = (opt_list_t *) field;
+            int max = o->max > 0 && o->max < OPT_LIST_MAX ? (int) o->max : OPT_LIST_MAX;
+            if (o->check && o->check (text, why, sizeof why) != 0)
+                return s_fail (err, err_len, "--%s %s", o->name, why);
+            if (list->n >= max)
+                return s_fail (err, err_len, "--%s may be given at most %d times", o->name, max);
+            list->items[list->n++] = text;
+            return 0;
+        }
         default:
             return 0;
     }
@@ -259,6 +269,8 @@ opts_help (const opt_spec_t *spec, FILE *f)
         char text[1024];
         if (o->def)
             snprintf (text, sizeof text, "%s (%s)", o->help, *o->def ? o->def : "''");
+        else if (o->type == OPT_LIST)
+            snprintf (text, sizeof text, "%s; may be given more than once", o->help);
         else
             snprintf (text, sizeof text, "%s", o->help);
         s_wrap (f, text, col);

@@ -23,9 +23,18 @@ typedef enum {
     OPT_SIZE,           //  size_t, within [min, max]
     OPT_BOOL,           //  int, set to 1; takes no value
     OPT_LOG_LEVEL,      //  hlog_level_t: error, warn, info or debug
+    OPT_LIST,           //  opt_list_t: each time the flag is given adds a value
     OPT_HELP,           //  -h, --help: opts_parse returns OPTS_HELP
     OPT_VERSION         //  -V, --version: opts_parse returns OPTS_VERSION
 } opt_type_t;
+
+//  The values of a flag that may be given more than once (OPT_LIST), in
+//  the order given; at most max of the table entry (OPT_LIST_MAX if 0).
+#define OPT_LIST_MAX 16
+typedef struct {
+    const char *items[OPT_LIST_MAX];
+    int n;
+} opt_list_t;
 
 typedef struct {
     const char *name;   //  the long name without "--"; NULL ends the table

@@ -1,5 +1,6 @@
 /*  test_opts.c: options as data (common/opts.c): defaults, both flag
- *  syntaxes, ranges, errors, subcommand-style stops, and --help.
+ *  syntaxes, ranges, errors, subcommand-style stops, repeatable flags, and
+ *  --help.
  */
 #include "log.h"
 #include "opts.h"
@@ -17,6 +18,7 @@ typedef struct {
     int verbose;
     int quiet;
     hlog_level_t level;
+    opt_list_t keys;
 } cfg_t;
 
 static int
@@ -41,6 +43,8 @@ static const opt_t s_opts[] = {
     { "quiet", 'q', OPT_BOOL, offsetof (cfg_t, quiet), NULL, NULL, 0, 0, "say less", NULL, NULL },
     { "log-level", 0, OPT_LOG_LEVEL, offsetof (cfg_t, level), "LEVEL", "info", 0, 0,
       "how much to log", NULL, NULL },
+    { "key", 'k', OPT_LIST, offsetof (cfg_t, keys), "FILE", NULL, 0, 3, "a key file", NULL,
+      s_no_spaces },
     { "help", 'h', OPT_HELP, 0, NULL, NULL, 0, 0, "show this help", NULL, NULL },
     { "version", 'V', OPT_VERSION, 0, NULL, NULL, 0, 0, "show the version", NULL, NULL },
     { NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL }
@@ -142,6 +146,29 @@ test_errors (void)
 }
 
 static void
+test_lists (void)
+{
+    cfg_t cfg;
+    char err[256];
+    int next;
+    const char *none[] = { NULL };
+    CHECK_INT (s_parse (&cfg, NULL, &next, err, none), OPTS_OK);
+    CHECK_INT (cfg.keys.n, 0);
+    const char *three[] = { "--key", "a", "-kb", "--key=c", NULL };
+    CHECK_INT (s_parse (&cfg, NULL, &next, err, three), OPTS_OK);
+    CHECK_INT (cfg.keys.n, 3);
+    CHECK_STR (cfg.keys.items[0], "a");
+    CHECK_STR (cfg.keys.items[1], "b");
+    CHECK_STR (cfg.keys.items[2], "c");
+    const char *four[] = { "-k", "a", "-k", "b", "-k", "c", "-k", "d", NULL };
+    CHECK_INT (s_parse (&cfg, NULL, &next, err, four), OPTS_ERROR);
+    CHECK_STR (err, "--key may be given at most 3 times");
+    const char *spaced[] = { "--key", "a b", NULL };
+    CHECK_INT (s_parse (&cfg, NULL, &next, err, spaced), OPTS_ERROR);
+    CHECK_STR (err, "--key takes no spaces");
+}
+
+static void
 test_help (void)
 {
     char *text = NULL;
@@ -157,6 +184,7 @@ test_help (void)
     CHECK (strstr (text, "  -v, --verbose") != NULL);
     CHECK (strstr (text, "\nOther:\n") != NULL);
     CHECK (strstr (text, "(65536)") != NULL);
+    CHECK (strstr (text, "a key file; may be given more than once\n") != NULL);
     CHECK (strstr (text, "The end.\n") != NULL);
     //  Every line fits in 79 columns.
     for (char *line = text; *line;) {
@@ -174,6 +202,7 @@ main (int argc, char **argv)
     RUN (test_defaults);
     RUN (test_syntaxes);
     RUN (test_errors);
+    RUN (test_lists);
     RUN (test_help);
     return TEST_RESULT ();
 }
