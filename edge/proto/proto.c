@@ -31,6 +31,9 @@ struct proto_conn {
     int acknowledged;
     int64_t init_deadline;      //  -1: none
     int64_t ka_next;            //  -1: none
+    int64_t expires;            //  when the session's token expires; -1: never
+    char *upgrade_token;        //  from the upgrade request, until connection_init
+    size_t upgrade_token_len;
 };
 
 typedef void (handler_fn) (proto_conn_t *self, json_t *msg, int64_t now);
@@ -60,6 +63,7 @@ proto_init (void *mem, proto_kind_t kind, const proto_config_t *config, const pr
     self->ctx = ctx;
     self->init_deadline = config->init_timeout_ms > 0 ? now_ms + config->init_timeout_ms : -1;
     self->ka_next = -1;
+    self->expires = -1;
     //  graphql-transport-ws refuses a running id (4409); the legacy
     //  protocol lets a client reuse one, and the old one stops.
     self->session = session_new (sessions,
@@ -71,8 +75,24 @@ proto_init (void *mem, proto_kind_t kind, const proto_config_t *config, const pr
 void
 proto_fini (proto_conn_t *self)
 {
-    if (self)
-        session_destroy (&self->session);
+    if (!self)
+        return;
+    session_destroy (&self->session);
+    free (self->upgrade_token);
+    self->upgrade_token = NULL;
+}
+
+int
+proto_set_token (proto_conn_t *self, const char *token, size_t len)
+{
+    free (self->upgrade_token);
+    self->upgrade_token = malloc (len + 1);
+    if (!self->upgrade_token)
+        return -1;
+    memcpy (self->upgrade_token, token, len);
+    self->upgrade_token[len] = 0;
+    self->upgrade_token_len = len;
+    return 0;
 }
 
 proto_conn_t *
@@ -110,6 +130,7 @@ s_close (proto_conn_t *self, int code, const char *reason)
     self->closed = 1;
     self->init_deadline = -1;
     self->ka_next = -1;
+    self->expires = -1;
     self->ops->close (self->ctx, code, reason);
 }
 
@@ -160,6 +181,65 @@ s_send_message (proto_conn_t *self, const char *type, const char *id, const char
     json_t *payload = json_pack ("{s:s}", "message", message);
     s_send_json (self, type, id, payload);
     json_decref (payload);
+}
+
+//  A refused token closes 4403, which graphql-ws's client retries (its
+//  connectionParams may then fetch a fresh token). The reason names the
+//  check that failed, never the token.
+static void
+s_forbidden (proto_conn_t *self, auth_rc_t rc)
+{
+    char reason[64];
+    snprintf (reason, sizeof reason, "Forbidden: %s", auth_rc_label (rc));
+    s_close (self, PROTO_CLOSE_FORBIDDEN, reason);
+}
+
+//  The token of a connection_init (or refresh) payload, else the one the
+//  upgrade request carried (when from_upgrade). A token field of the
+//  wrong kind is given as an empty token, which the checks refuse as
+//  malformed. *len as auth_token_from_init's.
+static const char *
+s_token (proto_conn_t *self, json_t *payload, int from_upgrade, size_t *len)
+{
+    int bad = 0;
+    const char *token = auth_token_from_init (json_is_object (payload) ? payload : NULL, len, &bad);
+    if (bad) {
+        *len = 0;
+        return "";
+    }
+    if (!token && from_upgrade && self->upgrade_token) {
+        *len = self->upgrade_token_len;
+        return self->upgrade_token;
+    }
+    return token;
+}
+
+//  The deadline of the session's token, on the monotonic clock of now.
+static void
+s_expires_from (proto_conn_t *self, int64_t now)
+{
+    int64_t left = session_expires_in (self->session);
+    self->expires = left < 0 ? -1 : now + left;
+}
+
+//  Who the client is, at connection_init. Returns 0, or -1 after closing
+//  (the legacy protocol says why first, as its reference server does).
+static int
+s_authenticate (proto_conn_t *self, json_t *msg, int64_t now)
+{
+    size_t len = 0;
+    const char *token = s_token (self, json_object_get (msg, "payload"), 1, &len);
+    auth_rc_t rc = session_authenticate (self->session, token, len);
+    free (self->upgrade_token);
+    self->upgrade_token = NULL;
+    if (rc != AUTH_OK) {
+        if (self->kind == PROTO_LEGACY_WS)
+            s_send_message (self, "connection_error", NULL, "Forbidden");
+        s_forbidden (self, rc);
+        return -1;
+    }
+    s_expires_from (self, now);
+    return 0;
 }
 
 void
@@ -241,7 +321,6 @@ s_invalid (proto_conn_t *self)
 static void
 s_tws_init (proto_conn_t *self, json_t *msg, int64_t now)
 {
-    (void) now;
     if (!s_payload_ok (msg)) {
         s_invalid (self);
         return;
@@ -251,21 +330,45 @@ s_tws_init (proto_conn_t *self, json_t *msg, int64_t now)
         return;
     }
     self->init_received = 1;
-    self->acknowledged = 1;
     self->init_deadline = -1;
+    if (s_authenticate (self, msg, now) != 0)
+        return;
+    self->acknowledged = 1;
     s_send (self, "connection_ack", NULL, NULL);
 }
 
+//  A refresh took away what an operation needs: it ends with an error.
+static void
+s_revoked (void *ctx, const char *id, const char *errors)
+{
+    s_send (ctx, "error", id, errors);
+}
+
+//  A ping whose payload holds a token refreshes the session's identity
+//  (a Herald extension, docs/edge.md): it is answered with a pong once
+//  the token is taken, and a refused token closes 4403. Any other ping is
+//  answered with its payload, as PROTOCOL.md says.
 static void
 s_tws_ping (proto_conn_t *self, json_t *msg, int64_t now)
 {
-    (void) now;
     if (!s_payload_ok (msg)) {
         s_invalid (self);
         return;
     }
     json_t *payload = json_object_get (msg, "payload");
-    s_send_json (self, "pong", NULL, json_is_object (payload) ? payload : NULL);
+    size_t len;
+    const char *token = self->acknowledged ? s_token (self, payload, 0, &len) : NULL;
+    if (!token) {
+        s_send_json (self, "pong", NULL, json_is_object (payload) ? payload : NULL);
+        return;
+    }
+    auth_rc_t rc = session_refresh (self->session, token, len, s_revoked, self);
+    if (rc != AUTH_OK) {
+        s_forbidden (self, rc);
+        return;
+    }
+    s_expires_from (self, now);
+    s_send (self, "pong", NULL, NULL);
 }
 
 static void
@@ -373,10 +476,17 @@ static const handler_t s_tws_handlers[] = {
 static void
 s_legacy_init (proto_conn_t *self, json_t *msg, int64_t now)
 {
-    (void) msg;
+    //  The reference server runs a second init as it does the first; here
+    //  the client is who it was at the first.
+    if (self->init_received) {
+        s_send (self, "connection_ack", NULL, NULL);
+        return;
+    }
     self->init_received = 1;
-    self->acknowledged = 1;
     self->init_deadline = -1;
+    if (s_authenticate (self, msg, now) != 0)
+        return;
+    self->acknowledged = 1;
     s_send (self, "connection_ack", NULL, NULL);
     if (self->config.keepalive_ms > 0) {
         s_send (self, "ka", NULL, NULL);
@@ -513,10 +623,10 @@ proto_on_binary (proto_conn_t *self, int64_t now_ms)
         s_close (self, PROTO_CLOSE_BAD_REQUEST, "Binary messages are not supported");
 }
 
-int64_t
-proto_deadline (const proto_conn_t *self)
+//  The earlier of two deadlines, where -1 is none.
+static int64_t
+s_earlier (int64_t a, int64_t b)
 {
-    int64_t a = self->init_deadline, b = self->ka_next;
     if (a < 0)
         return b;
     if (b < 0)
@@ -524,11 +634,22 @@ proto_deadline (const proto_conn_t *self)
     return a < b ? a : b;
 }
 
+int64_t
+proto_deadline (const proto_conn_t *self)
+{
+    return s_earlier (s_earlier (self->init_deadline, self->ka_next), self->expires);
+}
+
 void
 proto_on_timer (proto_conn_t *self, int64_t now_ms)
 {
     if (self->init_deadline >= 0 && now_ms >= self->init_deadline) {
         s_close (self, PROTO_CLOSE_INIT_TIMEOUT, "Connection initialisation timeout");
+        return;
+    }
+    if (self->expires >= 0 && now_ms >= self->expires) {
+        session_expired (self->session);
+        s_forbidden (self, AUTH_EXPIRED);
         return;
     }
     if (self->ka_next >= 0 && now_ms >= self->ka_next) {

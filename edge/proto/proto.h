@@ -37,6 +37,7 @@ typedef enum {
     XX (TOO_BIG, 1009)                                                       \
     XX (BAD_REQUEST, 4400)                                                   \
     XX (UNAUTHORIZED, 4401)                                                  \
+    XX (FORBIDDEN, 4403)                                                     \
     XX (SUBPROTOCOL, 4406)                                                   \
     XX (INIT_TIMEOUT, 4408)                                                  \
     XX (DUPLICATE_ID, 4409)                                                  \
@@ -87,6 +88,12 @@ proto_conn_t *proto_init (void *mem, proto_kind_t kind, const proto_config_t *co
                           const proto_ops_t *ops, void *ctx, sessions_t *sessions,
                           int64_t now_ms);
 void proto_fini (proto_conn_t *self);
+
+/*  The token that the connection's upgrade request carried (its
+ *  Authorization header, or the --jwt-cookie cookie), copied: the session
+ *  takes it at connection_init when the init payload holds none. Returns
+ *  0, or -1 if memory ran out. */
+int proto_set_token (proto_conn_t *self, const char *token, size_t len);
 
 /*  Feed one complete message from the client. */
 void proto_on_text (proto_conn_t *self, const char *data, size_t len, int64_t now_ms);

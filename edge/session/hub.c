@@ -278,6 +278,12 @@ fail:
     return NULL;
 }
 
+const char *
+hub_sub_topic (const hub_sub_t *sub)
+{
+    return gql_sub_topic (sub->variant->sub);
+}
+
 void
 hub_unsubscribe (hub_t *self, hub_sub_t *hs)
 {

@@ -64,6 +64,9 @@ hub_sub_t *hub_subscribe (hub_t *self, gql_sub_t *sub, hub_deliver_fn *deliver, 
                           const char *prefix, size_t prefix_len);
 void hub_unsubscribe (hub_t *self, hub_sub_t *sub);
 
+/*  The topic a subscription listens to. */
+const char *hub_sub_topic (const hub_sub_t *sub);
+
 /*  One event from upstream: render it once per group of the topic and
  *  deliver it to every subscription there. */
 void hub_publish (hub_t *self, const char *topic, const void *payload, size_t size);

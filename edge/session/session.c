@@ -3,7 +3,8 @@
  *
  *  A session holds few operations (--max-subscriptions, 100 by default),
  *  so its table is an array searched in order: no hashing for the common
- *  case of one to three.
+ *  case of one to three. The checks of a token are auth/'s; this file
+ *  decides, by --auth, when a token is needed and what it allows.
  */
 #include "session.h"
 #include "gql.h"
@@ -11,14 +12,17 @@
 #include "jbuf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct sessions {
     session_config_t config;
     const gql_schema_t *schema;
     hub_t *hub;
+    const auth_keys_t *keys;
     session_stats_t stats;
 };
 
@@ -39,7 +43,17 @@ struct session {
     double tokens;              //  the rate limit's tokens left
     int64_t tokens_at;          //  when they were counted
     int refused;                //  refused by the rate limit in a row
+    auth_identity_t *identity;  //  the client's token, or NULL
 };
+
+//  The wall clock, unless the config gives another (a test's).
+static int64_t
+s_wall_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 sessions_t *
 sessions_new (const session_config_t *config, const gql_schema_t *schema, hub_t *hub)
@@ -50,6 +64,8 @@ sessions_new (const session_config_t *config, const gql_schema_t *schema, hub_t 
     self->config = *config;
     if (self->config.subscribe_rate > 0 && self->config.subscribe_burst < 1)
         self->config.subscribe_burst = self->config.subscribe_rate;
+    if (!self->config.wall_ms)
+        self->config.wall_ms = s_wall_ms;
     self->schema = schema;
     self->hub = hub;
     return self;
@@ -68,6 +84,12 @@ const session_stats_t *
 sessions_stats (const sessions_t *self)
 {
     return &self->stats;
+}
+
+void
+sessions_set_keys (sessions_t *self, const auth_keys_t *keys)
+{
+    self->keys = keys;
 }
 
 session_t *
@@ -107,6 +129,7 @@ session_destroy (session_t **self_p)
         s_drop (self, &self->ops[self->count - 1]);
     if (self->ops != &self->first)
         free (self->ops);
+    auth_identity_destroy (&self->identity);
     free (self);
     *self_p = NULL;
 }
@@ -155,6 +178,25 @@ s_errors (const char *fmt, ...)
     jbuf_json_string (&b, message, strlen (message));
     jbuf_puts (&b, "}]");
     return jbuf_take (&b, NULL);
+}
+
+//  The errors of an operation whose topic the client may not have.
+static char *
+s_forbidden (void)
+{
+    return strdup ("[{\"message\":\"not allowed to subscribe to this topic\","
+                   "\"extensions\":{\"code\":\"FORBIDDEN\"}}]");
+}
+
+//  Whether the session may subscribe to topic: every topic with --auth
+//  off; else the public ones, and those its token's topics claim allows.
+static int
+s_allowed (const session_t *self, const auth_identity_t *identity, const char *topic)
+{
+    const session_config_t *cfg = &self->sessions->config;
+    size_t len = strlen (topic);
+    return cfg->auth == SESSION_AUTH_OFF || auth_patterns_match (cfg->public_topics, topic, len)
+           || (identity && auth_identity_allows (identity, topic, len));
 }
 
 //  The token bucket. Returns SESSION_STARTED if an operation may go ahead
@@ -219,10 +261,17 @@ s_subscribe (session_t *self, const session_op_t *op, char **errors)
         return *errors ? SESSION_REFUSED : SESSION_FAILED;
     }
     gql_limits_t limits = { cfg->max_depth, cfg->max_fields };
-    gql_sub_t *gsub = gql_prepare (all->schema, op->query, op->query_len, op->operation_name,
-                                   op->variables, &limits, errors);
+    const json_t *claims = self->identity ? auth_identity_claims (self->identity) : NULL;
+    gql_sub_t *gsub = gql_prepare_as (all->schema, op->query, op->query_len, op->operation_name,
+                                      op->variables, claims, &limits, errors);
     if (!gsub)
         return *errors ? SESSION_REFUSED : SESSION_FAILED;
+    if (!s_allowed (self, self->identity, gql_sub_topic (gsub))) {
+        gql_sub_destroy (&gsub);
+        all->stats.forbidden++;
+        *errors = s_forbidden ();
+        return *errors ? SESSION_REFUSED : SESSION_FAILED;
+    }
     if (self->count == self->cap && s_grow (self) != 0) {
         gql_sub_destroy (&gsub);
         return SESSION_FAILED;
@@ -259,4 +308,107 @@ session_start (session_t *self, const session_op_t *op, int64_t now_ms, char **e
     if (rc != SESSION_STARTED)
         self->sessions->stats.refused++;
     return rc;
+}
+
+//  ---------------------------------------------------------------------
+//  Identity
+
+//  Checks a token against the keys and the config. Returns what
+//  auth_verify returns.
+static auth_rc_t
+s_verify (session_t *self, const char *token, size_t len, auth_identity_t **identity)
+{
+    const sessions_t *all = self->sessions;
+    *identity = NULL;
+    if (!token)
+        return AUTH_MISSING;
+    return auth_verify (all->keys, &all->config.token, token, len, all->config.wall_ms (),
+                        identity);
+}
+
+auth_rc_t
+session_authenticate (session_t *self, const char *token, size_t len)
+{
+    sessions_t *all = self->sessions;
+    auth_rc_t rc = AUTH_OK;
+    if (all->config.auth != SESSION_AUTH_OFF
+        && (token || all->config.auth == SESSION_AUTH_REQUIRED)) {
+        auth_identity_t *identity;
+        rc = s_verify (self, token, len, &identity);
+        if (rc == AUTH_OK) {
+            auth_identity_destroy (&self->identity);
+            self->identity = identity;
+        }
+    }
+    all->stats.auth[rc]++;
+    return rc;
+}
+
+auth_rc_t
+session_refresh (session_t *self, const char *token, size_t len, session_revoked_fn *revoked,
+                 void *ctx)
+{
+    sessions_t *all = self->sessions;
+    if (all->config.auth == SESSION_AUTH_OFF)
+        return AUTH_OK;
+    auth_identity_t *identity;
+    auth_rc_t rc = s_verify (self, token, len, &identity);
+    if (rc == AUTH_OK && self->identity) {
+        //  The same client, with a new token: a token for someone else
+        //  would be a login on an open socket, which a reconnect does.
+        const char *was = auth_identity_sub (self->identity);
+        const char *now = auth_identity_sub (identity);
+        if (!was != !now || (was && strcmp (was, now) != 0)) {
+            auth_identity_destroy (&identity);
+            rc = AUTH_SUBJECT;
+        }
+    }
+    all->stats.refresh[rc]++;
+    if (rc != AUTH_OK)
+        return rc;
+    auth_identity_destroy (&self->identity);
+    self->identity = identity;
+    //  What the new permissions no longer allow ends now. s_drop moves
+    //  the last operation into the slot it frees, so that slot is looked
+    //  at again.
+    char *errors = NULL;
+    for (int i = 0; i < self->count;) {
+        operation_t *op = &self->ops[i];
+        if (s_allowed (self, identity, hub_sub_topic (op->sub))) {
+            i++;
+            continue;
+        }
+        if (!errors && !(errors = s_forbidden ()))
+            return AUTH_INTERNAL;
+        all->stats.revoked++;
+        revoked (ctx, op->id, errors);
+        s_drop (self, op);
+    }
+    free (errors);
+    return AUTH_OK;
+}
+
+int64_t
+session_expires_in (const session_t *self)
+{
+    if (!self->identity)
+        return -1;
+    int64_t exp = auth_identity_expires (self->identity);
+    int64_t leeway = self->sessions->config.token.leeway_ms;
+    if (exp > INT64_MAX - leeway)
+        return -1;
+    int64_t left = exp + leeway - self->sessions->config.wall_ms ();
+    return left > 0 ? left : 0;
+}
+
+void
+session_expired (session_t *self)
+{
+    self->sessions->stats.expired++;
+}
+
+const char *
+session_subject (const session_t *self)
+{
+    return self->identity ? auth_identity_sub (self->identity) : NULL;
 }

@@ -113,12 +113,60 @@ session_start (session_t *self, const session_op_t *op, int64_t now_ms, char **e
     return SESSION_STARTED;
 }
 
+//  The fake identity: what session_authenticate and session_refresh
+//  answer, the expiry they set, and an operation a refresh revokes.
+static auth_rc_t s_auth_rc, s_refresh_rc;
+static int64_t s_expires;
+static const char *s_revoke;
+
+auth_rc_t
+session_authenticate (session_t *self, const char *token, size_t len)
+{
+    (void) self;
+    char tmp[64];
+    snprintf (tmp, sizeof tmp, "%.*s", (int) len, token ? token : "");
+    if (token)
+        s_record ("auth %s%s\n", tmp, "");
+    return s_auth_rc;
+}
+
+auth_rc_t
+session_refresh (session_t *self, const char *token, size_t len, session_revoked_fn *revoked,
+                 void *ctx)
+{
+    char tmp[64];
+    snprintf (tmp, sizeof tmp, "%.*s", (int) len, token);
+    s_record ("refresh %s%s\n", tmp, "");
+    if (s_refresh_rc == AUTH_OK && s_revoke) {
+        revoked (ctx, s_revoke, "[{\"message\":\"no\"}]");
+        session_stop (self, s_revoke);
+    }
+    return s_refresh_rc;
+}
+
+int64_t
+session_expires_in (const session_t *self)
+{
+    (void) self;
+    return s_expires;
+}
+
+void
+session_expired (session_t *self)
+{
+    (void) self;
+    s_record ("expired%s%s\n", "", "");
+}
+
 static proto_conn_t *
 s_new (proto_kind_t kind)
 {
     memset (s_log, 0, sizeof s_log);
     memset (s_active, 0, sizeof s_active);
     s_start_rc = 0;
+    s_auth_rc = s_refresh_rc = AUTH_OK;
+    s_expires = -1;
+    s_revoke = NULL;
     proto_config_t cfg = { .init_timeout_ms = 3000, .keepalive_ms = 1000 };
     return proto_new (kind, &cfg, &s_ops, NULL, NULL, 0);
 }
@@ -151,7 +199,7 @@ test_tws_init_and_ack (void)
 
     p = s_new (PROTO_TRANSPORT_WS);
     CHECK_STR (s_feed (p, "{\"type\":\"connection_init\",\"payload\":{\"token\":\"x\"}}"),
-               "send {\"type\":\"connection_ack\"}\n");
+               "auth x\nsend {\"type\":\"connection_ack\"}\n");
     proto_destroy (&p);
     p = s_new (PROTO_TRANSPORT_WS);
     CHECK_STR (s_feed (p, "{\"type\":\"connection_init\",\"payload\":\"x\"}"),
@@ -277,6 +325,89 @@ test_tws_ping_pong (void)
     proto_destroy (&p);
 }
 
+//  Where the token comes from, and a refused one.
+static void
+test_tws_tokens (void)
+{
+    proto_conn_t *p = s_new (PROTO_TRANSPORT_WS);
+    CHECK_INT (proto_set_token (p, "up", 2), 0);
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\"}"),
+               "auth up\nsend {\"type\":\"connection_ack\"}\n");
+    proto_destroy (&p);
+    //  The init payload's token comes first.
+    p = s_new (PROTO_TRANSPORT_WS);
+    proto_set_token (p, "up", 2);
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\",\"payload\":"
+                          "{\"Authorization\":\"Bearer abc\"}}"),
+               "auth abc\nsend {\"type\":\"connection_ack\"}\n");
+    proto_destroy (&p);
+    //  A token of the wrong kind is checked as an empty one (malformed).
+    p = s_new (PROTO_TRANSPORT_WS);
+    proto_set_token (p, "up", 2);
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\",\"payload\":{\"token\":7}}"),
+               "auth \nsend {\"type\":\"connection_ack\"}\n");
+    proto_destroy (&p);
+    //  Refused: 4403, which graphql-ws's client retries, naming the check.
+    p = s_new (PROTO_TRANSPORT_WS);
+    s_auth_rc = AUTH_SIGNATURE;
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\",\"payload\":{\"token\":\"t\"}}"),
+               "auth t\nclose 4403 Forbidden: signature\n");
+    CHECK (!proto_acknowledged (p));
+    proto_destroy (&p);
+    p = s_new (PROTO_TRANSPORT_WS);
+    s_auth_rc = AUTH_MISSING;
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\"}"), "close 4403 Forbidden: missing\n");
+    proto_destroy (&p);
+}
+
+//  A token's exp closes the connection, 4403.
+static void
+test_tws_expiry (void)
+{
+    proto_conn_t *p = s_new (PROTO_TRANSPORT_WS);
+    s_expires = 5000;
+    s_feed (p, "{\"type\":\"connection_init\",\"payload\":{\"token\":\"t\"}}");
+    //  5 s after the init came (at 10).
+    CHECK_INT (proto_deadline (p), 5010);
+    memset (s_log, 0, sizeof s_log);
+    proto_on_timer (p, 5009);
+    CHECK_STR (s_log, "");
+    proto_on_timer (p, 5010);
+    CHECK_STR (s_log, "expired\nclose 4403 Forbidden: expired\n");
+    CHECK_INT (proto_deadline (p), -1);
+    proto_destroy (&p);
+}
+
+//  A ping with a token refreshes the identity (Herald's extension).
+static void
+test_tws_refresh (void)
+{
+    proto_conn_t *p = s_new (PROTO_TRANSPORT_WS);
+    //  Before the ack a ping is only a ping.
+    CHECK_STR (s_feed (p, "{\"type\":\"ping\",\"payload\":{\"token\":\"n\"}}"),
+               "send {\"type\":\"pong\",\"payload\":{\"token\":\"n\"}}\n");
+    s_expires = 5000;
+    s_feed (p, "{\"type\":\"connection_init\",\"payload\":{\"token\":\"t\"}}");
+    s_feed (p, SUB ("1", "s"));
+    s_feed (p, SUB ("2", "s"));
+    //  The new expiry is taken, and what it no longer allows ends.
+    s_expires = 9000;
+    s_revoke = "2";
+    CHECK_STR (s_feed (p, "{\"type\":\"ping\",\"payload\":{\"token\":\"n\"}}"),
+               "refresh n\nsend {\"type\":\"error\",\"id\":\"2\",\"payload\":[{\"message\":\"no\"}]}\n"
+               "stop 2\nsend {\"type\":\"pong\"}\n");
+    CHECK_INT (proto_deadline (p), 9010);
+    //  A ping without a token is answered as ever.
+    CHECK_STR (s_feed (p, "{\"type\":\"ping\",\"payload\":{\"t\":1}}"),
+               "send {\"type\":\"pong\",\"payload\":{\"t\":1}}\n");
+    //  A refused refresh closes 4403.
+    s_revoke = NULL;
+    s_refresh_rc = AUTH_SUBJECT;
+    CHECK_STR (s_feed (p, "{\"type\":\"ping\",\"payload\":{\"authToken\":\"m\"}}"),
+               "refresh m\nclose 4403 Forbidden: subject\n");
+    proto_destroy (&p);
+}
+
 static void
 test_result_prefix (void)
 {
@@ -338,6 +469,23 @@ test_legacy_errors (void)
 }
 
 static void
+test_legacy_tokens (void)
+{
+    proto_conn_t *p = s_new (PROTO_LEGACY_WS);
+    s_auth_rc = AUTH_EXPIRED;
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\",\"payload\":{\"authToken\":\"t\"}}"),
+               "auth t\nsend {\"type\":\"connection_error\",\"payload\":{\"message\":\"Forbidden\"}}\n"
+               "close 4403 Forbidden: expired\n");
+    proto_destroy (&p);
+    p = s_new (PROTO_LEGACY_WS);
+    s_feed (p, "{\"type\":\"connection_init\",\"payload\":{\"authToken\":\"t\"}}");
+    //  A second init is acknowledged, and the client stays who it was.
+    CHECK_STR (s_feed (p, "{\"type\":\"connection_init\",\"payload\":{\"authToken\":\"u\"}}"),
+               "send {\"type\":\"connection_ack\"}\n");
+    proto_destroy (&p);
+}
+
+static void
 test_legacy_start_before_init (void)
 {
     //  Nothing is served before connection_init: a start closes 4401, as
@@ -383,9 +531,13 @@ main (int argc, char **argv)
     RUN (test_tws_subscribe_errors);
     RUN (test_tws_invalid_messages);
     RUN (test_tws_ping_pong);
+    RUN (test_tws_tokens);
+    RUN (test_tws_expiry);
+    RUN (test_tws_refresh);
     RUN (test_result_prefix);
     RUN (test_legacy_session);
     RUN (test_legacy_errors);
+    RUN (test_legacy_tokens);
     RUN (test_legacy_start_before_init);
     RUN (test_huge_integers);
     return TEST_RESULT ();

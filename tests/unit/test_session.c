@@ -1,18 +1,22 @@
 /*  test_session.c: the session layer (edge/session/session.c) with the
- *  real GraphQL engine and hub, and a recording fake of the upstream and
- *  of the transport.
+ *  real GraphQL engine, hub and token checks, and a recording fake of the
+ *  upstream and of the transport. Tokens are HS256, signed here with
+ *  OpenSSL's HMAC; unit_auth covers the checks themselves.
  */
 #include "gql.h"
 #include "hub.h"
 #include "session.h"
 #include "testutil.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *SDL =
     "type Message { id: ID! text: String! }\n"
-    "type Subscription { messageAdded(channel: String!): Message! @topic(name: \"chat.{channel}\") }\n";
+    "type Subscription { messageAdded(channel: String!): Message! @topic(name: \"chat.{channel}\")\n"
+    "  direct: Message! @topic(name: \"dm.{jwt.sub}\") }\n";
 
 static gql_schema_t *s_schema;
 static char s_log[4096];
@@ -233,6 +237,180 @@ test_subscribe_rate_limit (void)
     s_fixture_end (&f);
 }
 
+//  ---------------------------------------------------------------------
+//  Identity
+
+#define SECRET "0123456789abcdef0123456789abcdef"
+static int64_t s_now_ms = 1700000000000;
+
+static int64_t
+s_clock (void)
+{
+    return s_now_ms;
+}
+
+static void
+s_b64url (const unsigned char *in, size_t len, char *out)
+{
+    size_t n = (size_t) EVP_EncodeBlock ((unsigned char *) out, in, (int) len);
+    while (n > 0 && out[n - 1] == '=')
+        n--;
+    out[n] = 0;
+    for (char *p = out; *p; p++)
+        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+}
+
+//  An HS256 token with these claims (JSON text), signed with SECRET.
+static char *
+s_token (const char *claims)
+{
+    static char token[2048];
+    char head[64], body[1024], sig[128];
+    const char *h = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    s_b64url ((const unsigned char *) h, strlen (h), head);
+    s_b64url ((const unsigned char *) claims, strlen (claims), body);
+    snprintf (token, sizeof token, "%s.%s", head, body);
+    unsigned char mac[32];
+    unsigned int mac_len = 0;
+    HMAC (EVP_sha256 (), SECRET, sizeof SECRET - 1, (unsigned char *) token, strlen (token), mac,
+          &mac_len);
+    s_b64url (mac, mac_len, sig);
+    size_t n = strlen (token);
+    snprintf (token + n, sizeof token - n, ".%s", sig);
+    return token;
+}
+
+#define TOKEN(claims) s_token (claims), strlen (s_token (claims))
+
+static void
+f_revoked (void *ctx, const char *id, const char *errors)
+{
+    s_rec (ctx, id, strlen (id), errors, strlen (errors));
+}
+
+static void
+test_identity (void)
+{
+    auth_patterns_t *public_topics = auth_patterns_parse ("chat.lobby", NULL, 0);
+    session_config_t cfg = { .max_subscriptions = 4, .max_query = 1000,
+                             .auth = SESSION_AUTH_OPTIONAL, .wall_ms = s_clock,
+                             .public_topics = public_topics,
+                             .token = { .topics_claim = "topics", .leeway_ms = 1000 } };
+    fixture_t f = s_fixture (&cfg);
+    auth_keys_t *keys = auth_keys_new ();
+    REQUIRE (f.sessions && keys && public_topics);
+    REQUIRE (auth_keys_add_secret (keys, "test", SECRET, sizeof SECRET - 1, NULL, 0) == 1);
+    sessions_set_keys (f.sessions, keys);
+    const session_stats_t *st = sessions_stats (f.sessions);
+    char *errors;
+
+    //  Anonymous (optional): the public topics only, and no {jwt.sub}.
+    session_t *anon = session_new (f.sessions, SESSION_IDS_UNIQUE, f_out, "N", 0);
+    CHECK_INT (session_authenticate (anon, NULL, 0), AUTH_OK);
+    CHECK_INT (session_expires_in (anon), -1);
+    CHECK (session_subject (anon) == NULL);
+    CHECK_INT (s_start (anon, "1", "subscription { messageAdded(channel: \"lobby\") { id } }", 0,
+                        &errors), SESSION_STARTED);
+    CHECK_INT (s_start (anon, "2", GOOD, 0, &errors), SESSION_REFUSED);
+    CHECK_STR (errors, "[{\"message\":\"not allowed to subscribe to this topic\","
+                       "\"extensions\":{\"code\":\"FORBIDDEN\"}}]");
+    free (errors);
+    CHECK_INT (s_start (anon, "3", "subscription { direct { id } }", 0, &errors), SESSION_REFUSED);
+    CHECK (strstr (errors, "this connection has no token") != NULL);
+    free (errors);
+    CHECK_INT (st->forbidden, 1);
+
+    //  A token: its patterns, its sub in a topic, its expiry.
+    session_t *a = session_new (f.sessions, SESSION_IDS_UNIQUE, f_out, "A", 0);
+    const char *alice = "{\"sub\":\"alice\",\"exp\":1700000060,\"topics\":[\"chat.*\",\"dm.alice\"]}";
+    CHECK_INT (session_authenticate (a, TOKEN (alice)), AUTH_OK);
+    CHECK_STR (session_subject (a), "alice");
+    CHECK_INT (session_expires_in (a), 61000);  //  the leeway included
+    CHECK_INT (s_start (a, "g", GOOD, 0, &errors), SESSION_STARTED);
+    CHECK_INT (s_start (a, "d", "subscription { direct { id } }", 0, &errors), SESSION_STARTED);
+    CHECK_STR (s_log, "add chat.lobby\nadd chat.g\nadd dm.alice\n");
+    CHECK_INT (s_start (a, "x", "subscription { messageAdded(channel: \"a.b\") { id } }", 0,
+                        &errors), SESSION_REFUSED);
+    free (errors);
+
+    //  A refresh: same sub; what the new patterns drop ends, reported.
+    memset (s_log, 0, sizeof s_log);
+    const char *fresh = "{\"sub\":\"alice\",\"exp\":1700000600,\"topics\":[\"dm.alice\"]}";
+    CHECK_INT (session_refresh (a, TOKEN (fresh), f_revoked, "R"), AUTH_OK);
+    CHECK (strstr (s_log, "R g[{\"message\":\"not allowed to subscribe to this topic\"") != NULL);
+    CHECK (strstr (s_log, "remove chat.g\n") != NULL);
+    CHECK_INT (session_count (a), 1);
+    CHECK_INT (session_expires_in (a), 601000);
+    CHECK_INT (st->revoked, 1);
+    //  Another sub, or a bad token, changes nothing.
+    const char *bob = "{\"sub\":\"bob\",\"exp\":1700000600,\"topics\":[\">\"]}";
+    CHECK_INT (session_refresh (a, TOKEN (bob), f_revoked, "R"), AUTH_SUBJECT);
+    CHECK_INT (session_refresh (a, "x.y.z", 5, f_revoked, "R"), AUTH_MALFORMED);
+    CHECK_STR (session_subject (a), "alice");
+    CHECK_INT (session_count (a), 1);
+    CHECK_INT (st->refresh[AUTH_OK], 1);
+    CHECK_INT (st->refresh[AUTH_SUBJECT], 1);
+    //  An anonymous session may take a token.
+    CHECK_INT (session_refresh (anon, TOKEN (bob), f_revoked, "R"), AUTH_OK);
+    CHECK_STR (session_subject (anon), "bob");
+
+    //  Expired, within the leeway and past it; a bad token at connect.
+    session_t *e = session_new (f.sessions, SESSION_IDS_UNIQUE, f_out, "E", 0);
+    CHECK_INT (session_authenticate (e, TOKEN ("{\"exp\":1699999999.5}")), AUTH_OK);
+    CHECK_INT (session_expires_in (e), 500);
+    CHECK_INT (session_authenticate (e, TOKEN ("{\"exp\":1699999999}")), AUTH_EXPIRED);
+    CHECK_INT (session_authenticate (e, "junk", 4), AUTH_MALFORMED);
+    s_now_ms += 10000;
+    CHECK_INT (session_expires_in (a), 591000);
+    CHECK_INT (st->auth[AUTH_OK], 3);
+    CHECK_INT (st->auth[AUTH_EXPIRED], 1);
+    CHECK_INT (st->auth[AUTH_MALFORMED], 1);
+    session_destroy (&e);
+    session_destroy (&a);
+    session_destroy (&anon);
+    s_fixture_end (&f);
+    auth_keys_destroy (&keys);
+    auth_patterns_destroy (&public_topics);
+}
+
+//  --auth required wants a token; --auth off looks at none.
+static void
+test_modes (void)
+{
+    auth_keys_t *keys = auth_keys_new ();
+    REQUIRE (keys && auth_keys_add_secret (keys, "test", SECRET, sizeof SECRET - 1, NULL, 0) == 1);
+    session_config_t cfg = { .max_subscriptions = 4, .max_query = 1000,
+                             .auth = SESSION_AUTH_REQUIRED, .wall_ms = s_clock };
+    fixture_t f = s_fixture (&cfg);
+    sessions_set_keys (f.sessions, keys);
+    session_t *s = session_new (f.sessions, SESSION_IDS_UNIQUE, f_out, "S", 0);
+    CHECK_INT (session_authenticate (s, NULL, 0), AUTH_MISSING);
+    CHECK_INT (sessions_stats (f.sessions)->auth[AUTH_MISSING], 1);
+    //  A token without a topics claim has no topics of its own.
+    CHECK_INT (session_authenticate (s, TOKEN ("{\"sub\":\"a\"}")), AUTH_OK);
+    char *errors;
+    CHECK_INT (s_start (s, "1", GOOD, 0, &errors), SESSION_REFUSED);
+    free (errors);
+    session_destroy (&s);
+    //  With the keys gone (a reload to none), tokens find no key.
+    sessions_set_keys (f.sessions, NULL);
+    s = session_new (f.sessions, SESSION_IDS_UNIQUE, f_out, "S", 0);
+    CHECK_INT (session_authenticate (s, TOKEN ("{\"sub\":\"a\"}")), AUTH_UNKNOWN_KEY);
+    session_destroy (&s);
+    s_fixture_end (&f);
+
+    cfg.auth = SESSION_AUTH_OFF;
+    f = s_fixture (&cfg);
+    s = session_new (f.sessions, SESSION_IDS_UNIQUE, f_out, "S", 0);
+    CHECK_INT (session_authenticate (s, "junk", 4), AUTH_OK);
+    CHECK_INT (session_refresh (s, "junk", 4, f_revoked, "R"), AUTH_OK);
+    CHECK (session_subject (s) == NULL);
+    CHECK_INT (s_start (s, "1", GOOD, 0, &errors), SESSION_STARTED);
+    session_destroy (&s);
+    s_fixture_end (&f);
+    auth_keys_destroy (&keys);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -247,6 +425,8 @@ main (int argc, char **argv)
     RUN (test_refusals);
     RUN (test_many_operations);
     RUN (test_subscribe_rate_limit);
+    RUN (test_identity);
+    RUN (test_modes);
     gql_schema_destroy (&s_schema);
     return TEST_RESULT ();
 }
