@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "opts.h"
+
 typedef struct {
     const char *host;           //  interface to listen on; "" for all
     int port;
@@ -40,9 +42,20 @@ typedef struct {
     int close_timeout_s;        //  a closing connection is freed within this time
     int upstream_hwm;           //  events queued from the broker, in libherald
     int check;                  //  --check: check the configuration, then exit
+    //  Authentication (docs/edge.md, "Authentication")
+    const char *auth;           //  "required", "optional", "off"; NULL: required with keys
+    opt_list_t jwt_keys;        //  PEM public keys or JWKS files
+    opt_list_t jwt_secrets;     //  HMAC secret files
+    int jwt_leeway_s;
+    const char *jwt_issuer;     //  or NULL
+    const char *jwt_audience;   //  or NULL
+    const char *jwt_cookie;     //  the cookie that may hold the token, or NULL
+    const char *jwt_topics_claim;
+    const char *public_topics;  //  comma-separated patterns, or NULL
 } edge_config_t;
 
 typedef struct gql_schema gql_schema_t;
+typedef struct auth_keys auth_keys_t;
 
 //  Descriptors beyond the connections: listeners, the broker link, files
 //  being served.
@@ -53,6 +66,11 @@ typedef struct gql_schema gql_schema_t;
  *  loads the schema and checks that the TLS files can be read. Returns
  *  the schema, or NULL (with the problem logged). */
 gql_schema_t *edge_prepare (const edge_config_t *config, int *max_connections);
+
+/*  Reads every --jwt-key and --jwt-secret file into a new key set. Returns
+ *  it, or NULL with why[] naming the file and what is wrong with it (the
+ *  edge then keeps the keys it has, or does not start). */
+auth_keys_t *edge_load_keys (const edge_config_t *config, char *why, size_t why_len);
 
 /*  Serve until SIGINT or SIGTERM. Returns the process exit status: 0 after
  *  a clean shutdown, 1 if the edge could not start. */

@@ -2,6 +2,7 @@
  *  span several flags, and the exit status. What the edge checks before
  *  serving is in startup.c, and the server in net/ (docs/architecture.md).
  */
+#include "auth.h"
 #include "edge.h"
 #include "gql.h"
 #include "herald.h"
@@ -45,6 +46,26 @@ s_check_origins (const char *list, char *why, size_t why_len)
             return 0;
         p += len + 1;
     }
+}
+
+static int
+s_check_auth (const char *mode, char *why, size_t why_len)
+{
+    if (strcmp (mode, "required") == 0 || strcmp (mode, "optional") == 0
+        || strcmp (mode, "off") == 0)
+        return 0;
+    snprintf (why, why_len, "takes required, optional or off, not \"%.80s\"", mode);
+    return -1;
+}
+
+static int
+s_check_patterns (const char *list, char *why, size_t why_len)
+{
+    auth_patterns_t *p = auth_patterns_parse (list, why, why_len);
+    if (!p)
+        return -1;
+    auth_patterns_destroy (&p);
+    return 0;
 }
 
 static const opt_t s_opts[] = {
@@ -110,6 +131,32 @@ static const opt_t s_opts[] = {
     { "upstream-hwm", 0, OPT_INT, E (upstream_hwm), "N", "1000", 1, 10000000,
       "events from the broker queued in the edge; past it the broker holds them, then drops "
       "and counts them in messages_dropped", NULL, NULL },
+    { "auth", 0, OPT_STRING, E (auth), "MODE", NULL, 0, 0,
+      "required: every client needs a good token; optional: a client without one may "
+      "subscribe to --public-topics only; off: tokens are not looked at. Without the flag, "
+      "required if --jwt-key or --jwt-secret is given, else off", "Authentication:",
+      s_check_auth },
+    { "jwt-key", 0, OPT_LIST, E (jwt_keys), "FILE", NULL, 0, 0,
+      "public keys that sign tokens: a PEM public key (RSA or EC, for RS*, PS* and ES*) or a "
+      "JWKS file, whose keys are chosen by kid; SIGHUP reads the files again", NULL, NULL },
+    { "jwt-secret", 0, OPT_LIST, E (jwt_secrets), "FILE", NULL, 0, 0,
+      "an HMAC secret (HS256, HS384, HS512) of 32 bytes or more", NULL, NULL },
+    { "jwt-leeway", 0, OPT_INT, E (jwt_leeway_s), "S", "0", 0, 3600,
+      "seconds of clock skew allowed for exp, nbf and iat", NULL, NULL },
+    { "jwt-issuer", 0, OPT_STRING, E (jwt_issuer), "ISS", NULL, 0, 0,
+      "a token's iss must be this", NULL, NULL },
+    { "jwt-audience", 0, OPT_STRING, E (jwt_audience), "AUD", NULL, 0, 0,
+      "a token's aud must be or hold this", NULL, NULL },
+    { "jwt-cookie", 0, OPT_STRING, E (jwt_cookie), "NAME", NULL, 0, 0,
+      "also take the token from this cookie of the WebSocket upgrade; needs --allow-origin "
+      "with your pages' origins", NULL, NULL },
+    { "jwt-topics-claim", 0, OPT_STRING, E (jwt_topics_claim), "PATH", "topics", 0, 0,
+      "the claim holding the topic patterns a client may subscribe to (keys separated by "
+      "dots for a nested claim); in a pattern, * matches one segment and > the rest", NULL,
+      NULL },
+    { "public-topics", 0, OPT_STRING, E (public_topics), "PATTERNS", NULL, 0, 0,
+      "topics every client may subscribe to, with or without a token: patterns such as "
+      "chat.*, comma-separated", NULL, s_check_patterns },
     { "check", 0, OPT_BOOL, E (check), NULL, NULL, 0, 0,
       "check the schema (and that the TLS files can be read), print each subscription "
       "field's broker topic, and exit: 0 if the edge would start", "", NULL },
@@ -131,6 +178,35 @@ static const opt_spec_t s_spec = {
     "a clean shutdown, 1 if the edge could not start, 2 for a usage error.\n",
     s_opts
 };
+
+//  The authentication flags that go together. Returns 0, or -1 with why.
+static int
+s_check_auth_flags (edge_config_t *e, char *why, size_t why_len)
+{
+    int keys = e->jwt_keys.n + e->jwt_secrets.n > 0;
+    if (!e->auth)
+        e->auth = keys ? "required" : "off";
+    int off = strcmp (e->auth, "off") == 0;
+    if (!off && !keys) {
+        snprintf (why, why_len, "--auth %s needs the keys that sign tokens: --jwt-key FILE or "
+                  "--jwt-secret FILE", e->auth);
+        return -1;
+    }
+    if (off && e->public_topics) {
+        snprintf (why, why_len, "--public-topics needs --auth optional or required: with "
+                  "--auth off every topic is open");
+        return -1;
+    }
+    //  Browsers send cookies with a WebSocket upgrade from any site, so a
+    //  cookie proves nothing unless the page's origin is checked too.
+    if (e->jwt_cookie && strcmp (e->allow_origin, "*") == 0) {
+        snprintf (why, why_len, "--jwt-cookie needs --allow-origin with your pages' origins, "
+                  "not '*': browsers send the cookie with upgrades from any site, so any page "
+                  "could subscribe as your users");
+        return -1;
+    }
+    return 0;
+}
 
 //  Reads the command line into cfg. Returns -1 to go on, or the exit
 //  status to leave with.
@@ -161,6 +237,8 @@ s_parse (int argc, char **argv, s_config_t *cfg)
         return opts_usage_error (&s_spec, "--schema FILE is required");
     if (!e->tls_cert != !e->tls_key)
         return opts_usage_error (&s_spec, "--tls-cert and --tls-key go together");
+    if (s_check_auth_flags (e, err, sizeof err) != 0)
+        return opts_usage_error (&s_spec, err);
     //  A result must fit in a queue, or it could never be delivered.
     if (e->max_result + 1024 > e->max_queue_bytes)
         return opts_usage_error (&s_spec,

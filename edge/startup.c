@@ -1,12 +1,15 @@
 /*  startup.c: what herald-edge checks before it serves: the schema, the
- *  TLS files, and the descriptor limit (see edge.h). --check stops here.
+ *  TLS files, the key files and the descriptor limit (see edge.h).
+ *  --check stops here. SIGHUP reads the key files again (edge_load_keys).
  */
+#include "auth.h"
 #include "edge.h"
 #include "gql.h"
 #include "jbuf.h"
 #include "log.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,37 +57,106 @@ s_check_tls_files (const edge_config_t *cfg)
     return 0;
 }
 
-static gql_schema_t *
-s_load_schema (const char *path)
+//  Reads a whole file of at most max bytes into text. Returns 0, or -1
+//  with why[] (after "FILE: ").
+static int
+s_read_file (const char *path, size_t max, jbuf_t *text, char *why, size_t why_len)
 {
     FILE *f = fopen (path, "rb");
     if (!f) {
-        hlog_error ("cannot read the schema %s: %s", path, strerror (errno));
-        return NULL;
+        snprintf (why, why_len, "%s", strerror (errno));
+        return -1;
     }
-    jbuf_t text;
-    jbuf_init (&text, 16u << 20);
+    jbuf_init (text, max);
     char buf[8192];
     size_t n;
     while ((n = fread (buf, 1, sizeof buf, f)) > 0)
-        jbuf_put (&text, buf, n);
+        jbuf_put (text, buf, n);
+    int failed = ferror (f);
     fclose (f);
-    gql_schema_t *schema = NULL;
+    if (failed || jbuf_failed (text)) {
+        snprintf (why, why_len, failed ? "cannot be read" : "is too large (over %zu bytes)", max);
+        jbuf_free (text);
+        return -1;
+    }
+    return 0;
+}
+
+static gql_schema_t *
+s_load_schema (const char *path)
+{
+    jbuf_t text;
+    char why[128];
+    if (s_read_file (path, 16u << 20, &text, why, sizeof why) != 0) {
+        hlog_error ("cannot read the schema %s: %s", path, why);
+        return NULL;
+    }
     char *err = NULL;
-    if (jbuf_failed (&text))
-        hlog_error ("the schema %s is too large (over 16 MiB)", path);
-    else if (!(schema = gql_schema_new (text.data ? text.data : "", text.len, &err)))
+    gql_schema_t *schema = gql_schema_new (text.data ? text.data : "", text.len, &err);
+    if (!schema)
         hlog_error ("invalid schema %s: %s", path, err ? err : "out of memory");
     free (err);
     jbuf_free (&text);
     return schema;
 }
 
+//  A key file is a few kilobytes; a JWKS of many keys is still far below.
+#define S_KEY_FILE_MAX (1u << 20)
+
+auth_keys_t *
+edge_load_keys (const edge_config_t *cfg, char *why, size_t why_len)
+{
+    auth_keys_t *keys = auth_keys_new ();
+    if (!keys) {
+        snprintf (why, why_len, "out of memory");
+        return NULL;
+    }
+    const opt_list_t *lists[2] = { &cfg->jwt_keys, &cfg->jwt_secrets };
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < lists[l]->n; i++) {
+            const char *path = lists[l]->items[i];
+            char problem[256];
+            jbuf_t text;
+            int rc = s_read_file (path, S_KEY_FILE_MAX, &text, problem, sizeof problem);
+            if (rc == 0) {
+                const char *data = text.data ? text.data : "";
+                rc = l == 0 ? auth_keys_add_public (keys, path, data, text.len, problem,
+                                                    sizeof problem)
+                            : auth_keys_add_secret (keys, path, data, text.len, problem,
+                                                    sizeof problem);
+                //  A secret's bytes do not stay in freed memory.
+                OPENSSL_cleanse (text.data, text.len);
+                jbuf_free (&text);
+            }
+            if (rc < 0) {
+                snprintf (why, why_len, "%s %s: %s", l == 0 ? "--jwt-key" : "--jwt-secret",
+                          path, problem);
+                auth_keys_destroy (&keys);
+                return NULL;
+            }
+        }
+    return keys;
+}
+
+//  --check: the key files load.
+static int
+s_check_keys (const edge_config_t *cfg)
+{
+    char why[512];
+    auth_keys_t *keys = edge_load_keys (cfg, why, sizeof why);
+    if (!keys) {
+        hlog_error ("cannot load the keys: %s", why);
+        return -1;
+    }
+    auth_keys_destroy (&keys);
+    return 0;
+}
+
 int
 edge_check (const edge_config_t *cfg)
 {
     gql_schema_t *schema = s_load_schema (cfg->schema_path);
-    if (!schema || s_check_tls_files (cfg) != 0) {
+    if (!schema || s_check_tls_files (cfg) != 0 || s_check_keys (cfg) != 0) {
         gql_schema_destroy (&schema);
         return 1;
     }

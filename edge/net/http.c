@@ -23,6 +23,43 @@ s_metric (jbuf_t *b, const char *name, const char *type, const char *help, uint6
     jbuf_puts (b, line);
 }
 
+//  A counter with one line per token check result.
+static void
+s_by_result (jbuf_t *b, const char *name, const char *help, const uint64_t *counts)
+{
+    char line[256];
+    snprintf (line, sizeof line, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    jbuf_puts (b, line);
+    for (int rc = 0; rc < AUTH_RC_COUNT; rc++) {
+        snprintf (line, sizeof line, "%s{result=\"%s\"} %llu\n", name,
+                  auth_rc_label ((auth_rc_t) rc), (unsigned long long) counts[rc]);
+        jbuf_puts (b, line);
+    }
+}
+
+static void
+s_auth_metrics (jbuf_t *b, const metrics_t *m, const session_stats_t *s)
+{
+    s_by_result (b, "herald_edge_auth_total",
+                 "Tokens checked at connect (\"missing\": none where --auth required needs one), "
+                 "by result.", s->auth);
+    s_by_result (b, "herald_edge_auth_refresh_total",
+                 "Tokens sent to refresh a live connection (ping), by result.", s->refresh);
+    s_metric (b, "herald_edge_subscribes_forbidden_total", "counter",
+              "Subscribe requests refused because the client may not have the topic.",
+              s->forbidden);
+    s_metric (b, "herald_edge_subscriptions_revoked_total", "counter",
+              "Subscriptions ended because a refreshed token no longer allows them.", s->revoked);
+    s_metric (b, "herald_edge_tokens_expired_total", "counter",
+              "Connections closed (4403) because their token expired.", s->expired);
+    s_metric (b, "herald_edge_key_reloads_total", "counter", "SIGHUP reloads of the key files.",
+              m->key_reloads);
+    s_metric (b, "herald_edge_key_reloads_failed_total", "counter",
+              "SIGHUP reloads that failed, keeping the keys in use.", m->key_reloads_failed);
+    s_metric (b, "herald_edge_keys", "gauge", "Keys that tokens are checked with.",
+              net_edge.keys ? auth_keys_count (net_edge.keys) : 0);
+}
+
 static void
 s_metrics_text (jbuf_t *b)
 {
@@ -86,6 +123,7 @@ s_metrics_text (jbuf_t *b)
                   net_close_codes[i], (unsigned long long) m->closes[i]);
         jbuf_puts (b, line);
     }
+    s_auth_metrics (b, m, s);
 }
 
 //  Starts an HTTP response; the body goes out when the socket is writable.

@@ -1,7 +1,8 @@
 /*  net.h: what the files of herald-edge's socket glue share.
  *
  *  The glue is libwebsockets on a libuv loop, in four files:
- *    server.c    the context, the loop, signals, and lws's callback table;
+ *    server.c    the context, the loop, signals (SIGHUP reloads the keys),
+ *                and lws's callback table;
  *    ws.c        a WebSocket connection: its protocol state machine, its
  *                outbound queue, its timers and its close;
  *    http.c      /healthz, /metrics, and the answers to refused upgrades;
@@ -75,6 +76,8 @@ typedef struct {
     uint64_t messages_out;
     uint64_t bytes_out;
     uint64_t closes[NET_CLOSE_CODES];
+    uint64_t key_reloads;           //  SIGHUP: key files read again
+    uint64_t key_reloads_failed;    //  ... and kept the old keys
 } metrics_t;
 
 typedef struct {
@@ -83,6 +86,7 @@ typedef struct {
     uv_loop_t loop;
     uv_signal_t sigint;
     uv_signal_t sigterm;
+    uv_signal_t sighup;             //  reads the key files again
     uv_prepare_t prepare;           //  flushes queues before the loop waits
     int handles;                    //  of the above, how many were opened
     conn_t *flush_head;             //  connections with new output
@@ -90,6 +94,8 @@ typedef struct {
     hub_t *hub;
     sessions_t *sessions;
     upstream_t *upstream;
+    auth_keys_t *keys;              //  what tokens are checked with (SIGHUP replaces them)
+    auth_patterns_t *public_topics; //  --public-topics, or NULL
     proto_config_t proto;
     int max_connections;            //  --max-connections, within the fd limit
     metrics_t m;

@@ -175,6 +175,31 @@ s_listen (const edge_config_t *cfg, int *poisoned)
     return NULL;
 }
 
+//  SIGHUP: the key files again, all or nothing, so that keys rotate
+//  without a restart and a bad file costs nothing. Identities already
+//  given hold no key, so the old set can go at once; on the one loop
+//  thread no check is under way.
+static void
+s_on_hup (uv_signal_t *handle, int signum)
+{
+    (void) handle;
+    (void) signum;
+    edge_t *e = &net_edge;
+    char why[512];
+    e->m.key_reloads++;
+    auth_keys_t *keys = edge_load_keys (e->cfg, why, sizeof why);
+    if (!keys) {
+        e->m.key_reloads_failed++;
+        hlog_warn ("SIGHUP: keeping the %zu keys in use: %s", auth_keys_count (e->keys), why);
+        return;
+    }
+    sessions_set_keys (e->sessions, keys);
+    auth_keys_destroy (&e->keys);
+    e->keys = keys;
+    hlog_info ("SIGHUP: %zu keys loaded from %d files", auth_keys_count (keys),
+               e->cfg->jwt_keys.n + e->cfg->jwt_secrets.n);
+}
+
 static void
 s_on_signal (uv_signal_t *handle, int signum)
 {
@@ -182,10 +207,12 @@ s_on_signal (uv_signal_t *handle, int signum)
     hlog_info ("%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
     uv_signal_stop (&net_edge.sigint);
     uv_signal_stop (&net_edge.sigterm);
+    uv_signal_stop (&net_edge.sighup);
     uv_prepare_stop (&net_edge.prepare);
     uv_close ((uv_handle_t *) &net_edge.prepare, NULL);
     uv_close ((uv_handle_t *) &net_edge.sigint, NULL);
     uv_close ((uv_handle_t *) &net_edge.sigterm, NULL);
+    uv_close ((uv_handle_t *) &net_edge.sighup, NULL);
     //  Closing the connections ends their sessions, which unsubscribes
     //  everything (through the hub), so the upstream goes last. lws
     //  finishes destroying the context once the loop has run down
@@ -200,16 +227,14 @@ s_on_signal (uv_signal_t *handle, int signum)
 static int
 s_open_handles (void)
 {
-    uv_handle_t *opened[3];
-    int n = 0, err;
-    if ((err = uv_prepare_init (&net_edge.loop, &net_edge.prepare)) == 0) {
+    uv_signal_t *signals[3] = { &net_edge.sigint, &net_edge.sigterm, &net_edge.sighup };
+    uv_handle_t *opened[4];
+    int n = 0, err = uv_prepare_init (&net_edge.loop, &net_edge.prepare);
+    if (err == 0)
         opened[n++] = (uv_handle_t *) &net_edge.prepare;
-        if ((err = uv_signal_init (&net_edge.loop, &net_edge.sigint)) == 0) {
-            opened[n++] = (uv_handle_t *) &net_edge.sigint;
-            if ((err = uv_signal_init (&net_edge.loop, &net_edge.sigterm)) == 0)
-                opened[n++] = (uv_handle_t *) &net_edge.sigterm;
-        }
-    }
+    for (int i = 0; i < 3 && err == 0; i++)
+        if ((err = uv_signal_init (&net_edge.loop, signals[i])) == 0)
+            opened[n++] = (uv_handle_t *) signals[i];
     if (err == 0)
         err = uv_prepare_start (&net_edge.prepare, ws_flush);
     if (err == 0)
@@ -217,11 +242,49 @@ s_open_handles (void)
     if (err == 0)
         err = uv_signal_start (&net_edge.sigterm, s_on_signal, SIGTERM);
     if (err == 0)
+        err = uv_signal_start (&net_edge.sighup, s_on_hup, SIGHUP);
+    if (err == 0)
         return 0;
     hlog_error ("cannot set up the event loop: %s", uv_strerror (err));
     while (n > 0)
         uv_close (opened[--n], NULL);
     return -1;
+}
+
+//  What every session shares: the limits, and who may subscribe to what.
+//  Loads the keys and the public topics. Returns 0, or -1 (logged).
+static int
+s_session_config (const edge_config_t *cfg, session_config_t *sc)
+{
+    edge_t *e = &net_edge;
+    char why[512];
+    if (!(e->keys = edge_load_keys (cfg, why, sizeof why))) {
+        hlog_error ("cannot load the keys: %s", why);
+        return -1;
+    }
+    if (cfg->public_topics && !(e->public_topics = auth_patterns_parse (cfg->public_topics, why,
+                                                                         sizeof why))) {
+        hlog_error ("--public-topics: %s", why);
+        return -1;
+    }
+    *sc = (session_config_t) {
+        .max_subscriptions = cfg->max_subscriptions, .max_query = cfg->max_query,
+        .max_depth = cfg->max_depth, .max_fields = cfg->max_fields,
+        .subscribe_rate = cfg->subscribe_rate, .subscribe_burst = cfg->subscribe_burst,
+        .auth = strcmp (cfg->auth, "required") == 0   ? SESSION_AUTH_REQUIRED
+                : strcmp (cfg->auth, "optional") == 0 ? SESSION_AUTH_OPTIONAL
+                                                      : SESSION_AUTH_OFF,
+        .token = { .issuer = cfg->jwt_issuer, .audience = cfg->jwt_audience,
+                   .leeway_ms = (int64_t) cfg->jwt_leeway_s * 1000,
+                   .topics_claim = cfg->jwt_topics_claim },
+        .public_topics = e->public_topics,
+    };
+    if (sc->auth != SESSION_AUTH_OFF)
+        hlog_info ("authentication %s: %zu keys from %d files%s%s", cfg->auth,
+                   auth_keys_count (e->keys), cfg->jwt_keys.n + cfg->jwt_secrets.n,
+                   cfg->public_topics ? ", public topics " : "",
+                   cfg->public_topics ? cfg->public_topics : "");
+    return 0;
 }
 
 //  Starts every part, in the order that each needs the one before.
@@ -247,16 +310,15 @@ s_start (const edge_config_t *cfg, int *loop_open, int *poisoned)
     if (!e->upstream)
         return -1;
     e->hub = hub_new (&s_hub_ops, e->upstream, cfg->max_result);
-    session_config_t sc = {
-        .max_subscriptions = cfg->max_subscriptions, .max_query = cfg->max_query,
-        .max_depth = cfg->max_depth, .max_fields = cfg->max_fields,
-        .subscribe_rate = cfg->subscribe_rate, .subscribe_burst = cfg->subscribe_burst,
-    };
+    session_config_t sc;
+    if (s_session_config (cfg, &sc) != 0)
+        return -1;
     e->sessions = e->hub ? sessions_new (&sc, e->schema, e->hub) : NULL;
     if (!e->sessions) {
         hlog_error ("out of memory");
         return -1;
     }
+    sessions_set_keys (e->sessions, e->keys);
     if (s_open_handles () != 0)
         return -1;
     upstream_start (e->upstream, e->hub);
@@ -285,6 +347,8 @@ s_stop (int loop_open, int poisoned)
             hlog_debug ("the event loop still had handles at exit");
     }
     sessions_destroy (&e->sessions);
+    auth_keys_destroy (&e->keys);
+    auth_patterns_destroy (&e->public_topics);
     hub_destroy (&e->hub);
     gql_schema_destroy (&e->schema);
     outq_shutdown ();

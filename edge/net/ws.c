@@ -238,13 +238,79 @@ s_send (void *ctx, const char *const *parts, const size_t *lens, int n)
     s_conn_send (ctx, parts, lens, n);
 }
 
+//  A client refused for its token is logged with why, never the token:
+//  ten lines a second at most, so that a flood of bad tokens cannot flood
+//  the log (the metrics count every one).
+static void
+s_log_forbidden (conn_t *c, const char *reason)
+{
+    static int64_t second;
+    static int lines, skipped;
+    int64_t now = zclock_mono () / 1000;
+    if (now != second) {
+        if (skipped)
+            hlog_info ("%d more clients refused for their tokens", skipped);
+        second = now;
+        lines = skipped = 0;
+    }
+    if (++lines > 10) {
+        skipped++;
+        return;
+    }
+    char peer[64] = "";
+    lws_get_peer_simple (c->wsi, peer, sizeof peer);
+    hlog_info ("closing a client from %s: %s", peer, reason);
+}
+
 static void
 s_close (void *ctx, int code, const char *reason)
 {
+    if (code == PROTO_CLOSE_FORBIDDEN)
+        s_log_forbidden (ctx, reason);
     s_conn_close (ctx, code, reason);
 }
 
 static const proto_ops_t s_proto_ops = { s_send, s_close };
+
+//  Copies header h of the request into a new string (*len bytes), or
+//  returns NULL if it is absent or memory ran out. --max-header-bytes
+//  bounds it.
+static char *
+s_header (struct lws *wsi, enum lws_token_indexes h, size_t *len)
+{
+    int n = lws_hdr_total_length (wsi, h);
+    char *text = n > 0 ? malloc ((size_t) n + 1) : NULL;
+    int got = text ? lws_hdr_copy (wsi, text, n + 1, h) : -1;
+    if (got < 0) {
+        free (text);
+        return NULL;
+    }
+    *len = (size_t) got;
+    return text;
+}
+
+//  A token in the upgrade request, for clients that send none in
+//  connection_init: the Authorization header (clients that can set
+//  headers), else the --jwt-cookie cookie (browsers). Returns 0, or -1
+//  if memory ran out.
+static int
+s_upgrade_token (conn_t *c, struct lws *wsi)
+{
+    const edge_config_t *cfg = net_edge.cfg;
+    size_t len = 0, token_len = 0;
+    const char *token = NULL;
+    char *value = s_header (wsi, WSI_TOKEN_HTTP_AUTHORIZATION, &len);
+    if (value)
+        token = auth_token_from_header (value, len, &token_len);
+    if (!token && cfg->jwt_cookie) {
+        free (value);
+        if ((value = s_header (wsi, WSI_TOKEN_HTTP_COOKIE, &len)))
+            token = auth_token_from_cookie (value, len, cfg->jwt_cookie, &token_len);
+    }
+    int rc = token ? proto_set_token (c->proto, token, token_len) : 0;
+    free (value);
+    return rc;
+}
 
 static int
 s_established (conn_t *c, struct lws *wsi)
@@ -265,6 +331,8 @@ s_established (conn_t *c, struct lws *wsi)
     c->proto = proto_init (c->transport, kind, &net_edge.proto, &s_proto_ops, c,
                            net_edge.sessions, zclock_mono ());
     if (!c->proto)
+        return -1;
+    if (strcmp (net_edge.cfg->auth, "off") != 0 && s_upgrade_token (c, wsi) != 0)
         return -1;
     s_conn_schedule (c);
     return 0;

@@ -151,10 +151,11 @@ def test_unknown_subprotocol_is_refused_at_handshake(edge):
     raw.close()
 
 
-def upgrade_status(port: int, origin: str | None) -> tuple[int, bytes]:
+def upgrade_status(port: int, origin: str | None, extra=None) -> tuple[int, bytes]:
     import http.client
     headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": TWS}
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": TWS,
+               **(extra or {})}
     if origin is not None:
         headers["Origin"] = origin
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
