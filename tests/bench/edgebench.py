@@ -11,7 +11,10 @@ Scenarios:
   d. connect storm: connections plus subscribes completed per second.
 
 And herald-edge over TLS (--tls-cert, wss://) against itself over ws://,
-for fan-out at 1k subscribers and idle memory at 10k connections.
+for fan-out at 1k subscribers and idle memory at 10k connections; and
+herald-edge checking a JWT from every client (HS256 and RS256) against
+itself with --auth off, for the connect storm and fan-out at 1k
+subscribers.
 
 Beside them: the load generator's ceiling (against tests/bench/trivial.mjs)
 and the kernel's floor under the latency target (tests/bench/sendfloor.c:
@@ -96,6 +99,8 @@ class Target:
 def loadgen(build: Path, target: Target, ingress: str | None, **opts) -> dict:
     cmd = [str(build / "tests" / "bench" / "herald-loadgen"), "--url", target.url,
            "--label", target.name, "--server-pid", str(target.proc.pid)]
+    if getattr(target, "token", None):
+        cmd += ["--token", target.token]
     if ingress:
         cmd += ["--publish", ingress]
     for key, value in opts.items():
@@ -169,9 +174,10 @@ def idle_memory(build, target: Target, connections: int, log) -> dict:
     try:
         time.sleep(0.5)
         before = rss_kb(target.proc.pid)
+        token = ["--token", target.token] if getattr(target, "token", None) else []
         proc = subprocess.Popen([str(build / "tests" / "bench" / "herald-loadgen"), "--url", target.url,
                                  "--connections", str(connections), "--channels", "100",
-                                 "--hold", "600", "--label", target.name],
+                                 "--hold", "600", "--label", target.name, *token],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         m = None
         for line in proc.stderr:             # "... connected and subscribed in X s"
@@ -195,6 +201,44 @@ def idle_memory(build, target: Target, connections: int, log) -> dict:
         return result
     finally:
         target.stop()
+
+
+def auth_targets(herald: Target, env: dict, directory: Path) -> list[Target]:
+    """herald-edge with --auth off, and checking an HS256 and an RS256 token
+    from every client: keys made by openssl, tokens by PyJWT."""
+    import jwt
+    secret, rsa, rsa_pub = directory / "hs.key", directory / "rsa.pem", directory / "rsa.pub.pem"
+    subprocess.run(["openssl", "rand", "-hex", "-out", str(secret), "32"], check=True)
+    subprocess.run(["openssl", "genrsa", "-out", str(rsa), "2048"], check=True, capture_output=True)
+    subprocess.run(["openssl", "pkey", "-in", str(rsa), "-pubout", "-out", str(rsa_pub)], check=True)
+    claims = {"sub": "bench", "exp": int(time.time()) + 3600, "topics": ["chat.>"]}
+    hs = Target("jwt-hs256", herald.cmd + ["--jwt-secret", str(secret)], env)
+    hs.token = jwt.encode(claims, secret.read_bytes().strip(), algorithm="HS256")
+    rs = Target("jwt-rs256", herald.cmd + ["--jwt-key", str(rsa_pub)], env)
+    rs.token = jwt.encode(claims, rsa.read_bytes(), algorithm="RS256")
+    return [Target("auth-off", herald.cmd + ["--auth", "off"], env), hs, rs]
+
+
+def auth_runs(build: Path, herald: Target, env: dict, ingress: str, quick: bool, log) -> dict:
+    """The cost of checking tokens: the connect storm, then fan-out."""
+    key_dir = Path(tempfile.mkdtemp(prefix="herald-bench-"))
+    targets = auth_targets(herald, env, key_dir)
+    n = 100 if quick else min(10_000, most_connections())
+    log(f"(auth) connect storm with a token per client: {n} connections")
+    results = {"connect": {t.name: idle_memory(build, t, n, log) for t in targets}}
+    n = 100 if quick else 1000
+    log(f"(auth) fan-out with a token per client: {n} subscribers of one topic")
+    for t in targets:
+        t.start()
+    try:
+        ladder = [2_000, 10_000] if quick else [320_000, 1_000_000, 1_500_000, 2_000_000, 3_000_000]
+        results["fanout"] = ramp(build, targets, ingress, n, 1, ladder, 1.5 if quick else 3, log)
+        results["connections"] = n
+    finally:
+        for t in targets:
+            t.stop()
+        shutil.rmtree(key_dir, ignore_errors=True)
+    return results
 
 
 def self_signed_cert(directory: Path) -> tuple[str, str]:
@@ -390,6 +434,8 @@ def run(build: Path, ingress: str, egress: str, quick: bool, out_dir: Path, log=
         log(f"(c) idle memory at the descriptor limit, {limit} connections")
         results["idle"][limit] = {t.name: idle_memory(build, t, limit, log) for t in targets}
 
+    results["auth"] = auth_runs(build, herald, env, ingress, quick, log)
+
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "edge-results.json").write_text(json.dumps(results, indent=1))
     series = {}
@@ -470,6 +516,22 @@ def table(results: dict) -> str:
         rows.append(f"| (tls) RSS per idle subscribed connection, {hi['connections']:,} connections, over "
                     f"wss:// (ws:// in the same run) | {ti['per_conn_bytes']:,.0f} B ({hi['per_conn_bytes']:,.0f} B) "
                     f"| | |")
+    auth = results.get("auth")
+    if auth:
+        c = auth["connect"]
+        off = c["auth-off"]["connects_per_s"]
+        cells = " / ".join(f"{c[k]['connects_per_s']:,.0f} ({ratio(c[k]['connects_per_s'], off)})"
+                           for k in ("jwt-hs256", "jwt-rs256"))
+        rows.append(f"| (auth) connects + subscribes per second, {c['auth-off']['connections']:,} "
+                    f"connections, a JWT checked per client: HS256 / RS256 (ratio to --auth off) | "
+                    f"{cells}; --auth off {off:,.0f} | | |")
+        per = auth["fanout"]
+        tops = {k: (best(per.get(k, [])) or {}).get("delivered_per_s", 0) for k in per}
+        cells = " / ".join(f"{tops[k]:,.0f} ({ratio(tops[k], tops['auth-off'])})"
+                           for k in ("jwt-hs256", "jwt-rs256"))
+        rows.append(f"| (auth) max deliveries/s with none lost, {auth['connections']:,} subscribers "
+                    f"one topic, with tokens: HS256 / RS256 (ratio to --auth off) | {cells}; "
+                    f"--auth off {tops['auth-off']:,.0f} | | |")
     for n, per in results["idle"].items():
         if not per:
             rows.append(f"| (c) RSS per idle subscribed connection, {n:,} connections | n/a (descriptor limit) | n/a | |")

@@ -101,6 +101,7 @@ typedef struct {
     double settle;          //  seconds between subscribing and publishing
     double drain;           //  seconds to wait for the last deliveries
     const char *label;
+    const char *init;       //  the connection_init message
     int server_pid;         //  --server-pid: whose CPU to sample too
     //  state
     conn_t *conns;
@@ -533,7 +534,7 @@ s_on_readable (conn_t *c, uint64_t now)
             memmove (c->buf, c->buf + used, c->len - used);
             c->len -= used;
             c->state = C_INIT;
-            if (s_send_text (c, "{\"type\":\"connection_init\"}") != 0) {
+            if (s_send_text (c, G.init) != 0) {
                 s_conn_fail (c, "cannot send connection_init");
                 return;
             }
@@ -681,6 +682,7 @@ s_usage (FILE *f)
         "  --hold S             with no --publish: keep the connections open S seconds,\n"
         "                       measuring what the server sends after --warmup\n"
         "                       (against tests/bench/trivial.mjs: this tool's ceiling)\n"
+        "  --token JWT          send this token in every connection_init payload\n"
         "  --label TEXT         a label for the JSON result\n"
         "  --server-pid PID     also report the server's CPU use while measuring\n");
 }
@@ -690,6 +692,7 @@ main (int argc, char **argv)
 {
     const char *url = "ws://127.0.0.1:8080/graphql";
     double hold = 0;
+    const char *token = NULL;
     G.connections = 1000;
     G.channels = 1;
     G.sources = 16;
@@ -706,7 +709,7 @@ main (int argc, char **argv)
         { "sources", 1, NULL, 's' }, { "concurrency", 1, NULL, 'c' }, { "publish", 1, NULL, 'p' },
         { "rate", 1, NULL, 'r' }, { "duration", 1, NULL, 'd' }, { "warmup", 1, NULL, 'w' },
         { "payload", 1, NULL, 'b' }, { "settle", 1, NULL, 'S' }, { "drain", 1, NULL, 'D' },
-        { "hold", 1, NULL, 'H' }, { "label", 1, NULL, 'l' },
+        { "hold", 1, NULL, 'H' }, { "label", 1, NULL, 'l' }, { "token", 1, NULL, 'T' },
         { "server-pid", 1, NULL, 'P' }, { "help", 0, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -727,11 +730,21 @@ main (int argc, char **argv)
             case 'D': G.drain = atof (optarg); break;
             case 'H': hold = atof (optarg); break;
             case 'l': G.label = optarg; break;
+            case 'T': token = optarg; break;
             case 'P': G.server_pid = atoi (optarg); break;
             case 'h': s_usage (stdout); return 0;
             default: s_usage (stderr); return 2;
         }
     }
+    //  A token is base64url and dots: it needs no JSON escaping.
+    static char init[8192] = "{\"type\":\"connection_init\"}";
+    if (token && snprintf (init, sizeof init,
+                           "{\"type\":\"connection_init\",\"payload\":{\"token\":\"%s\"}}", token)
+                     >= (int) sizeof init) {
+        fprintf (stderr, "loadgen: the token is too long\n");
+        return 2;
+    }
+    G.init = init;
     int tls = strncmp (url, "wss://", 6) == 0;
     size_t scheme = tls ? 6 : strncmp (url, "ws://", 5) == 0 ? 5 : 0;
     if (!scheme || sscanf (url + scheme, "%63[^:]:%d%127s", G.host, &G.port, G.path) != 3
