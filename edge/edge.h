@@ -40,6 +40,9 @@ typedef struct {
     int close_timeout_s;        //  a closing connection is freed within this time
     int upstream_hwm;           //  events queued from the broker, in libherald
     int check;                  //  --check: check the configuration, then exit
+    int max_connections_per_ip; //  WebSocket connections at once per client address; 0: off
+    int connect_rate_per_ip;    //  new connections a second per address (token bucket); 0: off
+    int connect_burst_per_ip;   //  and the bucket's size
 } edge_config_t;
 
 typedef struct gql_schema gql_schema_t;

@@ -257,7 +257,7 @@ s_start (const edge_config_t *cfg, int *loop_open, int *poisoned)
         hlog_error ("out of memory");
         return -1;
     }
-    if (s_open_handles () != 0)
+    if (peer_start () != 0 || s_open_handles () != 0)
         return -1;
     upstream_start (e->upstream, e->hub);
     //  With --port 0 the kernel picks the port: log the real one.
@@ -286,6 +286,7 @@ s_stop (int loop_open, int poisoned)
     }
     sessions_destroy (&e->sessions);
     hub_destroy (&e->hub);
+    peer_stop ();
     gql_schema_destroy (&e->schema);
     outq_shutdown ();
     readhook_shutdown ();
