@@ -52,6 +52,9 @@ typedef struct {
     const char *jwt_cookie;     //  the cookie that may hold the token, or NULL
     const char *jwt_topics_claim;
     const char *public_topics;  //  comma-separated patterns, or NULL
+    int max_connections_per_ip; //  WebSocket connections at once per client address; 0: off
+    int connect_rate_per_ip;    //  new connections a second per address (token bucket); 0: off
+    int connect_burst_per_ip;   //  and the bucket's size
 } edge_config_t;
 
 typedef struct gql_schema gql_schema_t;

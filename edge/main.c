@@ -103,6 +103,14 @@ static const opt_t s_opts[] = {
       "reads its close frame and answers it", NULL, NULL },
     { "max-connections", 0, OPT_INT, E (max_connections), "N", "100000", 1, 10000000,
       "WebSocket connections at once; more get HTTP 503", "Limits:", NULL },
+    { "max-connections-per-ip", 0, OPT_INT, E (max_connections_per_ip), "N", "0", 0, 10000000,
+      "WebSocket connections at once from one client address (an IPv4-mapped IPv6 address "
+      "counts as its IPv4); more get HTTP 429; 0 off", NULL, NULL },
+    { "max-connects-per-ip-per-second", 0, OPT_INT, E (connect_rate_per_ip), "N", "0", 0,
+      1000000, "new WebSocket connections a second from one client address; more get HTTP "
+      "429 with Retry-After; 0 off", NULL, NULL },
+    { "connect-burst-per-ip", 0, OPT_INT, E (connect_burst_per_ip), "N", "20", 1, 1000000,
+      "connections one address may open at once before that rate applies", NULL, NULL },
     { "max-message-bytes", 0, OPT_SIZE, E (max_message), "N", "65536", 64, BIG,
       "largest client message; larger closes 1009", NULL, NULL },
     { "max-query-bytes", 0, OPT_SIZE, E (max_query), "N", "32768", 16, BIG,

@@ -1,6 +1,7 @@
 /*  http.c: herald-edge's plain HTTP: /healthz, /metrics (Prometheus
  *  text), the 431 answer for requests over --max-header-bytes, and the
- *  check of each WebSocket upgrade (its policy is proto/upgrade.c).
+ *  check of each WebSocket upgrade (its policy is proto/upgrade.c, then
+ *  the limits per address, peer.c, answered 429 here).
  *  Static files (--static) are lws's own mount.
  */
 #include "log.h"
@@ -11,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  RFC 6585's status, which lws has no name for.
+//  RFC 6585's statuses, which lws has no names for.
 #define HTTP_STATUS_HEADERS_TOO_LARGE 431
+#define HTTP_STATUS_TOO_MANY_REQUESTS "HTTP/1.1 429 Too Many Requests"
 
 static void
 s_metric (jbuf_t *b, const char *name, const char *type, const char *help, uint64_t value)
@@ -79,6 +81,19 @@ s_metrics_text (jbuf_t *b)
     s_metric (b, "herald_edge_origins_rejected_total", "counter",
               "WebSocket upgrades refused because their Origin is not in --allow-origin.",
               m->origins_rejected);
+    s_metric (b, "herald_edge_ip_connections_rejected_total", "counter",
+              "WebSocket upgrades refused (429) because their address had "
+              "--max-connections-per-ip open.", m->ip_connections_rejected);
+    s_metric (b, "herald_edge_ip_rate_limited_total", "counter",
+              "WebSocket upgrades refused (429) by --max-connects-per-ip-per-second.",
+              m->ip_rate_limited);
+    const addrlimit_stats_t *a = net_edge.addrs ? addrlimit_stats (net_edge.addrs) : NULL;
+    s_metric (b, "herald_edge_ip_addresses", "gauge",
+              "Client addresses the limits per address keep: those with connections open, "
+              "and those whose connects are still counted.", a ? a->entries : 0);
+    s_metric (b, "herald_edge_ip_addresses_forgotten_total", "counter",
+              "Addresses with no connection open forgotten, least recently used first, "
+              "to keep the table within --max-connections of them.", a ? a->forgotten : 0);
     s_metric (b, "herald_edge_subscriptions", "gauge", "Active subscriptions.",
               h->subscriptions);
     s_metric (b, "herald_edge_topics", "gauge", "Topics subscribed at the broker.", h->topics);
@@ -202,6 +217,61 @@ s_http (struct lws *wsi, conn_t *c)
     return rc;
 }
 
+//  429 Too Many Requests, with Retry-After when the wait is known (RFC
+//  6585). lws has no name for the status and adds no headers to its own
+//  answers, so this one is written here, as lws_return_http_status writes
+//  its own: headers and body in one write. A WebSocket upgrade is
+//  HTTP/1.1. Returns what the upgrade's callback returns for a request
+//  it answered, or -1 (lws hangs up) if the answer could not be written.
+static int
+s_too_many (struct lws *wsi, int64_t retry_s, const char *text)
+{
+    static const char status[] = HTTP_STATUS_TOO_MANY_REQUESTS;
+    static const char type[] = "text/plain; charset=utf-8";
+    unsigned char buf[LWS_PRE + 512];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    char length[24], retry[24];
+    size_t body = strlen (text);
+    int length_n = snprintf (length, sizeof length, "%zu", body);
+    int retry_n = snprintf (retry, sizeof retry, "%lld", (long long) retry_s);
+    if (lws_add_http_header_by_name (wsi, NULL, (const unsigned char *) status,
+                                     (int) sizeof status - 1, &p, end)
+        || lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                         (const unsigned char *) type, (int) sizeof type - 1,
+                                         &p, end)
+        || lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
+                                         (const unsigned char *) length, length_n, &p, end)
+        || (retry_s > 0
+            && lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_RETRY_AFTER,
+                                             (const unsigned char *) retry, retry_n, &p, end))
+        || lws_finalize_http_header (wsi, &p, end) || (size_t) (end - p) < body)
+        return -1;
+    memcpy (p, text, body);
+    p += body;
+    int n = (int) (p - start);
+    return lws_write (wsi, start, (size_t) n, LWS_WRITE_HTTP) == n ? 1 : -1;
+}
+
+//  The limits per address come after every other check: only an upgrade
+//  the edge would take costs its address a token. Returns what the lws
+//  callback must return.
+static int
+s_admit_peer (struct lws *wsi)
+{
+    int64_t retry_ms;
+    switch (peer_admit (wsi, &retry_ms)) {
+        case ADDRLIMIT_CONNECTIONS:
+            return s_too_many (wsi, 0, "too many connections from this address "
+                               "(see --max-connections-per-ip)\n");
+        case ADDRLIMIT_RATE:
+            return s_too_many (wsi, (retry_ms + 999) / 1000,
+                               "too many new connections from this address: retry after the "
+                               "time in Retry-After (see --max-connects-per-ip-per-second)\n");
+        default:
+            return 0;
+    }
+}
+
 //  Called before lws handles an upgrade: upgrade.c decides from the
 //  request's headers. Returns what the lws callback must return.
 static int
@@ -232,7 +302,7 @@ s_confirm_upgrade (struct lws *wsi, const char *upgrade)
     upgrade_verdict_t v = upgrade_check (&req, &policy);
     switch (v.reason) {
         case UPGRADE_ACCEPT:
-            return 0;
+            return s_admit_peer (wsi);
         case UPGRADE_NOT_WEBSOCKET:
             return -1;
         case UPGRADE_HEADERS_TOO_LARGE:

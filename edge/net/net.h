@@ -1,17 +1,19 @@
 /*  net.h: what the files of herald-edge's socket glue share.
  *
- *  The glue is libwebsockets on a libuv loop, in four files:
+ *  The glue is libwebsockets on a libuv loop, in five files:
  *    server.c    the context, the loop, signals (SIGHUP reloads the keys),
  *                and lws's callback table;
  *    ws.c        a WebSocket connection: its protocol state machine, its
  *                outbound queue, its timers and its close;
  *    http.c      /healthz, /metrics, and the answers to refused upgrades;
- *    upstream.c  the broker link.
+ *    upstream.c  the broker link;
+ *    peer.c      the limits per client address.
  *  Everything they drive (proto/, session/, gql/) is pure code.
  */
 #ifndef HERALD_NET_H
 #define HERALD_NET_H
 
+#include "addrlimit.h"
 #include "edge.h"
 #include "gql.h"
 #include "hub.h"
@@ -48,6 +50,7 @@ typedef struct conn {
     char *close_reason;             //  once closing (malloc'ed: idle connections hold none)
     char *http_body;                //  HTTP: the response body, after LWS_PRE
     size_t http_len;
+    addrlimit_entry_t *peer;        //  its address's entry in the limits per address, or NULL
     //  What each delivered result reads.
     struct lws *wsi;
     proto_conn_t *proto;            //  the transport, in transport[]; NULL until established
@@ -78,6 +81,8 @@ typedef struct {
     uint64_t closes[NET_CLOSE_CODES];
     uint64_t key_reloads;           //  SIGHUP: key files read again
     uint64_t key_reloads_failed;    //  ... and kept the old keys
+    uint64_t ip_connections_rejected;
+    uint64_t ip_rate_limited;
 } metrics_t;
 
 typedef struct {
@@ -99,6 +104,7 @@ typedef struct {
     proto_config_t proto;
     int max_connections;            //  --max-connections, within the fd limit
     metrics_t m;
+    addrlimit_t *addrs;             //  the limits per address; NULL while they are off
 } edge_t;
 
 //  One edge per process; lws and libuv callbacks find it here.
@@ -114,5 +120,18 @@ void ws_flush (uv_prepare_t *handle);
 //  reason (and sets *rc to what lws must get).
 int http_callback (struct lws *wsi, enum lws_callback_reasons reason, conn_t *c, void *in,
                    int *rc);
+
+//  peer.c: the limits per client address. peer_start makes the table if
+//  a limit is set (returns 0, or -1 logged); peer_stop frees it.
+int peer_start (void);
+void peer_stop (void);
+//  Before an upgrade is taken: whether its address may connect (counted
+//  and logged if not); *retry_ms as addrlimit_admit gives it.
+addrlimit_verdict_t peer_admit (struct lws *wsi, int64_t *retry_ms);
+//  When the WebSocket is established: c->peer holds its address. Returns
+//  0, or -1 if memory ran out. peer_release, when it is freed, lets go
+//  (once: a second call does nothing).
+int peer_hold (conn_t *c);
+void peer_release (conn_t *c);
 
 #endif

@@ -319,7 +319,7 @@ s_start (const edge_config_t *cfg, int *loop_open, int *poisoned)
         return -1;
     }
     sessions_set_keys (e->sessions, e->keys);
-    if (s_open_handles () != 0)
+    if (peer_start () != 0 || s_open_handles () != 0)
         return -1;
     upstream_start (e->upstream, e->hub);
     //  With --port 0 the kernel picks the port: log the real one.
@@ -350,6 +350,7 @@ s_stop (int loop_open, int poisoned)
     auth_keys_destroy (&e->keys);
     auth_patterns_destroy (&e->public_topics);
     hub_destroy (&e->hub);
+    peer_stop ();
     gql_schema_destroy (&e->schema);
     outq_shutdown ();
     readhook_shutdown ();

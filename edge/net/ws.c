@@ -223,6 +223,7 @@ s_conn_cleanup (conn_t *c)
     c->proto = NULL;
     outq_clear (&c->out);
     wsmsg_release (&c->rx);
+    peer_release (c);
     free (c->close_reason);
     c->close_reason = NULL;
     if (c->established) {
@@ -316,6 +317,8 @@ static int
 s_established (conn_t *c, struct lws *wsi)
 {
     c->wsi = wsi;
+    if (peer_hold (c) != 0)
+        return -1;
     c->fd = (int) lws_get_socket_fd (wsi);
     c->rx.max = net_edge.cfg->max_message;
     readhook_watch (c->fd, c);

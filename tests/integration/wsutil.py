@@ -74,10 +74,14 @@ class Client:
 
 
 class RawSocket:
-    """A minimal client that frames by hand (masked, as clients must)."""
+    """A minimal client that frames by hand (masked, as clients must).
+    source binds the client's end to that address (127.0.0.2: another
+    client address on the same machine); host is the edge's."""
 
-    def __init__(self, port: int, protocol: str | None = TWS, path: str = "/graphql"):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    def __init__(self, port: int, protocol: str | None = TWS, path: str = "/graphql",
+                 source: str | None = None, host: str = "127.0.0.1"):
+        self.sock = socket.create_connection((host, port), timeout=10,
+                                             source_address=(source, 0) if source else None)
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Upgrade: websocket",
                  "Connection: Upgrade", f"Sec-WebSocket-Key: {key}",
@@ -92,6 +96,9 @@ class RawSocket:
                 break
             head += chunk
         self.status_line, _, rest = head.partition(b"\r\n")
+        fields = rest.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+        self.headers = {k.strip().lower(): v.strip()
+                        for k, _, v in (f.partition(":") for f in fields if f)}
         self.buf = head.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in head else b""
 
     @property
