@@ -1,7 +1,10 @@
 /*  fuzz_proto.c: libFuzzer harness for the transports and the session
  *  layer under them: the code that reads every message a client sends,
- *  down to the real GraphQL engine and hub. The input's first byte picks
- *  the protocol (bit 0) and whether subscribes are rate-limited (bit 1);
+ *  down to the real GraphQL engine, hub and token checks. The input's
+ *  first byte picks the protocol (bit 0), whether subscribes are
+ *  rate-limited (bit 1), and whether tokens are checked (bit 2: --auth
+ *  optional, an HS256 secret, a fixed wall clock; the corpus holds tokens
+ *  signed with it);
  *  the rest is split at newlines into messages fed in order, with the
  *  clock advancing and an event published on every topic held after each
  *  message. The fakes of the socket and of the broker check the
@@ -24,9 +27,24 @@ static const char *SDL =
     "type Subscription {\n"
     "  messageAdded(channel: String!): Message! @topic(name: \"chat.{channel}\")\n"
     "  tick: Int @topic(name: \"tick\")\n"
+    "  direct: Message @topic(name: \"dm.{jwt.sub}\")\n"
     "}\n";
 
+//  The corpus's tokens are signed with this secret and expire after the
+//  clock's start (1700000000 s) plus a minute or two.
+#define SECRET "fuzz-proto-secret-of-32-bytes-at-least"
+
+static int64_t s_wall;
+
+static int64_t
+s_wall_ms (void)
+{
+    return s_wall;
+}
+
 static gql_schema_t *s_schema;
+static auth_keys_t *s_keys;
+static auth_patterns_t *s_public;
 static int s_closed;
 static int s_topics;            //  held upstream now
 static char s_last_topic[256];
@@ -78,9 +96,13 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
     if (!s_schema) {
         char *err = NULL;
         s_schema = gql_schema_new (SDL, strlen (SDL), &err);
-        if (!s_schema)
+        s_keys = auth_keys_new ();
+        s_public = auth_patterns_parse ("chat.lobby", NULL, 0);
+        if (!s_schema || !s_keys || !s_public
+            || auth_keys_add_secret (s_keys, "fuzz", SECRET, sizeof SECRET - 1, NULL, 0) != 1)
             abort ();
     }
+    s_wall = 1700000000000;
     s_closed = 0;
     s_topics = 0;
     session_config_t sc = { .max_subscriptions = MAX_SUBS, .max_query = 4096,
@@ -89,11 +111,19 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
         sc.subscribe_rate = 10;
         sc.subscribe_burst = 2;
     }
+    if (data[0] & 4) {
+        sc.auth = SESSION_AUTH_OPTIONAL;
+        sc.public_topics = s_public;
+        sc.token.topics_claim = "topics";
+        sc.wall_ms = s_wall_ms;
+    }
     hub_t *hub = hub_new (&s_hub_ops, NULL, 1 << 16);
     sessions_t *sessions = hub ? sessions_new (&sc, s_schema, hub) : NULL;
     proto_config_t cfg = { .init_timeout_ms = 100, .keepalive_ms = 50 };
     proto_kind_t kind = data[0] & 1 ? PROTO_LEGACY_WS : PROTO_TRANSPORT_WS;
     proto_conn_t *p = sessions ? proto_new (kind, &cfg, &s_ops, NULL, sessions, 0) : NULL;
+    if (sessions)
+        sessions_set_keys (sessions, s_keys);
     const char *text = (const char *) data + 1;
     size_t left = size - 1;
     int64_t now = 0;
@@ -106,6 +136,7 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
         else
             proto_on_text (p, text, n, now);
         now += 30;
+        s_wall += 30;
         if (proto_deadline (p) >= 0 && proto_deadline (p) <= now)
             proto_on_timer (p, now);
         if (hub_stats (hub)->subscriptions > MAX_SUBS)
