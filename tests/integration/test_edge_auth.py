@@ -153,11 +153,17 @@ async def refused(edge, payload=None, protocol=TWS, **kw):
     return await c.closed()
 
 
+async def next_message(c):
+    """The next message, past the legacy protocol's keep-alives."""
+    msg = await c.recv()
+    while msg["type"] == "ka":
+        msg = await c.recv()
+    return msg
+
+
 async def receives(edge, c, topic, sub_id="1", topics=1):
     await asyncio.to_thread(publish, edge, topic, MESSAGE, topics)
-    msg = await c.recv()
-    while msg["type"] == "ka":          # the legacy protocol's keep-alive
-        msg = await c.recv()
+    msg = await next_message(c)
     assert msg["id"] == sub_id and msg["type"] in ("next", "data"), msg
     return msg
 
@@ -211,10 +217,11 @@ REFUSALS = {
 
 
 @pytest.mark.parametrize("reason", sorted(REFUSALS))
-def test_a_bad_token_closes_4403(secured, keys, reason):
+@pytest.mark.parametrize("protocol", [TWS, LEGACY])
+def test_a_bad_token_closes_4403(secured, keys, reason, protocol):
     token = REFUSALS[reason](keys)
     payload = {"token": token} if token else None
-    assert asyncio.run(refused(secured, payload)) == (4403, "Forbidden: " + reason)
+    assert asyncio.run(refused(secured, payload, protocol)) == (4403, "Forbidden: " + reason)
     m = secured.metrics()
     assert m[f'herald_edge_auth_total{{result="{reason}"}}'] == 1
     assert m['herald_edge_auth_total{result="ok"}'] == 0
@@ -232,9 +239,17 @@ def test_hmac_with_the_public_key_is_refused(secured, keys):
     assert code == 4403 and reason in ("Forbidden: unknown_key", "Forbidden: signature")
 
 
-def test_the_legacy_protocol_says_connection_error_first(secured, keys):
-    code, reason = asyncio.run(refused(secured, {"authToken": keys.token(ttl=-5)}, LEGACY))
-    assert (code, reason) == (4403, "Forbidden: expired")
+def test_legacy_topics_outside_the_patterns(secured, keys):
+    async def main():
+        c = await accepted(secured, {"authToken": keys.token(topics=["chat.general"])}, LEGACY)
+        await c.subscribe("2", SUB, {"c": "random"})
+        msgs = [await next_message(c), await next_message(c)]
+        assert msgs[0] == {"id": "2", "type": "data", "payload": {"errors": [
+            {"message": "not allowed to subscribe to this topic",
+             "extensions": {"code": "FORBIDDEN"}}]}}, msgs
+        assert msgs[1] == {"id": "2", "type": "complete"}
+        await c.close()
+    asyncio.run(main())
 
 
 def test_the_leeway_is_honoured(broker, keys, schema):
