@@ -43,7 +43,7 @@ static void
 s_auth_metrics (jbuf_t *b, const metrics_t *m, const session_stats_t *s)
 {
     s_by_result (b, "herald_edge_auth_total",
-                 "Tokens checked at connect (\"missing\": none where --auth required needs one), "
+                 "Tokens checked at connect (\"missing\": none, where --auth required needs one), "
                  "by result.", s->auth);
     s_by_result (b, "herald_edge_auth_refresh_total",
                  "Tokens sent to refresh a live connection (ping), by result.", s->refresh);

@@ -330,15 +330,16 @@ auth_rc_t
 session_authenticate (session_t *self, const char *token, size_t len)
 {
     sessions_t *all = self->sessions;
-    auth_rc_t rc = AUTH_OK;
-    if (all->config.auth != SESSION_AUTH_OFF
-        && (token || all->config.auth == SESSION_AUTH_REQUIRED)) {
-        auth_identity_t *identity;
-        rc = s_verify (self, token, len, &identity);
-        if (rc == AUTH_OK) {
-            auth_identity_destroy (&self->identity);
-            self->identity = identity;
-        }
+    //  Nothing to check: authentication is off, or an optional token is
+    //  not there (an anonymous client). Neither is counted.
+    if (all->config.auth == SESSION_AUTH_OFF
+        || (!token && all->config.auth == SESSION_AUTH_OPTIONAL))
+        return AUTH_OK;
+    auth_identity_t *identity;
+    auth_rc_t rc = s_verify (self, token, len, &identity);
+    if (rc == AUTH_OK) {
+        auth_identity_destroy (&self->identity);
+        self->identity = identity;
     }
     all->stats.auth[rc]++;
     return rc;

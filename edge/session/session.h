@@ -131,9 +131,10 @@ int session_count (const session_t *self);
  *  bytes; NULL if it gave none), checked now (wall_ms). Call it before the
  *  first session_start. With --auth off it returns AUTH_OK and looks at
  *  nothing; with optional, no token is AUTH_OK (an anonymous client) and
- *  a token must be good; with required, no token is AUTH_MISSING. Counted
- *  in the stats' auth[]. Anything but AUTH_OK: the transport refuses the
- *  client (graphql-transport-ws closes 4403). */
+ *  a token must be good; with required, no token is AUTH_MISSING. Each
+ *  check is counted in the stats' auth[] (an anonymous client is not).
+ *  Anything but AUTH_OK: the transport refuses the client
+ *  (graphql-transport-ws closes 4403). */
 auth_rc_t session_authenticate (session_t *self, const char *token, size_t len);
 
 /*  An operation that a refresh ended: the transport tells the client with
