@@ -190,10 +190,8 @@ s_add_pem (auth_keys_t *self, const char *name, const void *buf, size_t len, cha
             unsigned long err = ERR_peek_last_error ();
             if (added && ERR_GET_REASON (err) == PEM_R_NO_START_LINE)
                 break;
-            rc = auth_why (why, why_len, name,
-                           added ? "PEM block %d is not readable PEM"
-                                 : "not a PEM public key or a JWKS document (block %d)",
-                           index);
+            rc = added ? auth_why (why, why_len, name, "PEM block %d is not readable", index)
+                       : auth_why (why, why_len, name, "not a PEM public key or a JWKS document");
             break;
         }
         rc = s_pem_block (self, name, index, type, der, der_len, why, why_len);

@@ -59,6 +59,19 @@ test_pem_refused (void)
     s_refused ("rsa.pkcs1.pem", "PKCS#1");
     s_refused ("cert.pem", "certificate");
     s_refused ("manifest", "not a PEM public key or a JWKS document");
+    //  A good block, then a cut one: the file is refused, naming the block.
+    size_t len = 0;
+    char *pem = fx_file ("rsa2.pub.pem", &len);
+    REQUIRE (pem);
+    char buf[4096];
+    int n = snprintf (buf, sizeof buf, "%s-----BEGIN PUBLIC KEY-----\nMIIB\n", pem);
+    auth_keys_t *keys = auth_keys_new ();
+    char why[512] = "";
+    CHECK_INT (auth_keys_add_public (keys, "cut.pem", buf, (size_t) n, why, sizeof why), -1);
+    CHECK_STR (why, "cut.pem: PEM block 2 is not readable");
+    CHECK_INT (auth_keys_count (keys), 0);
+    auth_keys_destroy (&keys);
+    free (pem);
 }
 
 static void
