@@ -163,7 +163,8 @@ def test_check(tmp_path):
     lines = ok.stdout.splitlines()
     assert lines[0].endswith("is a valid schema. Its subscription fields and their broker topics:")
     assert [line.split() for line in lines[1:]] == [["messageAdded", "chat.{channel}"],
-                                                    ["tick", "ticker.{symbol}"]]
+                                                    ["tick", "ticker.{symbol}"],
+                                                    ["direct", "dm.{jwt.sub}"]]
     # The schema's errors, each with where it is; nothing on stdout.
     bad = tmp_path / "bad.graphql"
     bad.write_text("type Subscription {\n  a: Mesage\n  b: Strin\n}\n")
