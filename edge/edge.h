@@ -40,6 +40,8 @@ typedef struct {
     int close_timeout_s;        //  a closing connection is freed within this time
     int upstream_hwm;           //  events queued from the broker, in libherald
     int check;                  //  --check: check the configuration, then exit
+    const char *curve_server;   //  the broker's public certificate (CURVE), or NULL
+    const char *curve_cert;     //  the edge's secret certificate there, or NULL
 } edge_config_t;
 
 typedef struct gql_schema gql_schema_t;
