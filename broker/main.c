@@ -36,12 +36,12 @@ static const opt_t s_opts[] = {
       "the broker's secret certificate (`herald keygen`): every endpoint becomes a CURVE "
       "server, and both directories below are required", "Authentication (CURVE):", NULL },
     { "curve-publishers", 0, OPT_STRING, B (curve_publishers), "DIR", NULL, 0, 0,
-      "public certificates of the clients allowed to publish (ingress, xsub)", NULL, NULL },
+      "public certificates of the clients allowed to publish, on the ingress and the xsub", NULL, NULL },
     { "curve-subscribers", 0, OPT_STRING, B (curve_subscribers), "DIR", NULL, 0, 0,
-      "public certificates of the clients allowed to subscribe (egress, stats): edges, "
-      "subscribers, `herald stats`", NULL, NULL },
+      "public certificates of the clients allowed to subscribe, on the egress and the stats "
+      "endpoint: edges, subscribers, `herald stats`", NULL, NULL },
     { "upstream-curve-server", 0, OPT_STRING, B (upstream_curve_server), "FILE", NULL, 0, 0,
-      "connect to --upstream over CURVE: its public certificate (or key)", NULL, NULL },
+      "connect to --upstream over CURVE: its public certificate, or its key", NULL, NULL },
     { "upstream-curve-cert", 0, OPT_STRING, B (upstream_curve_cert), "FILE", NULL, 0, 0,
       "this broker's secret certificate there, whose public half the upstream allows to "
       "subscribe; without it, --curve-secret's", NULL, NULL },
