@@ -20,9 +20,10 @@
  *    they came from and live as long as it does.
  *  - Threads. A publisher may be used from several threads at once; its
  *    calls are serialised internally. A subscriber must be used from one
- *    thread at a time (herald_subscriber_connected excepted). Distinct
- *    handles are independent. Destroying or closing a handle must not race
- *    with any other call on it.
+ *    thread at a time (herald_subscriber_connected and
+ *    herald_subscriber_refused excepted). Distinct handles are
+ *    independent. Destroying or closing a handle must not race with any
+ *    other call on it.
  *  - ABI. Error codes and option numbers only ever grow at the end; new
  *    behaviour comes as new functions. The shared library's SONAME is
  *    libherald.so.1.
