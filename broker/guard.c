@@ -31,6 +31,8 @@
 #define KICK_FDS 64             //  descriptors closed at most per refusal
 #define HANDSHAKE_MONITORS 4    //  one per socket role at most
 #define WARN_MS 1000            //  at most one warning of each kind a second
+//  The handshake events the monitors report with CURVE on.
+#define HANDSHAKE_EVENTS (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
 //  The two sides of the broker, each with its CURVE allowlist.
 enum { SIDE_PUBLISH, SIDE_SUBSCRIBE, SIDES };
@@ -191,7 +193,7 @@ int
 guard_watch (guard_t *self, void *egress)
 {
     int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED
-                 | (self->curve ? ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL : 0);
+                 | (self->curve ? HANDSHAKE_EVENTS : 0);
     if (zmq_socket_monitor (egress, MONITOR_ENDPOINT, events) != 0
         || !(self->monitor = zsock_new (ZMQ_PAIR))
         || zsock_connect (self->monitor, MONITOR_ENDPOINT) != 0) {
@@ -299,14 +301,17 @@ s_denied (guard_t *self, guard_denial_t why, const char *role, const char *addr,
     self->denials_unlogged = 0;
 }
 
-//  A handshake that ZeroMQ failed before asking the ZAP handler: a
-//  plaintext peer meeting a CURVE server, or a CURVE one that cannot be
-//  decrypted (it was given another server key).
+//  A handshake that failed before the ZAP handler was asked: a plaintext
+//  peer meeting a CURVE server, a CURVE one that cannot be decrypted (it
+//  was given another server key), or one the client broke off (a
+//  plaintext client that saw the mismatch first and hung up).
 static void
-s_handshake_failed (guard_t *self, const char *role, uint32_t error)
+s_handshake_failed (guard_t *self, const char *role, uint16_t event, uint32_t error)
 {
-    s_denied (self, error == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
-              ? GUARD_DENIED_PLAINTEXT : GUARD_DENIED_HANDSHAKE, role, NULL, NULL);
+    guard_denial_t why = event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ? GUARD_DENIED_ABANDONED
+                         : error == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
+                         ? GUARD_DENIED_PLAINTEXT : GUARD_DENIED_HANDSHAKE;
+    s_denied (self, why, role, NULL, NULL);
 }
 
 void
@@ -324,8 +329,8 @@ guard_on_monitor (guard_t *self)
         }
         else if (id == ZMQ_EVENT_DISCONNECTED)
             peers_disconnected (self->peers, (int) value);
-        else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
-            s_handshake_failed (self, "egress", value);
+        else if (id & HANDSHAKE_EVENTS)
+            s_handshake_failed (self, "egress", id, value);
     }
 }
 
@@ -337,7 +342,7 @@ guard_watch_handshakes (guard_t *self, void *socket, const char *role)
     s_hs_monitor_t *m = &self->hs[self->hs_n];
     char endpoint[64];
     snprintf (endpoint, sizeof endpoint, "inproc://herald-broker-%s-handshakes", role);
-    if (zmq_socket_monitor (socket, endpoint, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0
+    if (zmq_socket_monitor (socket, endpoint, HANDSHAKE_EVENTS) != 0
         || !(m->pair = zsock_new (ZMQ_PAIR)) || zsock_connect (m->pair, "%s", endpoint) != 0) {
         hlog_error ("cannot monitor the %s socket: %s", role, zmq_strerror (zmq_errno ()));
         zsock_destroy (&m->pair);
@@ -366,8 +371,8 @@ guard_on_handshakes (guard_t *self, int i)
     uint16_t id;
     uint32_t value;
     while (s_monitor_event (zsock_resolve (self->hs[i].pair), &id, &value) == 0)
-        if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
-            s_handshake_failed (self, self->hs[i].role, value);
+        if (id & HANDSHAKE_EVENTS)
+            s_handshake_failed (self, self->hs[i].role, id, value);
 }
 
 const uint64_t *

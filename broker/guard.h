@@ -17,7 +17,9 @@
  *  it cannot keep an edge's key off the publishing side; and a context has
  *  room for one ZAP handler, which the egress's naming already needs.
  *  ZeroMQ refuses a plaintext client before any ZAP request, so those
- *  refusals are read from a monitor on each socket instead.
+ *  refusals are read from a monitor on each socket instead. Which side
+ *  sees the mismatch first is a race: when the client does, it hangs up,
+ *  and the broker sees only a handshake broken off (ABANDONED below).
  */
 #ifndef HERALD_GUARD_H
 #define HERALD_GUARD_H
@@ -45,7 +47,10 @@ void guard_destroy (guard_t **self_p);
     XX (WRONG_SIDE, "auth_refused_wrong_side",                                \
         "a CURVE key allowed only on the other side")                         \
     XX (HANDSHAKE, "auth_refused_handshake",                                  \
-        "a CURVE handshake that failed (a wrong server key, or garbage)")
+        "a CURVE handshake that failed (a wrong server key, or garbage)")      \
+    XX (ABANDONED, "auth_refused_abandoned",                                  \
+        "a handshake the client broke off (a client without CURVE that saw "  \
+        "the broker's CURVE greeting first)")
 
 #define GUARD_DENIAL_ENUM(name, key, text) GUARD_DENIED_##name,
 typedef enum { GUARD_DENIAL_MAP (GUARD_DENIAL_ENUM) GUARD_DENIALS } guard_denial_t;
