@@ -27,6 +27,11 @@
 #include <time.h>
 #include <zmq.h>
 
+//  How often, at most, a refused publisher connects again.
+#define S_RECONNECT_US 1000000
+
+static int64_t s_now_us (void);
+
 //  How much earlier than the linger time ZeroMQ's linger timer may fire
 //  (a few ms at most), and so how long before the deadline the context
 //  must have ended for close to vouch for the flush.
@@ -44,6 +49,7 @@ struct herald_publisher {
     int ever_connected;         //  a handshake succeeded once (the monitor says)
     int refused;                //  the broker refused the last handshake
     int given_up;               //  and libzmq gave the connection up (ZAP 400)
+    int64_t reconnected_us;     //  when s_again last connected again
     char endpoint[256];
 };
 
@@ -264,22 +270,36 @@ herald_publisher_set_option (herald_publisher_t *self, int option, int64_t value
     return rc;
 }
 
-//  A send that found no room: the queue is full, or, after the broker
-//  refused the handshake (ZAP status 400), libzmq has given the connection
-//  up and there is no queue at all. Then connect again, for a key the
-//  broker allows later (SIGHUP), and say why. Called with the lock held.
-static int
-s_again (herald_publisher_t *self)
+//  After the broker refused a handshake (ZAP status 400), libzmq gives
+//  the connection up: it drops the queue, and may keep a pipe that takes
+//  messages with no connection behind it. So while refused, each publish
+//  takes the monitor's news, and connects again once a second (as libzmq's
+//  own reconnections go), for a key the broker allows later (SIGHUP). A
+//  publisher never refused does none of this. Called with the lock held.
+static void
+s_retry (herald_publisher_t *self)
 {
     s_watch (self);
-    if (self->given_up) {
+    int64_t now = s_now_us ();
+    if (self->refused && self->given_up && now - self->reconnected_us >= S_RECONNECT_US) {
         zmq_disconnect (self->sock, self->endpoint);
         zmq_connect (self->sock, self->endpoint);
         self->given_up = 0;
+        self->reconnected_us = now;
+    }
+}
+
+//  A send that found no room: the queue is full, or the broker refused
+//  the handshake and there is no queue. Says which. Called with the lock
+//  held.
+static int
+s_again (herald_publisher_t *self)
+{
+    s_retry (self);
+    if (self->refused)
         return herald__fail (HERALD_ERR_AGAIN, "publish: the broker at %s refused this "
                              "publisher's handshake (its CURVE key is not allowed to publish "
                              "there); the message was not sent", self->endpoint);
-    }
     return herald__fail (HERALD_ERR_AGAIN, "publish: the queue to the broker stayed full for "
                          "the send timeout; the message was not sent");
 }
@@ -295,6 +315,8 @@ s_send (herald_publisher_t *self, const char *topic, size_t tlen, const void *da
     wire_err_t werr = wire_msgpack_check (data, size);
     if (werr != WIRE_OK)
         return herald__fail (HERALD_ERR_MSGPACK, "invalid msgpack: %s", wire_strerror (werr));
+    if (self->refused)
+        s_retry (self);
     //  Once the first frame is queued the rest of the message always is:
     //  ZeroMQ counts its queue limit in whole messages.
     if (zmq_send (self->sock, topic, tlen, ZMQ_SNDMORE) < 0) {

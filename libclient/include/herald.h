@@ -202,10 +202,13 @@ HERALD_EXPORT herald_publisher_t *herald_publisher_new (const char *endpoint, in
  *  takes what herald_publisher_new takes; the keys apply to it (and, when
  *  a later version accepts a list of endpoints, to each of them: one
  *  broker cluster, one server key). A broker that refuses the key is not
- *  an error here, since the handshake happens in the background: it shows
- *  as a publisher that never connects, which herald_publisher_close
- *  reports with HERALD_ERR_UNSENT and a herald_errmsg that says the broker
- *  refused it.
+ *  an error here, since the handshake happens in the background: libzmq
+ *  then drops the queue, publishes may return HERALD_ERR_AGAIN (after the
+ *  send timeout; herald_errmsg says the broker refused), and publishing
+ *  connects again, at most once a second, so that a key the broker allows
+ *  later gets in; what was published meanwhile is lost. herald_publisher_close reports HERALD_ERR_UNSENT for
+ *  what was published, with a herald_errmsg that says the broker refused
+ *  the handshake.
  *
  *  Returns NULL on failure with *err set to HERALD_ERR_KEY (a file
  *  missing, unreadable or not a certificate, a certificate without its

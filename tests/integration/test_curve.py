@@ -319,11 +319,36 @@ def test_sighup_rereads_the_allowlists(clib, cbroker, keys):
     assert "SIGHUP: reading the CURVE allowlists again" in cbroker.text()
     assert "2 keys allowed to subscribe" in cbroker.text()
 
+    # A publisher refused at first gets in on a publish after the reload.
+    pub = ctypes.c_void_p(clib.herald_publisher_new_secure(
+        b(cbroker.ingress), b(keys.public("broker")), b(keys.secret("stranger")), ctypes.byref(err)))
+    sub = ctypes.c_void_p(clib.herald_subscriber_new_secure(
+        b(cbroker.egress), b(keys.public("broker")), b(keys.secret("sub")), ctypes.byref(err)))
+    assert clib.herald_subscribe(sub, b"curve.hup") == 0
+    assert clib.herald_subscriber_sync(sub, 5000) == 0
+    deadline = time.monotonic() + 10
+    while "refused this publisher" not in clib.herald_errmsg().decode() and time.monotonic() < deadline:
+        assert clib.herald_publish_json(pub, b"curve.hup", b"0", 1) in (0, 7)   # OK, AGAIN
+    assert "refused this publisher" in clib.herald_errmsg().decode()
+    shutil.copy(keys.public("stranger"), keys.pubs / "stranger")
+    cbroker.proc.send_signal(signal.SIGHUP)
+    ev = ctypes.c_void_p()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        clib.herald_publish_json(pub, b"curve.hup", b"1", 1)
+        if clib.herald_recv(sub, ctypes.byref(ev), 200) == 0:
+            break
+    assert ev, "the publisher never got in after the reload: %s\n%s" % (cbroker.stats(), cbroker.text()[-3000:])
+    clib.herald_event_destroy(ctypes.byref(ev))
+    clib.herald_subscriber_destroy(ctypes.byref(sub))
+    clib.herald_publisher_close(ctypes.byref(pub))
+
     os.remove(keys.pubs / "pub")
     cbroker.proc.send_signal(signal.SIGHUP)
     deadline = time.monotonic() + 10
-    while "0 keys allowed to publish" not in cbroker.text() and time.monotonic() < deadline:
+    while cbroker.text().count("allowlists again") < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(0.1)                 # (the counts follow the line)
     out = run([CLI, "pub", "-e", cbroker.ingress, *keys.flags("pub"), "curve.hup", "{}"])
     assert out.returncode == 3 and "refused" in out.stderr
 
