@@ -26,6 +26,7 @@
  *  no one and be lost.
  */
 #include "broker.h"
+#include "curve.h"
 #include "guard.h"
 #include "log.h"
 #include "wire.h"
@@ -67,6 +68,7 @@ struct broker {
     void *xsub_h;
     void *egress_h;
     guard_t *guard;
+    zcert_t *cert;              //  the broker's key pair, with CURVE on
     int64_t started;
     broker_counters_t counters;
 };
@@ -79,6 +81,7 @@ broker_block_signals (void)
     sigaddset (&set, SIGINT);
     sigaddset (&set, SIGTERM);
     sigaddset (&set, SIGUSR1);
+    sigaddset (&set, SIGHUP);
     pthread_sigmask (SIG_BLOCK, &set, NULL);
 }
 
@@ -106,16 +109,28 @@ s_bind_all (zsock_t *sock, const char *role, const char *endpoints)
 }
 
 //  A socket with the options every broker socket has. Its ZAP domain (the
-//  role's name) makes ZeroMQ refuse peers older than ZMTP 3.0.
+//  role's name) makes ZeroMQ refuse peers older than ZMTP 3.0, and with
+//  CURVE tells the ZAP handler which allowlist applies. The egress's
+//  refused handshakes are watched by its own monitor (guard_watch).
 static zsock_t *
-s_socket (int type, const char *role, const broker_config_t *cfg)
+s_socket (broker_t *self, int type, const char *role)
 {
+    const broker_config_t *cfg = &self->config;
     zsock_t *sock = zsock_new (type);
     if (!sock) {
         hlog_error ("cannot create the %s socket: %s", role, zmq_strerror (zmq_errno ()));
         return NULL;
     }
     zsock_set_zap_domain (sock, role);
+    if (self->cert && (curve_apply (zsock_resolve (sock), NULL, self->cert) != 0
+                       || (strcmp (role, "egress") != 0
+                           && guard_watch_handshakes (self->guard, zsock_resolve (sock),
+                                                      role) != 0))) {
+        hlog_error ("cannot make the %s socket a CURVE server: %s", role,
+                    zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+        return NULL;
+    }
     zsock_set_maxmsgsize (sock, (int) cfg->max_payload);
     zsock_set_heartbeat_ivl (sock, 5000);
     zsock_set_heartbeat_timeout (sock, 15000);
@@ -125,12 +140,82 @@ s_socket (int type, const char *role, const broker_config_t *cfg)
 }
 
 static zsock_t *
-s_socket_bound (int type, const char *role, const char *endpoints, const broker_config_t *cfg)
+s_socket_bound (broker_t *self, int type, const char *role, const char *endpoints)
 {
-    zsock_t *sock = s_socket (type, role, cfg);
+    zsock_t *sock = s_socket (self, type, role);
     if (sock && endpoints && *endpoints && s_bind_all (sock, role, endpoints) != 0)
         zsock_destroy (&sock);
     return sock;
+}
+
+//  With --curve-secret: checks that this libzmq has CURVE, loads the
+//  broker's key pair and the allowlists. Returns 0, or -1 (logged).
+static int
+s_curve_start (broker_t *self)
+{
+    const broker_config_t *cfg = &self->config;
+    char err[512];
+    if (!cfg->curve_secret)
+        return 0;
+    if (!zsys_has_curve ()) {
+        hlog_error ("--curve-secret: this libzmq was built without CURVE (zsys_has_curve() "
+                    "is false); install a libzmq built with libsodium, or run without CURVE");
+        return -1;
+    }
+    self->cert = curve_secret_cert (cfg->curve_secret, err, sizeof err);
+    if (!self->cert) {
+        hlog_error ("--curve-secret: %s", err);
+        return -1;
+    }
+    if (guard_curve (self->guard, cfg->curve_publishers, cfg->curve_subscribers) != 0)
+        return -1;
+    hlog_info ("CURVE on every endpoint, as server key %s", zcert_public_txt (self->cert));
+    return 0;
+}
+
+//  Connects the XSUB to the upstream broker's egress, as a CURVE client if
+//  --upstream-curve-server is given. The socket's binds were made as a
+//  CURVE server (or plaintext); ZeroMQ takes a socket's security options
+//  when it binds or connects, so changing them now affects this connection
+//  only, its reconnections included. Returns 0, or -1 (logged).
+static int
+s_upstream_connect (broker_t *self)
+{
+    const broker_config_t *cfg = &self->config;
+    void *h = zsock_resolve (self->xsub);
+    char err[512], key[CURVE_KEY_TEXT];
+    int rc = 0;
+    zcert_t *cert = NULL;
+    if (cfg->upstream_curve_server) {
+        const char *path = cfg->upstream_curve_cert ? cfg->upstream_curve_cert
+                                                    : cfg->curve_secret;
+        if (!zsys_has_curve ()) {
+            hlog_error ("--upstream-curve-server: this libzmq was built without CURVE");
+            return -1;
+        }
+        if (curve_public_key (cfg->upstream_curve_server, key, err, sizeof err) != 0) {
+            hlog_error ("--upstream-curve-server: %s", err);
+            return -1;
+        }
+        if (!(cert = curve_secret_cert (path, err, sizeof err))) {
+            hlog_error ("%s: %s", cfg->upstream_curve_cert ? "--upstream-curve-cert"
+                                                           : "--curve-secret", err);
+            return -1;
+        }
+        rc = curve_apply (h, key, cert);
+    }
+    else if (self->cert)
+        rc = curve_clear (h);
+    if (rc == 0)
+        rc = zsock_connect (self->xsub, "%s", cfg->upstream);
+    if (rc != 0)
+        hlog_error ("cannot connect to upstream %s: %s", cfg->upstream,
+                    zmq_strerror (zmq_errno ()));
+    else
+        hlog_info ("relaying from upstream broker %s%s%s", cfg->upstream,
+                   cert ? ", over CURVE as key " : "", cert ? zcert_public_txt (cert) : "");
+    zcert_destroy (&cert);
+    return rc;
 }
 
 broker_t *
@@ -146,9 +231,9 @@ broker_new (const broker_config_t *config)
     //  The ZAP handler first, so that no handshake happens without it.
     peers_limits_t limits = { cfg->max_peer_subscriptions, cfg->max_subscriptions };
     self->guard = guard_new (&limits);
-    if (!self->guard)
+    if (!self->guard || s_curve_start (self) != 0)
         goto fail;
-    self->egress = s_socket (ZMQ_XPUB, "egress", cfg);
+    self->egress = s_socket (self, ZMQ_XPUB, "egress");
     if (!self->egress)
         goto fail;
     zsock_set_xpub_nodrop (self->egress, 1);
@@ -163,27 +248,21 @@ broker_new (const broker_config_t *config)
         goto fail;
 
     if (*cfg->ingress) {
-        self->ingress = s_socket_bound (ZMQ_PULL, "ingress", cfg->ingress, cfg);
+        self->ingress = s_socket_bound (self, ZMQ_PULL, "ingress", cfg->ingress);
         if (!self->ingress)
             goto fail;
         self->ingress_h = zsock_resolve (self->ingress);
     }
     if (*cfg->xsub || *cfg->upstream) {
-        self->xsub = s_socket_bound (ZMQ_XSUB, "xsub", cfg->xsub, cfg);
+        self->xsub = s_socket_bound (self, ZMQ_XSUB, "xsub", cfg->xsub);
         if (!self->xsub)
             goto fail;
         self->xsub_h = zsock_resolve (self->xsub);
-        if (*cfg->upstream) {
-            if (zsock_connect (self->xsub, "%s", cfg->upstream) != 0) {
-                hlog_error ("cannot connect to upstream %s: %s", cfg->upstream,
-                            zmq_strerror (zmq_errno ()));
-                goto fail;
-            }
-            hlog_info ("relaying from upstream broker %s", cfg->upstream);
-        }
+        if (*cfg->upstream && s_upstream_connect (self) != 0)
+            goto fail;
     }
     if (*cfg->stats) {
-        self->stats = s_socket_bound (ZMQ_ROUTER, "stats", cfg->stats, cfg);
+        self->stats = s_socket_bound (self, ZMQ_ROUTER, "stats", cfg->stats);
         if (!self->stats)
             goto fail;
         zsock_set_maxmsgsize (self->stats, 4096);
@@ -205,6 +284,7 @@ broker_destroy (broker_t **self_p)
     zsock_destroy (&self->xsub);
     zsock_destroy (&self->egress);
     guard_destroy (&self->guard);
+    zcert_destroy (&self->cert);
     free (self);
     *self_p = NULL;
 }
@@ -370,11 +450,15 @@ s_egress_read (broker_t *self)
     }
 }
 
+#define S_DENIAL_KEY(name, key, text) key,
+#define S_JSON_MAX 2048
+
+//  The counters as one JSON object in buf. Returns its length.
 static int
 s_counters_json (broker_t *self, char *buf, size_t size)
 {
     const broker_counters_t *c = broker_counters (self);
-    return snprintf (buf, size,
+    int n = snprintf (buf, size,
                      "{\"version\":\"%s\",\"uptime_seconds\":%lld,"
                      "\"messages_in\":%llu,\"messages_in_push\":%llu,"
                      "\"messages_in_pub\":%llu,\"messages_forwarded\":%llu,"
@@ -382,7 +466,7 @@ s_counters_json (broker_t *self, char *buf, size_t size)
                      "\"messages_unrouted\":%llu,"
                      "\"subscriptions\":%llu,\"subscriptions_refused\":%llu,"
                      "\"egress_peers\":%llu,\"egress_peers_disconnected\":%llu,"
-                     "\"sync_answered\":%llu}",
+                     "\"sync_answered\":%llu",
                      HERALD_BROKER_VERSION,
                      (long long) ((zclock_mono () - self->started) / 1000),
                      (unsigned long long) (c->in_push + c->in_pub),
@@ -394,12 +478,22 @@ s_counters_json (broker_t *self, char *buf, size_t size)
                      (unsigned long long) c->peers,
                      (unsigned long long) c->peers_disconnected,
                      (unsigned long long) c->sync_answered);
+    //  Refused handshakes, one key per reason (guard.h's list).
+    const uint64_t *denied = guard_denials (self->guard);
+    static const char *keys[] = { GUARD_DENIAL_MAP (S_DENIAL_KEY) };
+    n += snprintf (buf + n, size - (size_t) n, ",\"curve\":%s", self->cert ? "true" : "false");
+    for (int i = 0; i < GUARD_DENIALS && (size_t) n < size; i++)
+        n += snprintf (buf + n, size - (size_t) n, ",\"%s\":%llu", keys[i],
+                       (unsigned long long) denied[i]);
+    if ((size_t) n < size)
+        n += snprintf (buf + n, size - (size_t) n, "}");
+    return n < (int) size ? n : (int) size - 1;
 }
 
 static void
 s_log_counters (broker_t *self)
 {
-    char json[1024];
+    char json[S_JSON_MAX];
     s_counters_json (self, json, sizeof json);
     hlog_info ("counters %s", json);
 }
@@ -420,7 +514,7 @@ s_stats_read (broker_t *self)
         }
         int frames = zmq_msg_more (&id) ? s_discard_more (h) : 0;
         if (frames >= 2) {
-            char json[1024];
+            char json[S_JSON_MAX];
             int n = s_counters_json (self, json, sizeof json);
             zmq_msg_send (&id, h, ZMQ_SNDMORE | ZMQ_DONTWAIT);
             zmq_send (h, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
@@ -432,9 +526,10 @@ s_stats_read (broker_t *self)
 
 //  The sockets broker_run polls; absent ones keep index -1.
 typedef struct {
-    zmq_pollitem_t items[7];
+    zmq_pollitem_t items[12];
     int n;
     int signal, egress, ingress, xsub, stats, zap, monitor;
+    int handshakes, handshakes_n;   //  the first handshake monitor, and how many
 } s_poll_t;
 
 static int
@@ -459,6 +554,10 @@ s_poll_init (broker_t *self, s_poll_t *p, int sfd)
         p->xsub = s_poll_add (p, self->xsub_h, 0);
     if (self->stats)
         p->stats = s_poll_add (p, zsock_resolve (self->stats), 0);
+    p->handshakes = p->n;
+    p->handshakes_n = guard_handshake_monitors (self->guard);
+    for (int i = 0; i < p->handshakes_n; i++)
+        s_poll_add (p, guard_handshake_socket (self->guard, i), 0);
 }
 
 //  Whether the publishers' sockets are read: not while they are held.
@@ -487,6 +586,8 @@ s_signals (broker_t *self, int sfd)
     while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si) {
         if (si.ssi_signo == SIGUSR1)
             s_log_counters (self);
+        else if (si.ssi_signo == SIGHUP)
+            guard_reload (self->guard);
         else
             why = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
     }
@@ -514,6 +615,7 @@ s_signalfd_open (void)
     sigaddset (&set, SIGINT);
     sigaddset (&set, SIGTERM);
     sigaddset (&set, SIGUSR1);
+    sigaddset (&set, SIGHUP);
     int sfd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sfd < 0)
         hlog_error ("signalfd: %s", strerror (errno));
@@ -548,6 +650,10 @@ s_serve (broker_t *self, const s_poll_t *p, int sfd, int xsub_trusted, const cha
     if (s_ready (p, p->xsub)
         && s_pump (self, self->xsub_h, &self->counters.in_pub, xsub_trusted) < 0)
         rc = -1;
+    for (int i = 0; i < p->handshakes_n; i++)
+        if (s_ready (p, p->handshakes + i))
+            guard_on_handshakes (self->guard, i);
+    //  After the handshake monitors, so that a refusal just made is counted.
     if (s_ready (p, p->stats))
         s_stats_read (self);
     if (s_ready (p, p->signal))

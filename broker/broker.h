@@ -33,6 +33,14 @@ typedef struct {
     int hold_ms;                //  after start, time publishers' messages wait
     size_t max_peer_subscriptions;  //  per egress connection
     size_t max_subscriptions;   //  all egress connections together
+    //  CURVE (docs/broker.md, "Authentication"): with curve_secret set,
+    //  every socket is a CURVE server and both directories are required.
+    const char *curve_secret;       //  the broker's secret certificate, or NULL
+    const char *curve_publishers;   //  public certificates allowed on ingress, xsub
+    const char *curve_subscribers;  //  public certificates allowed on egress, stats
+    const char *upstream_curve_server;  //  the upstream's public certificate, or NULL
+    const char *upstream_curve_cert;    //  this broker's secret certificate there;
+                                        //  NULL: curve_secret
 } broker_config_t;
 
 typedef struct {
@@ -57,7 +65,7 @@ broker_t *broker_new (const broker_config_t *config);
 
 /*  Forward until SIGINT or SIGTERM, which must be blocked in every thread
  *  before the call (broker_block_signals does it). SIGUSR1 logs the
- *  counters. Returns 0 after a clean shutdown, -1 on a fatal error. */
+ *  counters; SIGHUP reads the CURVE allowlists again. Returns 0 after a clean shutdown, -1 on a fatal error. */
 int broker_run (broker_t *self);
 
 void broker_destroy (broker_t **self_p);

@@ -32,6 +32,19 @@ static const opt_t s_opts[] = {
       "counters for 'herald stats'", NULL, NULL },
     { "upstream", 0, OPT_STRING, B (upstream), "EP", "", 0, 0,
       "also relay another broker's egress", NULL, NULL },
+    { "curve-secret", 0, OPT_STRING, B (curve_secret), "FILE", NULL, 0, 0,
+      "the broker's secret certificate (`herald keygen`): every endpoint becomes a CURVE "
+      "server, and both directories below are required", "Authentication (CURVE):", NULL },
+    { "curve-publishers", 0, OPT_STRING, B (curve_publishers), "DIR", NULL, 0, 0,
+      "public certificates of the clients allowed to publish, on the ingress and the xsub", NULL, NULL },
+    { "curve-subscribers", 0, OPT_STRING, B (curve_subscribers), "DIR", NULL, 0, 0,
+      "public certificates of the clients allowed to subscribe, on the egress and the stats "
+      "endpoint: edges, subscribers, `herald stats`", NULL, NULL },
+    { "upstream-curve-server", 0, OPT_STRING, B (upstream_curve_server), "FILE", NULL, 0, 0,
+      "connect to --upstream over CURVE: its public certificate, or its key", NULL, NULL },
+    { "upstream-curve-cert", 0, OPT_STRING, B (upstream_curve_cert), "FILE", NULL, 0, 0,
+      "this broker's secret certificate there, whose public half the upstream allows to "
+      "subscribe; without it, --curve-secret's", NULL, NULL },
     { "ingress-hwm", 0, OPT_INT, B (ingress_hwm), "N", "100000", 0, INT32_MAX,
       "messages queued per publisher connection; 0 for no limit", "Limits:", NULL },
     { "egress-hwm", 0, OPT_INT, B (egress_hwm), "N", "100000", 0, INT32_MAX,
@@ -67,7 +80,8 @@ static const opt_spec_t s_spec = {
     "\n"
     "The Herald backbone: publishers send events to the ingress, and the\n"
     "broker forwards each to the subscribers of its topic on the egress.\n",
-    "Signals: SIGTERM and SIGINT drain and exit 0; SIGUSR1 logs the counters.\n"
+    "Signals: SIGTERM and SIGINT drain and exit 0; SIGUSR1 logs the counters;\n"
+    "SIGHUP reads the CURVE allowlists again.\n"
     "Exit status: 0 after a clean shutdown, 1 if the broker could not start\n"
     "or failed, 2 for a usage error.\n",
     s_opts
@@ -95,8 +109,8 @@ s_parse (int argc, char **argv, s_config_t *cfg)
     return -1;
 }
 
-//  Checks what the option table's ranges cannot: the endpoints needed
-//  together. Returns -1 to go on, or the exit status to leave with.
+//  Checks what the option table's ranges cannot: the endpoints, and the
+//  CURVE files, needed together. Returns -1 to go on, or the exit status to leave with.
 static int
 s_check (const s_config_t *cfg)
 {
@@ -105,6 +119,20 @@ s_check (const s_config_t *cfg)
         return opts_usage_error (&s_spec, "--egress cannot be empty");
     if (!*b->ingress && !*b->xsub && !*b->upstream)
         return opts_usage_error (&s_spec, "give at least one of --ingress, --xsub, --upstream");
+    if (b->curve_secret && (!b->curve_publishers || !b->curve_subscribers))
+        return opts_usage_error (&s_spec, "--curve-secret needs --curve-publishers DIR and "
+                                 "--curve-subscribers DIR, the public certificates allowed "
+                                 "to publish and to subscribe");
+    if (!b->curve_secret && (b->curve_publishers || b->curve_subscribers))
+        return opts_usage_error (&s_spec, "--curve-publishers and --curve-subscribers need "
+                                 "--curve-secret FILE, the broker's own key pair");
+    if (b->upstream_curve_cert && !b->upstream_curve_server)
+        return opts_usage_error (&s_spec, "--upstream-curve-cert needs --upstream-curve-server");
+    if (b->upstream_curve_server && !b->upstream_curve_cert && !b->curve_secret)
+        return opts_usage_error (&s_spec, "--upstream-curve-server needs --upstream-curve-cert "
+                                 "FILE or --curve-secret FILE, this broker's key pair");
+    if (b->upstream_curve_server && !*b->upstream)
+        return opts_usage_error (&s_spec, "--upstream-curve-server needs --upstream");
     return -1;
 }
 

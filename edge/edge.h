@@ -55,6 +55,8 @@ typedef struct {
     int max_connections_per_ip; //  WebSocket connections at once per client address; 0: off
     int connect_rate_per_ip;    //  new connections a second per address (token bucket); 0: off
     int connect_burst_per_ip;   //  and the bucket's size
+    const char *curve_server;   //  the broker's public certificate (CURVE), or NULL
+    const char *curve_cert;     //  the edge's secret certificate there, or NULL
 } edge_config_t;
 
 typedef struct gql_schema gql_schema_t;

@@ -139,6 +139,12 @@ static const opt_t s_opts[] = {
     { "upstream-hwm", 0, OPT_INT, E (upstream_hwm), "N", "1000", 1, 10000000,
       "events from the broker queued in the edge; past it the broker holds them, then drops "
       "and counts them in messages_dropped", NULL, NULL },
+    { "curve-server", 0, OPT_STRING, E (curve_server), "FILE", NULL, 0, 0,
+      "for a broker with CURVE: its public certificate (or key); without the flag, "
+      "$HERALD_CURVE_SERVER if it is set", NULL, NULL },
+    { "curve-cert", 0, OPT_STRING, E (curve_cert), "FILE", NULL, 0, 0,
+      "the edge's secret certificate (`herald keygen`), allowed to subscribe by the broker; "
+      "without the flag, $HERALD_CURVE_CERT if it is set", NULL, NULL },
     { "auth", 0, OPT_STRING, E (auth), "MODE", NULL, 0, 0,
       "required: every client needs a good token; optional: a client without one may "
       "subscribe to --public-topics only; off: tokens are not looked at. Without the flag, "
@@ -236,6 +242,12 @@ s_parse (int argc, char **argv, s_config_t *cfg)
     const char *env = getenv ("HERALD_SUB_ENDPOINT");
     if (!given[opts_index (&s_spec, "broker")] && env && *env)
         e->broker = env;
+    env = getenv ("HERALD_CURVE_SERVER");
+    if (!given[opts_index (&s_spec, "curve-server")] && env && *env)
+        e->curve_server = env;
+    env = getenv ("HERALD_CURVE_CERT");
+    if (!given[opts_index (&s_spec, "curve-cert")] && env && *env)
+        e->curve_cert = env;
     e->max_connections_given = given[opts_index (&s_spec, "max-connections")];
     if (next < argc) {
         snprintf (err, sizeof err, "unexpected argument \"%.200s\"", argv[next]);

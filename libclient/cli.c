@@ -1,19 +1,27 @@
 /*  cli.c: the herald command line, for publishing, subscribing and asking
  *  a broker for its counters while debugging, in the way mosquitto_pub,
- *  mosquitto_sub and redis-cli are used. It is built on libherald's public
- *  API only, so it also shows how that API is meant to be used.
+ *  mosquitto_sub and redis-cli are used. pub and sub are built on
+ *  libherald's public API only, so they also show how that API is meant to
+ *  be used; stats speaks to the broker's stats socket directly, and keygen
+ *  has CZMQ write the certificates that CURVE needs (common/curve.c reads
+ *  them, for the library and for stats alike).
  */
 #include "herald.h"
+#include "curve.h"
 #include "jbuf.h"
 #include "opts.h"
 
+#include <czmq.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define EXIT_USAGE OPTS_EXIT_USAGE
@@ -93,11 +101,13 @@ s_usage (FILE *f)
         "  pub TOPIC [JSON]   publish JSON (or one JSON document per stdin line)\n"
         "  sub TOPIC...       print each event as a JSON line\n"
         "  stats              print the broker's counters as JSON\n"
+        "  keygen NAME        write a CURVE certificate pair: NAME and NAME_secret\n"
         "  version            print the version\n"
         "\n"
         "Run 'herald COMMAND --help' for a command's options.\n"
         "Environment: HERALD_PUB_ENDPOINT, HERALD_SUB_ENDPOINT and\n"
-        "HERALD_STATS_ENDPOINT change the default endpoints.\n");
+        "HERALD_STATS_ENDPOINT change the default endpoints; HERALD_CURVE_SERVER\n"
+        "and HERALD_CURVE_CERT give --curve-server and --curve-cert.\n");
 }
 
 //  ---------------------------------------------------------------------
@@ -107,6 +117,8 @@ typedef struct {
     const char *endpoint;
     int linger;
     int send_timeout;
+    const char *curve_server;
+    const char *curve_cert;
 } s_pub_t;
 
 static const opt_t s_pub_opts[] = {
@@ -117,6 +129,12 @@ static const opt_t s_pub_opts[] = {
       "wait this long at exit to flush; -1 waits forever", NULL, NULL },
     { "send-timeout", 0, OPT_INT, offsetof (s_pub_t, send_timeout), "MS", "1000", -1, INT32_MAX,
       "wait this long for queue room; -1 waits forever", NULL, NULL },
+    { "curve-server", 0, OPT_STRING, offsetof (s_pub_t, curve_server), "FILE", NULL, 0, 0,
+      "for a broker with CURVE: its public certificate (or key); without the flag, "
+      "$HERALD_CURVE_SERVER if it is set", NULL, NULL },
+    { "curve-cert", 0, OPT_STRING, offsetof (s_pub_t, curve_cert), "FILE", NULL, 0, 0,
+      "this client's secret certificate (`herald keygen`), allowed to publish by the "
+      "broker; without the flag, $HERALD_CURVE_CERT if it is set", NULL, NULL },
     { "help", 'h', OPT_HELP, 0, NULL, NULL, 0, 0, "show this help", NULL, NULL },
     { NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL }
 };
@@ -180,7 +198,9 @@ static int
 s_pub_run (const s_pub_t *o, const char *topic, const char *json)
 {
     int err;
-    herald_publisher_t *pub = herald_publisher_new (o->endpoint, &err);
+    //  (NULL keys: the library reads $HERALD_CURVE_SERVER and _CERT.)
+    herald_publisher_t *pub = herald_publisher_new_secure (o->endpoint, o->curve_server,
+                                                           o->curve_cert, &err);
     if (!pub) {
         fprintf (stderr, "herald pub: %s\n", herald_errmsg ());
         return 1;
@@ -199,7 +219,7 @@ s_pub_run (const s_pub_t *o, const char *topic, const char *json)
 static int
 s_cmd_pub (int argc, char **argv)
 {
-    s_pub_t o;
+    s_pub_t o = { NULL, 0, 0, NULL, NULL };
     unsigned char given[sizeof s_pub_opts / sizeof *s_pub_opts] = { 0 };
     int optind;
     int status = s_parse (&s_pub_spec, "HERALD_PUB_ENDPOINT", argc, argv, &o, given, &optind);
@@ -219,6 +239,8 @@ typedef struct {
     int timeout;
     int payload_only;
     int verbose;
+    const char *curve_server;
+    const char *curve_cert;
 } s_sub_t;
 
 static const opt_t s_sub_opts[] = {
@@ -233,6 +255,12 @@ static const opt_t s_sub_opts[] = {
       "print only the event's JSON, without the topic", NULL, NULL },
     { "verbose", 'v', OPT_BOOL, offsetof (s_sub_t, verbose), NULL, NULL, 0, 0,
       "say on stderr when the broker confirms the subscriptions", NULL, NULL },
+    { "curve-server", 0, OPT_STRING, offsetof (s_sub_t, curve_server), "FILE", NULL, 0, 0,
+      "for a broker with CURVE: its public certificate (or key); without the flag, "
+      "$HERALD_CURVE_SERVER if it is set", NULL, NULL },
+    { "curve-cert", 0, OPT_STRING, offsetof (s_sub_t, curve_cert), "FILE", NULL, 0, 0,
+      "this client's secret certificate (`herald keygen`), allowed to subscribe by the "
+      "broker; without the flag, $HERALD_CURVE_CERT if it is set", NULL, NULL },
     { "help", 'h', OPT_HELP, 0, NULL, NULL, 0, 0, "show this help", NULL, NULL },
     { NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL }
 };
@@ -256,6 +284,10 @@ s_sub_sync (herald_subscriber_t *sub, const char *endpoint, int verbose)
     int rc = herald_subscriber_sync (sub, 3000);
     if (rc == HERALD_OK && verbose)
         fprintf (stderr, "herald sub: subscribed (confirmed by the broker at %s)\n", endpoint);
+    else if (rc == HERALD_ERR_TIMEOUT && herald_subscriber_refused (sub))
+        fprintf (stderr, "herald sub: the broker at %s refused the connection: not "
+                         "authorised (check --curve-server and --curve-cert); retrying\n",
+                 endpoint);
     else if (rc == HERALD_ERR_TIMEOUT)
         fprintf (stderr, "herald sub: no confirmation from the broker at %s yet; "
                          "still waiting for events\n", endpoint);
@@ -323,7 +355,8 @@ static int
 s_sub_run (const s_sub_t *o, long count, char **topics, int ntopics)
 {
     int err, status = 1;
-    herald_subscriber_t *sub = herald_subscriber_new (o->endpoint, &err);
+    herald_subscriber_t *sub = herald_subscriber_new_secure (o->endpoint, o->curve_server,
+                                                             o->curve_cert, &err);
     if (!sub) {
         fprintf (stderr, "herald sub: %s\n", herald_errmsg ());
         goto out;
@@ -343,7 +376,7 @@ out:
 static int
 s_cmd_sub (int argc, char **argv)
 {
-    s_sub_t o = { NULL, 0, -1, 0, 0 };
+    s_sub_t o = { NULL, 0, -1, 0, 0, NULL, NULL };
     unsigned char given[sizeof s_sub_opts / sizeof *s_sub_opts] = { 0 };
     int optind;
     int status = s_parse (&s_sub_spec, "HERALD_SUB_ENDPOINT", argc, argv, &o, given, &optind);
@@ -361,6 +394,8 @@ s_cmd_sub (int argc, char **argv)
 typedef struct {
     const char *endpoint;
     int timeout;
+    const char *curve_server;
+    const char *curve_cert;
 } s_stats_t;
 
 static const opt_t s_stats_opts[] = {
@@ -369,6 +404,12 @@ static const opt_t s_stats_opts[] = {
       "Options:", NULL },
     { "timeout", 't', OPT_INT, offsetof (s_stats_t, timeout), "MS", "2000", 1, INT32_MAX,
       "give up after MS", NULL, NULL },
+    { "curve-server", 0, OPT_STRING, offsetof (s_stats_t, curve_server), "FILE", NULL, 0, 0,
+      "for a broker with CURVE: its public certificate (or key); without the flag, "
+      "$HERALD_CURVE_SERVER if it is set", NULL, NULL },
+    { "curve-cert", 0, OPT_STRING, offsetof (s_stats_t, curve_cert), "FILE", NULL, 0, 0,
+      "this client's secret certificate (`herald keygen`), allowed to subscribe by the "
+      "broker; without the flag, $HERALD_CURVE_CERT if it is set", NULL, NULL },
     { "help", 'h', OPT_HELP, 0, NULL, NULL, 0, 0, "show this help", NULL, NULL },
     { NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL }
 };
@@ -383,36 +424,120 @@ static const opt_spec_t s_stats_spec = {
     s_stats_opts
 };
 
+//  Makes the REQ a CURVE client when keys are given (by flag or
+//  environment), as libherald does for its sockets. Returns 0, or 1 with
+//  the problem printed.
+static int
+s_stats_curve (void *req, const s_stats_t *o)
+{
+    const char *server = o->curve_server ? o->curve_server : s_env ("HERALD_CURVE_SERVER", NULL);
+    const char *certfile = o->curve_cert ? o->curve_cert : s_env ("HERALD_CURVE_CERT", NULL);
+    char why[512], key[CURVE_KEY_TEXT];
+    if (!server && !certfile)
+        return 0;
+    if (!server || !certfile) {
+        fprintf (stderr, "herald stats: CURVE needs both --curve-server and --curve-cert\n");
+        return 1;
+    }
+    if (!curve_available ()) {
+        fprintf (stderr, "herald stats: this libzmq was built without CURVE\n");
+        return 1;
+    }
+    if (curve_public_key (server, key, why, sizeof why) != 0) {
+        fprintf (stderr, "herald stats: --curve-server: %s\n", why);
+        return 1;
+    }
+    zcert_t *cert = curve_secret_cert (certfile, why, sizeof why);
+    if (!cert) {
+        fprintf (stderr, "herald stats: --curve-cert: %s\n", why);
+        return 1;
+    }
+    int rc = curve_apply (req, key, cert);
+    zcert_destroy (&cert);
+    if (rc != 0)
+        fprintf (stderr, "herald stats: %s\n", zmq_strerror (zmq_errno ()));
+    return rc != 0;
+}
+
+//  Waits up to timeout ms for the reply, or for the monitor to report a
+//  refused handshake. Returns 1 when the reply is there, 0 after the
+//  timeout, -1 if refused, -2 on an error.
+static int
+s_stats_wait (void *req, void *monitor, long timeout)
+{
+    zmq_pollitem_t items[] = { { req, 0, ZMQ_POLLIN, 0 }, { monitor, 0, ZMQ_POLLIN, 0 } };
+    int64_t deadline = zclock_mono () + timeout;
+    while (1) {
+        int64_t left = deadline - zclock_mono ();
+        int n = zmq_poll (items, 2, left > 0 ? (long) left : 0);
+        if (n < 0)
+            return -2;
+        if (items[0].revents & ZMQ_POLLIN)
+            return 1;
+        if (items[1].revents & ZMQ_POLLIN) {
+            zmq_msg_t ev;
+            zmq_msg_init (&ev);
+            uint16_t id = 0;
+            if (zmq_msg_recv (&ev, monitor, 0) >= 0 && zmq_msg_size (&ev) >= 2)
+                memcpy (&id, zmq_msg_data (&ev), 2);
+            while (zmq_msg_more (&ev) && zmq_msg_recv (&ev, monitor, 0) >= 0)
+                ;
+            zmq_msg_close (&ev);
+            if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+                return -1;
+        }
+        if (n == 0 || left <= 0)
+            return 0;
+    }
+}
+
 //  Asks the broker at endpoint for its counters and prints them. Returns
 //  the exit status.
 static int
-s_stats_run (const char *endpoint, long timeout)
+s_stats_run (const s_stats_t *o)
 {
     int status = 1;
+    const char *endpoint = o->endpoint;
     void *ctx = zmq_ctx_new ();
     void *req = ctx ? zmq_socket (ctx, ZMQ_REQ) : NULL;
+    void *monitor = ctx ? zmq_socket (ctx, ZMQ_PAIR) : NULL;
     int zero = 0;
     zmq_msg_t reply;
     zmq_msg_init (&reply);
-    if (!req) {
+    if (!req || !monitor) {
         fprintf (stderr, "herald stats: %s\n", zmq_strerror (zmq_errno ()));
         goto out;
     }
     zmq_setsockopt (req, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt (monitor, ZMQ_LINGER, &zero, sizeof zero);
+    if (s_stats_curve (req, o) != 0)
+        goto out;
+    //  A refused handshake would otherwise look like a broker that is down.
+    if (zmq_socket_monitor (req, "inproc://herald-stats-monitor",
+                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0
+        || zmq_connect (monitor, "inproc://herald-stats-monitor") != 0) {
+        fprintf (stderr, "herald stats: %s\n", zmq_strerror (zmq_errno ()));
+        goto out;
+    }
     if (zmq_connect (req, endpoint) != 0) {
         fprintf (stderr, "herald stats: cannot connect to \"%s\": %s\n", endpoint,
                  zmq_strerror (zmq_errno ()));
         goto out;
     }
     zmq_send (req, "STATS", 5, 0);
-    zmq_pollitem_t item = { req, 0, ZMQ_POLLIN, 0 };
-    int n = zmq_poll (&item, 1, timeout);
-    if (n == 0) {
-        fprintf (stderr, "herald stats: no answer from %s within %ld ms\n", endpoint, timeout);
+    int got = s_stats_wait (req, monitor, o->timeout);
+    if (got == 0) {
+        fprintf (stderr, "herald stats: no answer from %s within %d ms\n", endpoint, o->timeout);
         status = EXIT_TIMEOUT;
         goto out;
     }
-    if (n < 0 || zmq_msg_recv (&reply, req, 0) < 0) {
+    if (got == -1) {
+        fprintf (stderr, "herald stats: the broker at %s refused the connection: not "
+                 "authorised (check --curve-server and --curve-cert)\n", endpoint);
+        goto out;
+    }
+    if (got < 0 || zmq_msg_recv (&reply, req, 0) < 0) {
         fprintf (stderr, "herald stats: %s\n", zmq_strerror (zmq_errno ()));
         goto out;
     }
@@ -421,6 +546,10 @@ s_stats_run (const char *endpoint, long timeout)
     status = 0;
 out:
     zmq_msg_close (&reply);
+    if (req)
+        zmq_socket_monitor (req, NULL, 0);
+    if (monitor)
+        zmq_close (monitor);
     if (req)
         zmq_close (req);
     if (ctx)
@@ -431,7 +560,7 @@ out:
 static int
 s_cmd_stats (int argc, char **argv)
 {
-    s_stats_t o;
+    s_stats_t o = { NULL, 0, NULL, NULL };
     unsigned char given[sizeof s_stats_opts / sizeof *s_stats_opts] = { 0 };
     int optind;
     int status = s_parse (&s_stats_spec, "HERALD_STATS_ENDPOINT", argc, argv, &o, given, &optind);
@@ -439,7 +568,96 @@ s_cmd_stats (int argc, char **argv)
         return status;
     if (optind != argc)
         return opts_usage_error (&s_stats_spec, "takes no operands");
-    return s_stats_run (o.endpoint, o.timeout);
+    return s_stats_run (&o);
+}
+
+//  ---------------------------------------------------------------------
+//  herald keygen
+
+static const opt_t s_keygen_opts[] = {
+    { "help", 'h', OPT_HELP, 0, NULL, NULL, 0, 0, "show this help", "Options:", NULL },
+    { NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const opt_spec_t s_keygen_spec = {
+    "herald keygen",
+    "Usage: herald keygen NAME\n"
+    "\n"
+    "Make a CURVE key pair and write it as two certificates in CZMQ's zcert\n"
+    "format: NAME, the public key (for the broker's --curve-publishers or\n"
+    "--curve-subscribers directory, or, for the broker's own pair, for\n"
+    "clients' --curve-server), and NAME_secret, the pair (mode 0600; for\n"
+    "--curve-cert, or the broker's --curve-secret). Existing files are never\n"
+    "overwritten. Prints the public key.\n",
+    "Exit status: 0 on success, 1 if a file exists or cannot be written, 2\n"
+    "for a usage error.\n",
+    s_keygen_opts
+};
+
+//  Creates path, which must not exist yet, with mode (so a secret file is
+//  never readable by others, whatever the umask and CZMQ do). Returns 0,
+//  or -1 with the reason printed.
+static int
+s_create_new (const char *path, mode_t mode)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        fprintf (stderr, "herald keygen: %s: %s%s\n", path, strerror (errno),
+                 errno == EEXIST ? " (not overwritten)" : "");
+        return -1;
+    }
+    close (fd);
+    return 0;
+}
+
+static int
+s_keygen_run (const char *name)
+{
+    char secret[PATH_MAX];
+    if ((size_t) snprintf (secret, sizeof secret, "%s_secret", name) >= sizeof secret) {
+        fprintf (stderr, "herald keygen: the name is too long\n");
+        return 1;
+    }
+    if (s_create_new (name, 0644) != 0)
+        return 1;
+    if (s_create_new (secret, 0600) != 0) {
+        unlink (name);
+        return 1;
+    }
+    //  zcert_save writes both files over the empty ones, which keep their
+    //  modes.
+    zcert_t *cert = zcert_new ();
+    int rc = cert ? 0 : -1;
+    if (cert) {
+        zcert_set_meta (cert, "created-by", "herald keygen %s", herald_version ());
+        rc = zcert_save (cert, name);
+    }
+    if (rc == 0)
+        rc = chmod (secret, 0600);
+    if (rc != 0) {
+        fprintf (stderr, "herald keygen: cannot write %s and %s: %s\n", name, secret,
+                 strerror (errno));
+        unlink (name);
+        unlink (secret);
+    }
+    else
+        printf ("%s\n", zcert_public_txt (cert));
+    zcert_destroy (&cert);
+    return rc == 0 ? 0 : 1;
+}
+
+static int
+s_cmd_keygen (int argc, char **argv)
+{
+    unsigned char given[sizeof s_keygen_opts / sizeof *s_keygen_opts] = { 0 };
+    char unused;
+    int optind;
+    int status = s_parse (&s_keygen_spec, NULL, argc, argv, &unused, given, &optind);
+    if (status >= 0)
+        return status;
+    if (argc - optind != 1 || !*argv[optind])
+        return opts_usage_error (&s_keygen_spec, "give one NAME");
+    return s_keygen_run (argv[optind]);
 }
 
 int
@@ -457,6 +675,8 @@ main (int argc, char **argv)
         return s_cmd_sub (argc - 1, argv + 1);
     if (strcmp (cmd, "stats") == 0)
         return s_cmd_stats (argc - 1, argv + 1);
+    if (strcmp (cmd, "keygen") == 0)
+        return s_cmd_keygen (argc - 1, argv + 1);
     if (strcmp (cmd, "version") == 0 || strcmp (cmd, "--version") == 0) {
         printf ("herald %s\n", herald_version ());
         return 0;

@@ -3,6 +3,7 @@
  *  share.
  */
 #include "private.h"
+#include "curve.h"
 #include "mpjson.h"
 #include "wire.h"
 
@@ -173,8 +174,47 @@ s_socket_options (void *sock, const char *endpoint)
 }
 
 int
+herald__curve_resolve (herald__curve_t *curve, const char *server, const char *cert)
+{
+    curve->server = server && *server ? server : getenv ("HERALD_CURVE_SERVER");
+    curve->cert = cert && *cert ? cert : getenv ("HERALD_CURVE_CERT");
+    if (curve->server && !*curve->server)
+        curve->server = NULL;
+    if (curve->cert && !*curve->cert)
+        curve->cert = NULL;
+    if (!curve->server != !curve->cert)
+        return herald__fail (HERALD_ERR_KEY, "CURVE needs both the broker's public certificate "
+                             "(server, $HERALD_CURVE_SERVER) and this client's secret "
+                             "certificate (client_cert, $HERALD_CURVE_CERT); %s is missing",
+                             curve->server ? "the client's" : "the broker's");
+    return HERALD_OK;
+}
+
+//  Makes sock a CURVE client with the files curve names; reads and checks
+//  them first (common/curve.c), so that a mistake is an error now rather
+//  than a broker that never answers.
+static int
+s_curve_options (void *sock, const herald__curve_t *curve)
+{
+    char why[512], key[CURVE_KEY_TEXT];
+    if (!curve_available ())
+        return herald__fail (HERALD_ERR_NO_CURVE, "this libzmq was built without CURVE, "
+                             "so it cannot connect to a broker that uses it");
+    if (curve_public_key (curve->server, key, why, sizeof why) != 0)
+        return herald__fail (HERALD_ERR_KEY, "the broker's public certificate: %s", why);
+    zcert_t *cert = curve_secret_cert (curve->cert, why, sizeof why);
+    if (!cert)
+        return herald__fail (HERALD_ERR_KEY, "the client's secret certificate: %s", why);
+    int rc = curve_apply (sock, key, cert) == 0 ? HERALD_OK
+                                                : herald__zmq_fail ("CURVE socket options");
+    zcert_destroy (&cert);
+    return rc;
+}
+
+int
 herald__socket_open (int type, const char *endpoint, const char *env, const char *fallback,
-                     void **ctx, void **sock, void **monitor, char *used, size_t used_size)
+                     const herald__curve_t *curve, void **ctx, void **sock, void **monitor,
+                     char *used, size_t used_size)
 {
     char normal[1024];
     if (!endpoint || !*endpoint)
@@ -196,6 +236,8 @@ herald__socket_open (int type, const char *endpoint, const char *env, const char
         return herald__zmq_fail ("zmq_ctx_new");
     *sock = zmq_socket (*ctx, type);
     int rc = *sock ? s_socket_options (*sock, endpoint) : herald__zmq_fail ("zmq_socket");
+    if (rc == HERALD_OK && curve && curve->server)
+        rc = s_curve_options (*sock, curve);
     if (rc == HERALD_OK && monitor)
         rc = s_monitor_open (*ctx, *sock, monitor);
     if (rc == HERALD_OK && zmq_connect (*sock, endpoint) != 0) {

@@ -21,18 +21,38 @@ int herald__zmq_fail (const char *what);
 /*  Check a caller's topic. Returns HERALD_OK or HERALD_ERR_TOPIC. */
 int herald__check_topic (const char *topic, size_t *len, int allow_reserved);
 
+/*  The CURVE files a _new_secure call names, after the environment's
+ *  fallbacks: both NULL for plaintext. */
+typedef struct {
+    const char *server;         //  the broker's public certificate, or its key
+    const char *cert;           //  the client's secret certificate
+} herald__curve_t;
+
+/*  Fill curve from the caller's arguments (NULL or "" selects
+ *  $HERALD_CURVE_SERVER and $HERALD_CURVE_CERT). Returns HERALD_OK, or
+ *  HERALD_ERR_KEY if only one of the two is there. */
+int herald__curve_resolve (herald__curve_t *curve, const char *server, const char *cert);
+
 /*  Create a context and a socket of 'type' connected to 'endpoint' (NULL
  *  means the environment variable 'env', else 'fallback'), with the
- *  options every libherald socket shares. The endpoint as connected is
- *  copied to 'used' (for messages) unless it is NULL. If 'monitor' is not NULL, it receives
+ *  options every libherald socket shares, and CURVE's if 'curve' names
+ *  files (it may be NULL). The endpoint as connected is copied to 'used'
+ *  (for messages) unless it is NULL. If 'monitor' is not NULL, it receives
  *  a PAIR socket on which the socket reports its connection events
  *  (HERALD__EVENTS), set up before connecting so that none is missed. */
 int herald__socket_open (int type, const char *endpoint, const char *env,
-                         const char *fallback, void **ctx, void **sock, void **monitor,
-                         char *used, size_t used_size);
+                         const char *fallback, const herald__curve_t *curve, void **ctx,
+                         void **sock, void **monitor, char *used, size_t used_size);
 
-/*  The connection events that libherald watches. */
-#define HERALD__EVENTS (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED)
+/*  The connection events that libherald watches: a refused handshake
+ *  (CURVE) is one, to tell "refused" from "no broker". */
+#define HERALD__EVENTS (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED         \
+                        | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH                            \
+                        | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+
+/*  1 for the events that mean the broker refused the handshake. */
+#define HERALD__REFUSED(event) ((event) == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH                 \
+                                || (event) == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
 
 /*  Read one event from a monitor without waiting. Returns its ZMQ_EVENT_
  *  number, or 0 if none is waiting. */
@@ -59,13 +79,13 @@ typedef struct herald__relay herald__relay_t;
 #define HERALD__RELAY_UNSUBSCRIBE 'U'
 #define HERALD__RELAY_RESUME 'R'
 
-/*  Start a relay for 'sub', a SUB socket of 'ctx', and 'monitor', its
- *  connection events; the relay owns both from now on, whatever the
- *  result. On HERALD_OK, *pipe is the caller's end of the PAIR: messages
+/*  Start a relay for 'sub', a SUB socket of 'ctx' connected to
+ *  'endpoint', and 'monitor', its connection events; the relay owns both
+ *  from now on, whatever the result. On HERALD_OK, *pipe is the caller's end of the PAIR: messages
  *  arrive on it as [topic][payload][metadata or empty], in multipart
  *  bundles of any number of them, and herald__relay_command sends on it. */
-int herald__relay_start (void *ctx, void *sub, void *monitor, herald__relay_t **relay,
-                         void **pipe);
+int herald__relay_start (void *ctx, void *sub, void *monitor, const char *endpoint,
+                         herald__relay_t **relay, void **pipe);
 
 /*  Send a command (HERALD__RELAY_...) with an argument of len bytes, at
  *  most HERALD_TOPIC_MAX. Never waits. */
@@ -89,6 +109,10 @@ uint64_t herald__relay_skipped (const herald__relay_t *relay);
 
 /*  1 while connected to the broker, else 0. Any thread. */
 int herald__relay_connected (const herald__relay_t *relay);
+
+/*  1 if the broker refused the most recent handshake, else 0. Any
+ *  thread. */
+int herald__relay_refused (const herald__relay_t *relay);
 
 /*  How many times a connection has dropped so far. Any thread. */
 uint64_t herald__relay_drops (const herald__relay_t *relay);

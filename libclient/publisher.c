@@ -21,10 +21,16 @@
 #include "mpjson.h"
 #include "wire.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 #include <zmq.h>
+
+//  How often, at most, a refused publisher connects again.
+#define S_RECONNECT_US 1000000
+
+static int64_t s_now_us (void);
 
 //  How much earlier than the linger time ZeroMQ's linger timer may fire
 //  (a few ms at most), and so how long before the deadline the context
@@ -40,11 +46,33 @@ struct herald_publisher {
     size_t max_payload;
     uint64_t published;         //  messages queued by publish
     msgpack_sbuffer buf;        //  reused by herald_publish_json
+    int ever_connected;         //  a handshake succeeded once (the monitor says)
+    int refused;                //  the broker refused the last handshake
+    int given_up;               //  and libzmq gave the connection up (ZAP 400)
+    int64_t reconnected_us;     //  when s_again last connected again
     char endpoint[256];
 };
 
-herald_publisher_t *
-herald_publisher_new (const char *endpoint, int *err)
+//  Takes the monitor's news. Called with the lock held, or at close.
+static void
+s_watch (herald_publisher_t *self)
+{
+    int event;
+    while (self->monitor && (event = herald__monitor_read (self->monitor)) != 0) {
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            self->ever_connected = 1;
+            self->refused = 0;
+        }
+        else if (HERALD__REFUSED (event)) {
+            self->refused = 1;
+            self->given_up = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+        }
+    }
+}
+
+//  A publisher connected to endpoint, over CURVE if curve names files.
+static herald_publisher_t *
+s_new (const char *endpoint, const herald__curve_t *curve, int *err)
 {
     int rc = HERALD_ERR_NOMEM;
     herald_publisher_t *self = calloc (1, sizeof *self);
@@ -57,7 +85,7 @@ herald_publisher_new (const char *endpoint, int *err)
     self->max_payload = WIRE_PAYLOAD_MAX;
     msgpack_sbuffer_init (&self->buf);
     rc = herald__socket_open (ZMQ_PUSH, endpoint, "HERALD_PUB_ENDPOINT",
-                              HERALD_DEFAULT_PUB_ENDPOINT, &self->ctx, &self->sock,
+                              HERALD_DEFAULT_PUB_ENDPOINT, curve, &self->ctx, &self->sock,
                               &self->monitor, self->endpoint, sizeof self->endpoint);
     if (rc == HERALD_OK)
         rc = herald__setsockopt_int (self->sock, ZMQ_SNDTIMEO, HERALD_DEFAULT_SEND_TIMEOUT_MS);
@@ -69,6 +97,26 @@ out:
     return self;
 }
 
+herald_publisher_t *
+herald_publisher_new (const char *endpoint, int *err)
+{
+    return s_new (endpoint, NULL, err);
+}
+
+herald_publisher_t *
+herald_publisher_new_secure (const char *endpoint, const char *server, const char *client_cert,
+                             int *err)
+{
+    herald__curve_t curve;
+    int rc = herald__curve_resolve (&curve, server, client_cert);
+    if (rc != HERALD_OK) {
+        if (err)
+            *err = rc;
+        return NULL;
+    }
+    return s_new (endpoint, &curve, err);
+}
+
 static int64_t
 s_now_us (void)
 {
@@ -77,27 +125,52 @@ s_now_us (void)
     return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+//  Takes the monitor's news and, while messages wait for a first
+//  handshake, waits for its outcome within the linger time, so that close
+//  can tell a broker that refused from one that was not there. Returns
+//  what is left of the linger time (-1: forever).
+static int
+s_await_handshake (herald_publisher_t *self)
+{
+    int64_t deadline = s_now_us () + (int64_t) self->linger_ms * 1000;
+    s_watch (self);
+    while (self->monitor && self->published && !self->ever_connected && !self->refused) {
+        int64_t left = self->linger_ms < 0 ? -1 : (deadline - s_now_us ()) / 1000;
+        if (self->linger_ms >= 0 && left <= 0)
+            break;
+        zmq_pollitem_t item = { self->monitor, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, (long) left) < 0 && zmq_errno () != EINTR)
+            break;
+        s_watch (self);
+    }
+    if (self->linger_ms < 0)
+        return -1;
+    int64_t left = (deadline - s_now_us ()) / 1000;
+    return left > 0 ? (int) left : 0;
+}
+
 //  Flushes for at most the linger time and releases everything. Returns
 //  1 if every queued message went into the connection, else 0, and sets
-//  *connected to whether a connection was ever made.
+//  *connected to whether a connection was ever made (else -1 if the broker
+//  refused the handshakes). Nothing goes out without a handshake, so with
+//  none there is no flush to vouch for, however fast the context ended
+//  (after a refusal libzmq drops the queue at once).
 static int
 s_shutdown (herald_publisher_t *self, int *connected)
 {
-    *connected = 0;
-    int event;
-    if (self->monitor)
-        while ((event = herald__monitor_read (self->monitor)) != 0)
-            if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
-                *connected = 1;
+    int linger = s_await_handshake (self);
+    *connected = self->ever_connected ? 1 : self->refused ? -1 : 0;
     herald__monitor_close (self->sock, &self->monitor);
-    int linger = self->linger_ms;
+    if (*connected < 0)
+        linger = 0;             //  what is queued can never go
     if (self->sock && zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger) != 0)
         linger = 0;             //  (cannot fail on a live socket)
     int64_t start = s_now_us ();
     herald__socket_close (&self->ctx, &self->sock);
     int64_t took = s_now_us () - start;
-    int flushed = self->published == 0 || linger < 0
-                  || took + S_MARGIN_US < (int64_t) linger * 1000;
+    int flushed = self->published == 0
+                  || (*connected == 1
+                      && (linger < 0 || took + S_MARGIN_US < (int64_t) linger * 1000));
     msgpack_sbuffer_destroy (&self->buf);
     pthread_mutex_destroy (&self->lock);
     return flushed;
@@ -128,7 +201,13 @@ herald_publisher_close (herald_publisher_t **pub)
     unsigned long long n = (unsigned long long) self->published;
     if (!s_shutdown (self, &connected)) {
         const char *s = n == 1 ? "" : "s";
-        if (!connected)
+        if (connected < 0)
+            rc = herald__fail (HERALD_ERR_UNSENT,
+                               "%llu message%s not sent: the broker at %s refused this "
+                               "publisher's handshake (with CURVE: its key is not allowed to "
+                               "publish there; or one side uses CURVE and the other not), "
+                               "so nothing could be sent", n, s, self->endpoint);
+        else if (!connected)
             rc = herald__fail (HERALD_ERR_UNSENT,
                                "%llu message%s not sent: the broker at %s was never "
                                "connected; dropped when the linger time (%d ms) ran out",
@@ -191,6 +270,40 @@ herald_publisher_set_option (herald_publisher_t *self, int option, int64_t value
     return rc;
 }
 
+//  After the broker refused a handshake (ZAP status 400), libzmq gives
+//  the connection up: it drops the queue, and may keep a pipe that takes
+//  messages with no connection behind it. So while refused, each publish
+//  takes the monitor's news, and connects again once a second (as libzmq's
+//  own reconnections go), for a key the broker allows later (SIGHUP). A
+//  publisher never refused does none of this. Called with the lock held.
+static void
+s_retry (herald_publisher_t *self)
+{
+    s_watch (self);
+    int64_t now = s_now_us ();
+    if (self->refused && self->given_up && now - self->reconnected_us >= S_RECONNECT_US) {
+        zmq_disconnect (self->sock, self->endpoint);
+        zmq_connect (self->sock, self->endpoint);
+        self->given_up = 0;
+        self->reconnected_us = now;
+    }
+}
+
+//  A send that found no room: the queue is full, or the broker refused
+//  the handshake and there is no queue. Says which. Called with the lock
+//  held.
+static int
+s_again (herald_publisher_t *self)
+{
+    s_retry (self);
+    if (self->refused)
+        return herald__fail (HERALD_ERR_AGAIN, "publish: the broker at %s refused this "
+                             "publisher's handshake (its CURVE key is not allowed to publish "
+                             "there); the message was not sent", self->endpoint);
+    return herald__fail (HERALD_ERR_AGAIN, "publish: the queue to the broker stayed full for "
+                         "the send timeout; the message was not sent");
+}
+
 //  Sends [topic][payload] as one message. Called with the lock held.
 static int
 s_send (herald_publisher_t *self, const char *topic, size_t tlen, const void *data,
@@ -202,13 +315,14 @@ s_send (herald_publisher_t *self, const char *topic, size_t tlen, const void *da
     wire_err_t werr = wire_msgpack_check (data, size);
     if (werr != WIRE_OK)
         return herald__fail (HERALD_ERR_MSGPACK, "invalid msgpack: %s", wire_strerror (werr));
+    if (self->refused)
+        s_retry (self);
     //  Once the first frame is queued the rest of the message always is:
     //  ZeroMQ counts its queue limit in whole messages.
     if (zmq_send (self->sock, topic, tlen, ZMQ_SNDMORE) < 0) {
         int rc = herald__zmq_fail ("publish");
         if (rc == HERALD_ERR_AGAIN)
-            herald__fail (rc, "publish: the queue to the broker stayed full for the "
-                              "send timeout; the message was not sent");
+            rc = s_again (self);
         return rc;
     }
     if (zmq_send (self->sock, data, size, 0) < 0)

@@ -38,8 +38,9 @@
  *  the SUB's queue fills up to HERALD_OPT_HWM: the broker sees a full
  *  subscriber and counts the drops, as without a relay.
  *
- *  A monitor on the SUB reports handshakes and disconnections; the relay
- *  keeps them in two atomics that any thread may read.
+ *  A monitor on the SUB reports handshakes, refused ones included, and
+ *  disconnections; the relay keeps them in atomics that any thread may
+ *  read.
  *
  *  This is a plain thread rather than a CZMQ zactor: a zactor's pipe lives
  *  in CZMQ's process-wide context, whose set-up installs signal handlers
@@ -54,7 +55,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 //  The most messages in transit from the relay to the caller; less when
@@ -67,6 +70,10 @@
 #define RELAY_BATCH 256
 
 #define RELAY_ENDPOINT "inproc://herald-relay"
+//  After the broker refuses a handshake (ZAP status 400), libzmq gives the
+//  connection up for good; the relay connects again after this long, so
+//  that a key the broker allows later (SIGHUP) gets in without a restart.
+#define RELAY_REFUSED_RETRY_MS 1000
 
 struct herald__relay {
     pthread_t thread;
@@ -80,12 +87,23 @@ struct herald__relay {
     uint64_t consumed;          //  atomic: messages the caller has read
     int paused;                 //  atomic: the relay waits for a resume
     int connected;              //  atomic: handshake done, not dropped since
+    int refused;                //  atomic: the last handshake was refused
     uint64_t drops;             //  atomic: disconnections seen
     int hwm;                    //  atomic: the SUB's ZMQ_RCVHWM wanted
     int hwm_set;                //  the thread's: the one in force
     size_t max_payload;         //  atomic: HERALD_OPT_MAX_PAYLOAD
     uint64_t skipped;           //  atomic: messages dropped as invalid
+    int64_t retry_at;           //  the thread's: when to connect again; 0 never
+    char endpoint[1024];        //  as connected
 };
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 //  Applies one command: an opcode byte and its argument.
 static void
@@ -132,8 +150,15 @@ s_events (herald__relay_t *self)
 {
     int event;
     while ((event = herald__monitor_read (self->monitor)) != 0) {
-        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             __atomic_store_n (&self->connected, 1, __ATOMIC_RELEASE);
+            __atomic_store_n (&self->refused, 0, __ATOMIC_RELEASE);
+        }
+        else if (HERALD__REFUSED (event)) {
+            __atomic_store_n (&self->refused, 1, __ATOMIC_RELEASE);
+            if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+                self->retry_at = s_now_ms () + RELAY_REFUSED_RETRY_MS;
+        }
         else if (event == ZMQ_EVENT_DISCONNECTED) {
             //  Counted even when no handshake had been done: the SUB sends
             //  its subscriptions again after any dropped connection.
@@ -257,10 +282,22 @@ s_run (void *arg)
             { self->monitor, 0, ZMQ_POLLIN, 0 },
             { self->sub, 0, ZMQ_POLLIN, 0 },
         };
-        if (zmq_poll (items, room ? 3 : 2, -1) < 0) {
+        long timeout = -1;
+        if (self->retry_at) {
+            int64_t wait = self->retry_at - s_now_ms ();
+            timeout = wait > 0 ? (long) wait : 0;
+        }
+        if (zmq_poll (items, room ? 3 : 2, timeout) < 0) {
             if (zmq_errno () == EINTR)
                 continue;
             break;              //  ETERM: the context is shutting down
+        }
+        if (self->retry_at && s_now_ms () >= self->retry_at) {
+            //  (The disconnect ends whatever is left of the refused one, so
+            //  that there is never a second connection.)
+            zmq_disconnect (self->sub, self->endpoint);
+            zmq_connect (self->sub, self->endpoint);
+            self->retry_at = 0;
         }
         //  Events first: a new connection's handshake is then known before
         //  anything that came on it is relayed.
@@ -304,8 +341,8 @@ s_pair (void *ctx, void **mine, void **theirs)
 }
 
 int
-herald__relay_start (void *ctx, void *sub, void *monitor, herald__relay_t **relay,
-                     void **pipe)
+herald__relay_start (void *ctx, void *sub, void *monitor, const char *endpoint,
+                     herald__relay_t **relay, void **pipe)
 {
     *relay = NULL;
     *pipe = NULL;
@@ -314,6 +351,7 @@ herald__relay_start (void *ctx, void *sub, void *monitor, herald__relay_t **rela
     if (rc == HERALD_OK) {
         self->sub = sub;
         self->monitor = monitor;
+        snprintf (self->endpoint, sizeof self->endpoint, "%s", endpoint);
         self->hwm = self->hwm_set = HERALD_DEFAULT_HWM;     //  as herald__socket_open set it
         self->max_payload = WIRE_PAYLOAD_MAX;
         for (int i = 0; i < 3; i++)
@@ -396,6 +434,12 @@ uint64_t
 herald__relay_skipped (const herald__relay_t *self)
 {
     return __atomic_load_n (&self->skipped, __ATOMIC_RELAXED);
+}
+
+int
+herald__relay_refused (const herald__relay_t *self)
+{
+    return __atomic_load_n (&self->refused, __ATOMIC_ACQUIRE);
 }
 
 int

@@ -72,8 +72,9 @@ s_event_free (herald_event_t *ev)
     free (ev);
 }
 
-herald_subscriber_t *
-herald_subscriber_new (const char *endpoint, int *err)
+//  A subscriber connected to endpoint, over CURVE if curve names files.
+static herald_subscriber_t *
+s_new (const char *endpoint, const herald__curve_t *curve, int *err)
 {
     int rc = HERALD_ERR_NOMEM;
     herald_subscriber_t *self = calloc (1, sizeof *self);
@@ -82,11 +83,12 @@ herald_subscriber_new (const char *endpoint, int *err)
         goto fail;
     }
     void *sock, *monitor;
+    char used[1024];
     rc = herald__socket_open (ZMQ_SUB, endpoint, "HERALD_SUB_ENDPOINT",
-                              HERALD_DEFAULT_SUB_ENDPOINT, &self->ctx, &sock, &monitor,
-                              NULL, 0);
+                              HERALD_DEFAULT_SUB_ENDPOINT, curve, &self->ctx, &sock, &monitor,
+                              used, sizeof used);
     if (rc == HERALD_OK)
-        rc = herald__relay_start (self->ctx, sock, monitor, &self->relay, &self->pipe);
+        rc = herald__relay_start (self->ctx, sock, monitor, used, &self->relay, &self->pipe);
     if (rc == HERALD_OK)
         goto out;
 fail:
@@ -95,6 +97,26 @@ out:
     if (err)
         *err = rc;
     return self;
+}
+
+herald_subscriber_t *
+herald_subscriber_new (const char *endpoint, int *err)
+{
+    return s_new (endpoint, NULL, err);
+}
+
+herald_subscriber_t *
+herald_subscriber_new_secure (const char *endpoint, const char *server,
+                              const char *client_cert, int *err)
+{
+    herald__curve_t curve;
+    int rc = herald__curve_resolve (&curve, server, client_cert);
+    if (rc != HERALD_OK) {
+        if (err)
+            *err = rc;
+        return NULL;
+    }
+    return s_new (endpoint, &curve, err);
 }
 
 void
@@ -191,6 +213,12 @@ int
 herald_subscriber_connected (const herald_subscriber_t *self)
 {
     return self && self->relay ? herald__relay_connected (self->relay) : 0;
+}
+
+int
+herald_subscriber_refused (const herald_subscriber_t *self)
+{
+    return self && self->relay ? herald__relay_refused (self->relay) : 0;
 }
 
 int

@@ -15,6 +15,8 @@ export declare const ErrorCode: {
   readonly INTERRUPTED: 10;
   readonly TRANSPORT: 11;
   readonly UNSENT: 12;
+  readonly KEY: 13;
+  readonly NO_CURVE: 14;
 };
 
 /** A libherald call failed. */
@@ -34,6 +36,10 @@ export interface PublisherOptions {
   hwm?: number;
   /** largest packed payload in bytes (default 1048576). */
   maxPayload?: number;
+  /** For a broker with CURVE: its public certificate file (or key); default $HERALD_CURVE_SERVER. */
+  curveServer?: string;
+  /** This client's secret certificate file, allowed to publish; default $HERALD_CURVE_CERT. Both or neither. */
+  curveCert?: string;
 }
 
 export declare class Publisher {
@@ -62,6 +68,10 @@ export interface SubscriberOptions {
   maxPayload?: number;
   /** ms of each wait on the thread pool; subscribe() and close() may wait this long (default 100). */
   pollMs?: number;
+  /** For a broker with CURVE: its public certificate file (or key); default $HERALD_CURVE_SERVER. */
+  curveServer?: string;
+  /** This client's secret certificate file, allowed to subscribe; default $HERALD_CURVE_CERT. Both or neither. */
+  curveCert?: string;
 }
 
 export interface HeraldEvent<T = unknown> {
@@ -78,6 +88,8 @@ export declare class Subscriber<T = unknown> implements AsyncIterable<HeraldEven
   ready(timeoutMs?: number): Promise<void>;
   /** True while the connection to the broker is up (handshake done, not dropped since). */
   readonly connected: boolean;
+  /** True if the broker refused the latest handshake (CURVE key not allowed, or a security mismatch). */
+  readonly refused: boolean;
   next(): Promise<IteratorResult<HeraldEvent<T>>>;
   [Symbol.asyncIterator](): AsyncIterator<HeraldEvent<T>>;
   /** End iteration and release everything. Safe to call twice. */

@@ -76,12 +76,16 @@ const c = {
   // HERALD_1.1
   pubClose: since('int herald_publisher_close(_Inout_ void **pub)'),
   subConnected: since('int herald_subscriber_connected(void *sub)'),
+  // HERALD_1.2
+  pubNewSecure: since('void *herald_publisher_new_secure(const char *endpoint, const char *server, const char *cert, _Out_ int *err)'),
+  subNewSecure: since('void *herald_subscriber_new_secure(const char *endpoint, const char *server, const char *cert, _Out_ int *err)'),
+  subRefused: since('int herald_subscriber_refused(void *sub)'),
 };
 
 /** The C library's herald_err_t codes. */
 const ErrorCode = Object.freeze({
   OK: 0, INVALID: 1, NOMEM: 2, TOPIC: 3, TOO_BIG: 4, JSON: 5, MSGPACK: 6, AGAIN: 7,
-  TIMEOUT: 8, ENDPOINT: 9, INTERRUPTED: 10, TRANSPORT: 11, UNSENT: 12,
+  TIMEOUT: 8, ENDPOINT: 9, INTERRUPTED: 10, TRANSPORT: 11, UNSENT: 12, KEY: 13, NO_CURVE: 14,
 });
 const CODE_NAMES = Object.fromEntries(Object.entries(ErrorCode).map(([k, v]) => [v, k]));
 const Option = { LINGER_MS: 1, SEND_TIMEOUT_MS: 2, HWM: 3, MAX_PAYLOAD: 4 };
@@ -114,15 +118,30 @@ function ms(value, fallback) {
   return Math.max(0, Math.min(Math.round(value), 2 ** 31 - 1));
 }
 
+// Creates a handle with herald_*_new_secure, which takes the CURVE files
+// (null: the library reads $HERALD_CURVE_SERVER and $HERALD_CURVE_CERT; with
+// neither the connection is plaintext), or with herald_*_new from a
+// libherald older than HERALD_1.2, which cannot use CURVE.
+function create(plain, secure, endpoint, options) {
+  const err = [0];
+  const server = options.curveServer || null;
+  const cert = options.curveCert || null;
+  let handle;
+  if (secure) handle = secure(endpoint || null, server, cert, err);
+  else if (server || cert || process.env.HERALD_CURVE_SERVER || process.env.HERALD_CURVE_CERT)
+    throw new HeraldError(ErrorCode.NO_CURVE, 'this libherald is older than HERALD_1.2 and cannot use CURVE');
+  else handle = plain(endpoint || null, err);
+  if (!handle) throw new HeraldError(err[0], c.errmsg());
+  return handle;
+}
+
 /**
  * Publishes events to a broker's ingress. Safe to share; publish() does not
  * wait for the broker (messages queue until the connection is up).
  */
 class Publisher {
   constructor(endpoint, options = {}) {
-    const err = [0];
-    this._handle = c.pubNew(endpoint || null, err);
-    if (!this._handle) throw new HeraldError(err[0], c.errmsg());
+    this._handle = create(c.pubNew, c.pubNewSecure, endpoint, options);
     try {
       this._set(Option.LINGER_MS, ms(options.linger, 2000));
       this._set(Option.SEND_TIMEOUT_MS, ms(options.sendTimeout, 1000));
@@ -187,9 +206,7 @@ class Publisher {
  */
 class Subscriber {
   constructor(endpoint, topics = [], options = {}) {
-    const err = [0];
-    this._handle = c.subNew(endpoint || null, err);
-    if (!this._handle) throw new HeraldError(err[0], c.errmsg());
+    this._handle = create(c.subNew, c.subNewSecure, endpoint, options);
     this._raw = Boolean(options.raw);
     this._waitMs = options.pollMs ?? 100;   // one wait on the thread pool
     this._busy = false;                     // a call runs on the thread pool
@@ -234,6 +251,16 @@ class Subscriber {
   get connected() {
     if (!c.subConnected) throw new HeraldError(ErrorCode.INVALID, 'the loaded libherald is older than HERALD_1.1');
     return Boolean(this._handle) && !this._closing && c.subConnected(this._handle) === 1;
+  }
+
+  /**
+   * True if the broker refused the latest handshake: it does not allow this
+   * client's CURVE key to subscribe, or one side uses CURVE and the other
+   * not. The subscriber keeps retrying. Needs a libherald with HERALD_1.2.
+   */
+  get refused() {
+    if (!c.subRefused) throw new HeraldError(ErrorCode.INVALID, 'the loaded libherald is older than HERALD_1.2');
+    return Boolean(this._handle) && !this._closing && c.subRefused(this._handle) === 1;
   }
 
   /** Subscribe to topics (matched exactly). Resolves once applied. */

@@ -9,12 +9,14 @@
  *
  *  A uv_timer polls libherald's view of the broker connection every
  *  LINK_POLL_MS and logs each change, so that an operator sees the link go
- *  down and come back (and /metrics shows it as a gauge).
+ *  down and come back (and /metrics shows it as a gauge), and whether the
+ *  broker refused it (CURVE: --curve-server and --curve-cert).
  */
 #include "upstream.h"
 #include "herald.h"
 #include "hub.h"
 #include "log.h"
+#include "net.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ struct upstream {
     int checked;                //  the timer has reported a state
     int ticks;                  //  timer runs before that
     int connected;              //  as it last saw it
+    int refused;                //  likewise, the broker's refusal
     int64_t down_since;         //  uv_now when the link was seen down; -1: up
     char *endpoint;
     int open_handles;
@@ -74,11 +77,25 @@ s_on_idle (uv_idle_t *handle)
     s_drain (handle->data);
 }
 
+//  Says once per refusal that the broker turned the link away: libherald
+//  keeps retrying, and the warning names what to check.
+static void
+s_check_refused (upstream_t *self)
+{
+    int refused = herald_subscriber_refused (self->sub);
+    if (refused && !self->refused)
+        hlog_warn ("the broker at %s refused the link: not authorised (CURVE: is "
+                   "--curve-server its public certificate, and the public half of "
+                   "--curve-cert in its --curve-subscribers?); retrying", self->endpoint);
+    self->refused = refused;
+}
+
 static void
 s_on_link_timer (uv_timer_t *handle)
 {
     upstream_t *self = handle->data;
     int now = herald_subscriber_connected (self->sub);
+    s_check_refused (self);
     if (self->checked && now == self->connected)
         return;
     //  At start, give the first handshake a moment before calling the
@@ -122,7 +139,12 @@ upstream_new (uv_loop_t *loop, const char *endpoint, int hwm)
     int err, fd;
     self->down_since = -1;
     self->endpoint = strdup (endpoint);
-    self->sub = self->endpoint ? herald_subscriber_new (endpoint, &err) : NULL;
+    //  The CURVE files come from the configuration (upstream.h's callers
+    //  know nothing of them); NULL ones are plaintext.
+    const edge_config_t *cfg = net_edge.cfg;
+    self->sub = self->endpoint ? herald_subscriber_new_secure (endpoint, cfg->curve_server,
+                                                               cfg->curve_cert, &err)
+                               : NULL;
     if (!self->sub || herald_subscriber_fd (self->sub, &fd) != HERALD_OK) {
         hlog_error ("cannot subscribe to the broker at %s: %s", endpoint, herald_errmsg ());
         s_free (self);

@@ -20,9 +20,10 @@
  *    they came from and live as long as it does.
  *  - Threads. A publisher may be used from several threads at once; its
  *    calls are serialised internally. A subscriber must be used from one
- *    thread at a time (herald_subscriber_connected excepted). Distinct
- *    handles are independent. Destroying or closing a handle must not race
- *    with any other call on it.
+ *    thread at a time (herald_subscriber_connected and
+ *    herald_subscriber_refused excepted). Distinct handles are
+ *    independent. Destroying or closing a handle must not race with any
+ *    other call on it.
  *  - ABI. Error codes and option numbers only ever grow at the end; new
  *    behaviour comes as new functions. The shared library's SONAME is
  *    libherald.so.1.
@@ -88,7 +89,12 @@ extern "C" {
     /*  messages were still queued when the linger time ran out; they were    \
         dropped (herald_publisher_close) */                                   \
     XX (UNSENT, 12,                                                           \
-        "messages were still queued when the linger time ran out; they were dropped")
+        "messages were still queued when the linger time ran out; they were dropped") \
+    /*  a CURVE key or certificate is missing, unreadable or invalid, or      \
+        only one of the pair was given (herald_publisher_new_secure) */       \
+    XX (KEY, 13, "missing or invalid CURVE key or certificate")               \
+    /*  this libzmq was built without CURVE */                                \
+    XX (NO_CURVE, 14, "CURVE security is not available in this ZeroMQ build")
 
 /*  Each entry's comma comes before it: C89 and C++98 reject a comma after
  *  an enum's last member. */
@@ -178,6 +184,44 @@ HERALD_EXPORT int herald_msgpack_to_json (const void *data, size_t size,
  *  set to HERALD_ERR_ENDPOINT, HERALD_ERR_NOMEM or HERALD_ERR_TRANSPORT. */
 HERALD_EXPORT herald_publisher_t *herald_publisher_new (const char *endpoint, int *err);
 
+/*  Like herald_publisher_new, over CURVE (ZeroMQ's CurveZMQ: encrypted,
+ *  and the broker lets the client in only if it knows its key). Available
+ *  since HERALD_1.2.
+ *
+ *  server names the broker's public key: its public certificate file (as
+ *  `herald keygen` or CZMQ's zcert_save write it), or the key itself as 40
+ *  characters of Z85. client_cert is this client's secret certificate file
+ *  (NAME_secret; NAME also finds it), whose public half the broker must
+ *  allow to publish (herald-broker --curve-publishers). NULL or "" selects
+ *  the environment variable HERALD_CURVE_SERVER, respectively
+ *  HERALD_CURVE_CERT. If neither is given nor set, the connection is
+ *  plaintext, as herald_publisher_new's: so the same call serves both
+ *  kinds of broker, and a CURVE broker refuses a plaintext client anyway.
+ *
+ *  The files are read, and checked, before anything connects. endpoint
+ *  takes what herald_publisher_new takes; the keys apply to it (and, when
+ *  a later version accepts a list of endpoints, to each of them: one
+ *  broker cluster, one server key). A broker that refuses the key is not
+ *  an error here, since the handshake happens in the background: libzmq
+ *  then drops the queue, publishes may return HERALD_ERR_AGAIN (after the
+ *  send timeout; herald_errmsg says the broker refused), and publishing
+ *  connects again, at most once a second, so that a key the broker allows
+ *  later gets in; what was published meanwhile is lost. herald_publisher_close reports HERALD_ERR_UNSENT for
+ *  what was published, with a herald_errmsg that says the broker refused
+ *  the handshake.
+ *
+ *  Returns NULL on failure with *err set to HERALD_ERR_KEY (a file
+ *  missing, unreadable or not a certificate, a certificate without its
+ *  secret key, a bad key, or one of the two missing; herald_errmsg names
+ *  the file and the problem), HERALD_ERR_NO_CURVE (libzmq without CURVE),
+ *  or any error of herald_publisher_new. Ownership and threads: as
+ *  herald_publisher_new; the strings are read during the call only.
+ *  Thread-safe (it reads the environment: do not call setenv meanwhile). */
+HERALD_EXPORT herald_publisher_t *herald_publisher_new_secure (const char *endpoint,
+                                                               const char *server,
+                                                               const char *client_cert,
+                                                               int *err);
+
 /*  Flush queued messages for at most HERALD_OPT_LINGER_MS, then close and
  *  release everything. Messages still queued when the linger time ends
  *  are dropped without a word: herald_publisher_close says so. Accepts
@@ -252,6 +296,20 @@ HERALD_EXPORT int herald_publisher_close (herald_publisher_t **pub);
  *  herald_publisher_new. */
 HERALD_EXPORT herald_subscriber_t *herald_subscriber_new (const char *endpoint, int *err);
 
+/*  Like herald_subscriber_new, over CURVE, as herald_publisher_new_secure
+ *  says: server is the broker's public certificate (or key), client_cert
+ *  this client's secret certificate, whose public half the broker must
+ *  allow to subscribe (herald-broker --curve-subscribers); NULL or ""
+ *  selects $HERALD_CURVE_SERVER, respectively $HERALD_CURVE_CERT, and
+ *  with neither the connection is plaintext. A broker that refuses the key
+ *  shows as herald_subscriber_refused. Errors: HERALD_ERR_KEY,
+ *  HERALD_ERR_NO_CURVE, and those of herald_subscriber_new. Available
+ *  since HERALD_1.2. */
+HERALD_EXPORT herald_subscriber_t *herald_subscriber_new_secure (const char *endpoint,
+                                                                 const char *server,
+                                                                 const char *client_cert,
+                                                                 int *err);
+
 /*  Close and release everything, the background thread and events
  *  received but not read included. Accepts NULL and *sub == NULL; sets
  *  *sub to NULL. */
@@ -315,6 +373,17 @@ HERALD_EXPORT uint64_t herald_subscriber_skipped (const herald_subscriber_t *sub
  *  (herald_subscriber_sync confirms exactly when). Available since
  *  HERALD_1.1. */
 HERALD_EXPORT int herald_subscriber_connected (const herald_subscriber_t *sub);
+
+/*  1 if the broker refused this subscriber's most recent handshake, else 0
+ *  (also for NULL): the broker does not allow its CURVE key (or not on the
+ *  subscribing side), or one side uses CURVE and the other does not. The
+ *  subscriber keeps retrying, and it goes back to 0 once a handshake
+ *  succeeds (after the broker's allowlist changed, for example). A broker
+ *  given the wrong server key cannot decrypt the handshake and just closes
+ *  the connection, so that case shows only as never connected.
+ *  Thread-safe, as herald_subscriber_connected. Available since
+ *  HERALD_1.2. */
+HERALD_EXPORT int herald_subscriber_refused (const herald_subscriber_t *sub);
 
 /*  ---------------------------------------------------------------------
  *  Event, as received. Accessors return memory owned by the event.

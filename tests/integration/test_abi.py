@@ -38,6 +38,9 @@ def test_soname_and_symbol_version():
     versions = run(["objdump", "-T", LIBRARY], check=True).stdout
     assert re.search(r"HERALD_1\.0\s+herald_publish$", versions, re.M)
     assert re.search(r"HERALD_1\.1\s+herald_publisher_close$", versions, re.M)
+    for name in ("herald_publisher_new_secure", "herald_subscriber_new_secure",
+                 "herald_subscriber_refused"):
+        assert re.search(rf"HERALD_1\.2\s+{name}$", versions, re.M), name
 
 
 def test_header_compiles_as_cxx(tmp_path):

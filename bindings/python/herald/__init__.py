@@ -25,6 +25,7 @@ import atexit
 import ctypes
 import enum
 import json
+import os
 import sys
 import weakref
 from typing import Any, AsyncIterator, Iterable, Iterator, Optional, Tuple, Union
@@ -67,6 +68,8 @@ class ErrorCode(enum.IntEnum):
     INTERRUPTED = 10
     TRANSPORT = 11
     UNSENT = 12
+    KEY = 13
+    NO_CURVE = 14
 
 
 class _Option(enum.IntEnum):
@@ -152,6 +155,32 @@ def msgpack_to_json(data: bytes) -> str:
 _open_publishers: "weakref.WeakSet[Publisher]" = weakref.WeakSet()
 
 
+def _new(kind: str, endpoint: Optional[str], curve_server: Optional[str],
+         curve_cert: Optional[str]) -> ctypes.c_void_p:
+    """herald_<kind>_new_secure, which takes the CURVE files (None: the
+    library reads $HERALD_CURVE_SERVER and $HERALD_CURVE_CERT; with neither
+    the connection is plaintext), or herald_<kind>_new from a libherald
+    older than HERALD_1.2, which cannot use CURVE."""
+    err = ctypes.c_int()
+    ep = endpoint.encode() if endpoint else None
+    secure = f"herald_{kind}_new_secure"
+    if has(secure):
+        handle = getattr(lib, secure)(ep, _path(curve_server), _path(curve_cert), ctypes.byref(err))
+    elif curve_server or curve_cert or os.environ.get("HERALD_CURVE_SERVER") \
+            or os.environ.get("HERALD_CURVE_CERT"):
+        raise HeraldError(ErrorCode.NO_CURVE, "this libherald is older than HERALD_1.2 "
+                          "and cannot use CURVE")
+    else:
+        handle = getattr(lib, f"herald_{kind}_new")(ep, ctypes.byref(err))
+    if not handle:
+        _check(err.value)
+    return ctypes.c_void_p(handle)
+
+
+def _path(value: Optional[Union[str, "os.PathLike[str]"]]) -> Optional[bytes]:
+    return os.fsencode(value) if value else None
+
+
 @atexit.register
 def _close_publishers() -> None:
     for pub in list(_open_publishers):
@@ -171,6 +200,14 @@ class Publisher:
         waits forever, 0 never waits).
     :param hwm: messages that may queue towards the broker (default 100000).
     :param max_payload: largest packed payload in bytes (default 1 MiB).
+    :param curve_server: for a broker with CURVE, its public certificate
+        file (or its public key, 40 characters of Z85); ``None`` means
+        ``$HERALD_CURVE_SERVER`` if set.
+    :param curve_cert: this client's secret certificate file (``herald
+        keygen NAME`` writes ``NAME_secret``), which the broker must allow
+        to publish; ``None`` means ``$HERALD_CURVE_CERT`` if set. Give both
+        or neither; with neither the connection is plaintext. A missing or
+        bad file raises :class:`HeraldError` with code ``KEY``.
 
     A publisher is safe to share between threads. Creating it does not wait
     for the broker: messages queue until the connection is up.
@@ -188,13 +225,10 @@ class Publisher:
         send_timeout: Optional[float] = 1.0,
         hwm: Optional[int] = None,
         max_payload: Optional[int] = None,
+        curve_server: Optional[str] = None,
+        curve_cert: Optional[str] = None,
     ) -> None:
-        err = ctypes.c_int()
-        ep = endpoint.encode() if endpoint else None
-        handle = lib.herald_publisher_new(ep, ctypes.byref(err))
-        if not handle:
-            _check(err.value)
-        self._handle = ctypes.c_void_p(handle)
+        self._handle = _new("publisher", endpoint, curve_server, curve_cert)
         _open_publishers.add(self)
         try:
             self._set(_Option.LINGER_MS, _ms(linger))
@@ -299,6 +333,12 @@ class Subscriber:
     :param raw: yield msgpack bytes instead of decoded JSON.
     :param hwm: messages that may wait unread (default 100000).
     :param max_payload: larger payloads are skipped (default 1 MiB).
+    :param curve_server: for a broker with CURVE, its public certificate
+        (or key); ``None`` means ``$HERALD_CURVE_SERVER`` if set.
+    :param curve_cert: this client's secret certificate, which the broker
+        must allow to subscribe; ``None`` means ``$HERALD_CURVE_CERT`` if
+        set. As for :class:`Publisher`; :attr:`refused` says when the
+        broker turns the key away.
 
     A subscriber must be used from one thread (or one event loop) at a time.
     """
@@ -311,15 +351,12 @@ class Subscriber:
         raw: bool = False,
         hwm: Optional[int] = None,
         max_payload: Optional[int] = None,
+        curve_server: Optional[str] = None,
+        curve_cert: Optional[str] = None,
     ) -> None:
         if isinstance(topics, str):
             topics = [topics]
-        err = ctypes.c_int()
-        ep = endpoint.encode() if endpoint else None
-        handle = lib.herald_subscriber_new(ep, ctypes.byref(err))
-        if not handle:
-            _check(err.value)
-        self._handle = ctypes.c_void_p(handle)
+        self._handle = _new("subscriber", endpoint, curve_server, curve_cert)
         self._raw = raw
         self._waiter: Optional[asyncio.Future] = None
         try:
@@ -372,6 +409,17 @@ class Subscriber:
             raise HeraldError(ErrorCode.INVALID, "the loaded libherald is older than HERALD_1.1")
         handle = getattr(self, "_handle", None)
         return bool(lib.herald_subscriber_connected(handle)) if handle else False
+
+    @property
+    def refused(self) -> bool:
+        """True if the broker refused the latest handshake: it does not
+        allow this client's CURVE key to subscribe, or one side uses CURVE
+        and the other not. The subscriber keeps retrying. May be read from
+        any thread. Needs a libherald with HERALD_1.2."""
+        if not has("herald_subscriber_refused"):
+            raise HeraldError(ErrorCode.INVALID, "the loaded libherald is older than HERALD_1.2")
+        handle = getattr(self, "_handle", None)
+        return bool(lib.herald_subscriber_refused(handle)) if handle else False
 
     def fileno(self) -> int:
         """The library's pollable descriptor (edge-triggered; see herald.h)."""

@@ -16,7 +16,8 @@ main (int argc, char **argv)
         return 0;
     int err, rc = 1;
     herald_subscriber_t *sub = herald_subscriber_new (argv[2], &err);
-    herald_publisher_t *pub = herald_publisher_new (argv[1], &err);
+    //  (HERALD_1.2; with no keys given or in the environment, plaintext.)
+    herald_publisher_t *pub = herald_publisher_new_secure (argv[1], NULL, NULL, &err);
     herald_event_t *ev = NULL;
     if (!sub || !pub)
         goto out;
