@@ -8,11 +8,12 @@
 //   extension: the socket and its subscriptions stay open.
 //
 // createClient is graphql-ws's; getToken() returns (a promise of) a JWT.
-// Works in browsers and in Node (pass webSocketImpl there).
+// Works in browsers and in Node (pass webSocketImpl there); the chat page
+// (examples/chat/www/app.js) loads it as vendor/refresh.js.
 
 // The token's exp, in ms, read from its claims (not checked here: the
 // edge checks it).
-function expiresAt(token) {
+export function expiresAt(token) {
   const claims = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
   return JSON.parse(atob(claims)).exp * 1000;
 }

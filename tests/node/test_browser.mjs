@@ -4,6 +4,13 @@
 // appears in both; after a reload the page's new subscription receives the
 // next message. Screenshots go to $HERALD_BUILD_DIR/artifacts/.
 //
+// The edge runs as scripts/run.sh starts it: --auth optional with the
+// public channels chat.*, and an HMAC secret that the example server's
+// login signs tokens with. A page that signs in shows its own private
+// messages (sendDirect to it), not another user's, and keeps receiving the
+// public channel; with short-lived tokens it refreshes them on the open
+// socket (Herald's ping extension) instead of reconnecting.
+//
 // Served over https by an edge with --tls-cert, the page subscribes over
 // wss:// and shows what is sent.
 //
@@ -17,7 +24,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -29,41 +36,91 @@ import {
 const ARTIFACTS = path.join(BUILD, 'artifacts');
 const CHANNEL = 'e2e';
 
-let broker, edge, server, serverUrl, browser;
+// The edge's HMAC secret, as scripts/run.sh makes it.
+const secretDir = mkdtempSync(path.join(os.tmpdir(), 'herald-browser-'));
+const secretFile = path.join(secretDir, 'jwt.key');
+writeFileSync(secretFile, execFileSync('openssl', ['rand', '-hex', '32']));
 
-before(async () => {
-  broker = await startBroker();
-  edge = await startEdge(broker, ['--static', path.join(BUILD, 'examples', 'chat', 'www')]);
+let broker, edge, server, serverUrl, browser;
+const servers = [];
+
+// Starts the Python example server (login signs with the edge's secret);
+// resolves with its GraphQL URL.
+async function startServer(args = []) {
   const port = await freePort();
-  serverUrl = `http://127.0.0.1:${port}/graphql`;
-  server = spawn('/usr/bin/python3', [path.join(ROOT, 'examples', 'python-server', 'server.py'), '--port', String(port)], {
+  const url = `http://127.0.0.1:${port}/graphql`;
+  servers.push(spawn('/usr/bin/python3', [path.join(ROOT, 'examples', 'python-server', 'server.py'),
+    '--port', String(port), '--jwt-secret', secretFile, ...args], {
     stdio: 'inherit',
     env: pythonEnv({ HERALD_PUB_ENDPOINT: broker.ingress }),
-  });
+  }));
   await waitFor(async () => {
     try {
-      return (await fetch(serverUrl, { method: 'OPTIONS' })).status === 204;
+      return (await fetch(url, { method: 'OPTIONS' })).status === 204;
     } catch {
       return false;
     }
   }, 'the example server');
+  return url;
+}
+
+before(async () => {
+  broker = await startBroker();
+  edge = await startEdge(broker, ['--static', path.join(BUILD, 'examples', 'chat', 'www'),
+    '--auth', 'optional', '--public-topics', 'chat.*', '--jwt-secret', secretFile]);
+  serverUrl = await startServer();
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  for (const s of servers) s.kill('SIGTERM');
   assert.equal(await edge.stop(), 0);
   assert.equal(await broker.stop(), 0);
+  rmSync(secretDir, { recursive: true, force: true });
 });
 
-async function openChat() {
+async function openChat(url = serverUrl) {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err));
-  await page.goto(`${edge.http}/?channel=${CHANNEL}&mutation=${encodeURIComponent(serverUrl)}`);
+  await page.goto(`${edge.http}/?channel=${CHANNEL}&mutation=${encodeURIComponent(url)}`);
   await page.locator('#status', { hasText: 'live' }).waitFor();
   return page;
+}
+
+// Signs the page in as name, and waits until it is live with its token.
+async function signIn(page, name) {
+  await page.fill('#login-name', name);
+  await page.click('#login-form button');
+  await page.locator('#status', { hasText: `live · ${name}` }).waitFor();
+}
+
+// A GraphQL request to the example server, as any backend would send it.
+async function post(query, variables, url = serverUrl) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+  return body.data;
+}
+const sendDirect = (to, text, url) => post(
+  'mutation($to: String!, $t: String!) { sendDirect(to: $to, text: $t, author: "backend") { id } }',
+  { to, t: text }, url);
+
+// Sends until the page shows it: the edge subscribes at the broker as the
+// page subscribes, and a message sent before that is not for this page.
+async function sendUntilShown(page, list, send, text) {
+  for (let n = 0; n < 20; n++) {
+    await send(`${text} ${n}`);
+    const shown = await page.locator(`${list} .text`, { hasText: text }).first()
+      .waitFor({ timeout: 1000 }).then(() => true, () => false);
+    if (shown) return;
+  }
+  assert.fail(`"${text}" never showed in ${list}`);
 }
 
 const texts = (page) => page.locator('#messages .text').allTextContents();
@@ -98,6 +155,84 @@ test('a message sent in one browser appears in both, and after a reload', async 
   console.log(`screenshots: ${path.join(ARTIFACTS, 'chat-sender.png')}, chat-receiver.png`);
   await a.context().close();
   await b.context().close();
+});
+
+test('signed in, the page shows its own private messages, not another user\'s, and the public channel', async () => {
+  const alice = await openChat();
+  const bob = await openChat();
+  const anonymous = await openChat();
+  // Not signed in: no private channel.
+  assert.equal(await anonymous.locator('#private').isHidden(), true);
+  // A bad name is refused by login, and the page says why (submitted past
+  // the form's own pattern check).
+  await alice.fill('#login-name', 'no.dots');
+  await alice.evaluate(() => document.getElementById('login-form')
+    .dispatchEvent(new Event('submit', { cancelable: true })));
+  await alice.locator('#errors', { hasText: 'sign-in failed: name must be' }).waitFor();
+  await signIn(alice, 'alice');
+  await signIn(bob, 'bob');
+  assert.equal(await alice.locator('#whoami').textContent(), 'alice');
+  // Each page: the channel, and signed in its private channel.
+  await waitMetric(edge, 'herald_edge_subscriptions', (v) => v === 5);
+
+  await sendUntilShown(bob, '#direct', (t) => sendDirect('bob', t), 'for bob');
+  await sendUntilShown(alice, '#direct', (t) => sendDirect('alice', t), 'for alice');
+  // Once both are subscribed, one message each, in the other order.
+  await sendDirect('alice', 'only alice');
+  await sendDirect('bob', 'only bob');
+  await alice.locator('#direct .text', { hasText: 'only alice' }).waitFor();
+  await bob.locator('#direct .text', { hasText: 'only bob' }).waitFor();
+  await new Promise((r) => setTimeout(r, 300));
+  const direct = (page) => page.locator('#direct .text').allTextContents();
+  assert.ok((await direct(alice)).every((t) => /alice/.test(t)), String(await direct(alice)));
+  assert.ok((await direct(bob)).every((t) => /bob/.test(t)), String(await direct(bob)));
+  assert.equal((await direct(anonymous)).length, 0);
+
+  // The page's own form: alice writes to bob privately.
+  await alice.fill('#direct-to', 'bob');
+  await alice.fill('#direct-text', 'psst, bob');
+  await alice.click('#direct-form button');
+  await bob.locator('#direct li', { hasText: 'psst, bob' }).waitFor();
+  assert.equal(await bob.locator('#direct li', { hasText: 'psst, bob' }).locator('strong').textContent(), 'alice');
+  await alice.locator('#direct li.sent', { hasText: 'psst, bob' }).waitFor();      // what alice sent
+
+  // The public channel carries on, for everyone.
+  assert.equal(await alice.inputValue('#author'), 'alice');
+  await alice.fill('#text', 'hello, everyone');
+  await alice.click('#send-form button');
+  for (const page of [alice, bob, anonymous]) {
+    await page.locator('#messages .text', { hasText: 'hello, everyone' }).waitFor();
+  }
+  assert.equal(await alice.locator('#errors').isHidden(), true);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await alice.screenshot({ path: path.join(ARTIFACTS, 'chat-private.png') });
+  for (const page of [alice, bob, anonymous]) await page.context().close();
+});
+
+test('with short-lived tokens the page refreshes them on the open socket', async () => {
+  // Tokens that live 6 s: the page refreshes a third of that before expiry.
+  const shortUrl = await startServer(['--token-ttl', '6']);
+  const page = await openChat(shortUrl);
+  await signIn(page, 'carol');
+  await waitMetric(edge, 'herald_edge_subscriptions', (v) => v === 2);
+  await sendUntilShown(page, '#direct', (t) => sendDirect('carol', t, shortUrl), 'before');
+  const m0 = await metrics(edge);
+  const refreshed = (m) => m['herald_edge_auth_refresh_total{result="ok"}'] ?? 0;
+  // Two refreshes: past the first token's exp, on the same socket.
+  await waitMetric(edge, 'herald_edge_auth_refresh_total{result="ok"}', (v) => v >= refreshed(m0) + 2, 20000);
+  const m1 = await metrics(edge);
+  assert.equal(m1.herald_edge_connections_total, m0.herald_edge_connections_total, 'the page connected again');
+  assert.equal(m1.herald_edge_tokens_expired_total ?? 0, m0.herald_edge_tokens_expired_total ?? 0);
+  assert.equal(m1['herald_edge_closes_total{code="4403"}'] ?? 0, m0['herald_edge_closes_total{code="4403"}'] ?? 0);
+  // No refresh was refused (every result but ok).
+  const refused = (m) => Object.entries(m).filter(([k]) => k.startsWith('herald_edge_auth_refresh_total{') &&
+    k !== 'herald_edge_auth_refresh_total{result="ok"}').reduce((sum, [, v]) => sum + v, 0);
+  assert.equal(refused(m1), refused(m0));
+  // The private channel still delivers, on the refreshed token.
+  await sendDirect('carol', 'after the refresh', shortUrl);
+  await page.locator('#direct .text', { hasText: 'after the refresh' }).waitFor();
+  assert.match(await page.locator('#status').textContent(), /^live/);
+  await page.context().close();
 });
 
 test("the page's hint command shows on the page, and GraphQL errors show as text", async () => {
