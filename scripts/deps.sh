@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 
 RUN_PKGS=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
           libjansson-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev python3
-          python3-aiohttp)
-TEST_PKGS=(openssl python3-pytest python3-zmq python3-websockets python3-jwt python3-cryptography
+          python3-aiohttp python3-jwt openssl)
+TEST_PKGS=(python3-pytest python3-zmq python3-websockets python3-cryptography
            valgrind clang libclang-rt-14-dev binutils g++ chromium curl)
 # In dependency order: the node example links the binding's folder.
 NPM_DIRS=(examples/chat)
