@@ -20,6 +20,7 @@
 #include "outq.h"
 #include "proto.h"
 #include "session.h"
+#include "timerheap.h"
 #include "upstream.h"
 #include "wsmsg.h"
 
@@ -44,7 +45,7 @@ typedef struct conn {
     int established;
     int slow;                       //  closing as a slow consumer
     int close_sent;                 //  the close has been handed to lws
-    lws_sorted_usec_list_t sul;     //  the protocol's next deadline
+    timerheap_slot_t deadline;      //  the protocol's next deadline, in the edge's heap
     lws_sorted_usec_list_t close_sul;   //  once closing: when to give up on the client
     wsmsg_t rx;                     //  a message being reassembled
     char *close_reason;             //  once closing (malloc'ed: idle connections hold none)
@@ -92,6 +93,8 @@ typedef struct {
     uv_signal_t sigint;
     uv_signal_t sigterm;
     uv_signal_t sighup;             //  reads the key files again
+    uv_timer_t timer;               //  for the earliest protocol deadline (ws.c)
+    timerheap_t *timers;            //  every connection's protocol deadline
     uv_prepare_t prepare;           //  flushes queues before the loop waits
     int handles;                    //  of the above, how many were opened
     conn_t *flush_head;             //  connections with new output
@@ -115,6 +118,8 @@ int ws_callback (struct lws *wsi, enum lws_callback_reasons reason, conn_t *c, v
                  size_t len);
 //  ws.c: before the loop waits, writes every queue with new output.
 void ws_flush (uv_prepare_t *handle);
+//  ws.c: the protocol deadlines that are due (net_edge.timer's callback).
+void ws_on_timer (uv_timer_t *handle);
 
 //  http.c: lws's callback for HTTP reasons; returns 1 if it handled the
 //  reason (and sets *rc to what lws must get).

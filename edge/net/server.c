@@ -210,6 +210,8 @@ s_on_signal (uv_signal_t *handle, int signum)
     uv_signal_stop (&net_edge.sighup);
     uv_prepare_stop (&net_edge.prepare);
     uv_close ((uv_handle_t *) &net_edge.prepare, NULL);
+    uv_timer_stop (&net_edge.timer);
+    uv_close ((uv_handle_t *) &net_edge.timer, NULL);
     uv_close ((uv_handle_t *) &net_edge.sigint, NULL);
     uv_close ((uv_handle_t *) &net_edge.sigterm, NULL);
     uv_close ((uv_handle_t *) &net_edge.sighup, NULL);
@@ -228,10 +230,12 @@ static int
 s_open_handles (void)
 {
     uv_signal_t *signals[3] = { &net_edge.sigint, &net_edge.sigterm, &net_edge.sighup };
-    uv_handle_t *opened[4];
+    uv_handle_t *opened[5];
     int n = 0, err = uv_prepare_init (&net_edge.loop, &net_edge.prepare);
     if (err == 0)
         opened[n++] = (uv_handle_t *) &net_edge.prepare;
+    if (err == 0 && (err = uv_timer_init (&net_edge.loop, &net_edge.timer)) == 0)
+        opened[n++] = (uv_handle_t *) &net_edge.timer;
     for (int i = 0; i < 3 && err == 0; i++)
         if ((err = uv_signal_init (&net_edge.loop, signals[i])) == 0)
             opened[n++] = (uv_handle_t *) signals[i];
@@ -310,10 +314,11 @@ s_start (const edge_config_t *cfg, int *loop_open, int *poisoned)
     if (!e->upstream)
         return -1;
     e->hub = hub_new (&s_hub_ops, e->upstream, cfg->max_result);
+    e->timers = timerheap_new ();
     session_config_t sc;
     if (s_session_config (cfg, &sc) != 0)
         return -1;
-    e->sessions = e->hub ? sessions_new (&sc, e->schema, e->hub) : NULL;
+    e->sessions = e->hub && e->timers ? sessions_new (&sc, e->schema, e->hub) : NULL;
     if (!e->sessions) {
         hlog_error ("out of memory");
         return -1;
@@ -350,6 +355,7 @@ s_stop (int loop_open, int poisoned)
     auth_keys_destroy (&e->keys);
     auth_patterns_destroy (&e->public_topics);
     hub_destroy (&e->hub);
+    timerheap_destroy (&e->timers);
     peer_stop ();
     gql_schema_destroy (&e->schema);
     outq_shutdown ();

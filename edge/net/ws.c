@@ -185,29 +185,51 @@ s_conn_send (conn_t *c, const char *const *parts, const size_t *lens, int n)
         s_flush_list (c);
 }
 
-static void
-s_on_sul (lws_sorted_usec_list_t *sul);
+//  The loop timer runs for the earliest deadline in the edge's heap;
+//  armed_at is when it is set to fire (-1: stopped). A deadline that
+//  moves later leaves it early, which costs one spare wake-up.
+static int64_t s_armed_at = -1;
 
-//  Arms the timer for the protocol's next deadline.
+static void
+s_arm (void)
+{
+    int64_t next = timerheap_next (net_edge.timers);
+    if (next < 0 || (s_armed_at >= 0 && s_armed_at <= next))
+        return;
+    int64_t wait = next - zclock_mono ();
+    s_armed_at = next;
+    uv_timer_start (&net_edge.timer, ws_on_timer, (uint64_t) (wait > 0 ? wait : 0), 0);
+}
+
+//  Puts the connection's next protocol deadline in the heap.
 static void
 s_conn_schedule (conn_t *c)
 {
     int64_t deadline = c->proto ? proto_deadline (c->proto) : -1;
     if (deadline < 0 || c->close_code) {
-        lws_sul_cancel (&c->sul);
+        timerheap_cancel (net_edge.timers, &c->deadline);
         return;
     }
-    int64_t wait = deadline - zclock_mono ();
-    lws_sul_schedule (net_edge.lws, 0, &c->sul, s_on_sul,
-                      (lws_usec_t) (wait > 0 ? wait : 0) * LWS_US_PER_MS);
+    if (timerheap_set (net_edge.timers, &c->deadline, deadline) != 0) {
+        s_conn_close (c, PROTO_CLOSE_INTERNAL, "Internal server error");
+        return;
+    }
+    s_arm ();
 }
 
-static void
-s_on_sul (lws_sorted_usec_list_t *sul)
+void
+ws_on_timer (uv_timer_t *handle)
 {
-    conn_t *c = lws_container_of (sul, conn_t, sul);
-    proto_on_timer (c->proto, zclock_mono ());
-    s_conn_schedule (c);
+    (void) handle;
+    s_armed_at = -1;
+    int64_t now = zclock_mono ();
+    timerheap_slot_t *due;
+    while ((due = timerheap_pop (net_edge.timers, now))) {
+        conn_t *c = lws_container_of (due, conn_t, deadline);
+        proto_on_timer (c->proto, now);
+        s_conn_schedule (c);
+    }
+    s_arm ();
 }
 
 static void
@@ -215,7 +237,7 @@ s_conn_cleanup (conn_t *c)
 {
     if (c->established)
         readhook_unwatch (c->fd);
-    lws_sul_cancel (&c->sul);
+    timerheap_cancel (net_edge.timers, &c->deadline);
     lws_sul_cancel (&c->close_sul);
     s_flush_unlist (c);
     //  Ends the session, which unsubscribes its operations in the hub.

@@ -150,7 +150,8 @@ def backbone(build: Path, eps: dict, broker_pid: int, count: int, rounds: int, p
 def main() -> None:
     ap = argparse.ArgumentParser(description="Herald benchmarks (docs/benchmarks.md)")
     ap.add_argument("--build", default=str(ROOT / "build"))
-    ap.add_argument("--only", choices=["backbone", "edge"], help="run one part")
+    ap.add_argument("--only", choices=["backbone", "edge", "auth"],
+                    help="run one part (auth: the edge's token rows alone)")
     ap.add_argument("--count", type=int, default=1_000_000, help="messages per backbone round")
     ap.add_argument("--rounds", type=int, default=3, help="backbone rounds")
     ap.add_argument("--quick", action="store_true", help="a few seconds, to check it runs")
@@ -170,11 +171,16 @@ def main() -> None:
     try:
         if args.only in (None, "backbone"):
             sections.append(backbone(build, eps, proc.pid, count, rounds, py_count))
-        if args.only in (None, "edge"):
+        if args.only in (None, "edge", "auth"):
             sys.path.insert(0, str(Path(__file__).parent))
             import edgebench
-            results = edgebench.run(build, eps["ingress"], eps["egress"], args.quick, out_dir,
-                                    log=lambda m: print(m, flush=True))
+            log = lambda m: print(m, flush=True)     # noqa: E731
+            if args.only == "auth":
+                results = {"auth": edgebench.auth_runs(build, eps["ingress"], eps["egress"],
+                                                       args.quick, log)}
+            else:
+                results = edgebench.run(build, eps["ingress"], eps["egress"], args.quick, out_dir,
+                                        log=log)
             sections.append("herald-edge and the peer, side by side (herald-loadgen, same events)"
                             "\n\n" + edgebench.table(results)
                             + f"\n\nPlot: {out_dir / 'latency.svg'}; raw results: "
