@@ -240,6 +240,9 @@ test("the page's hint command shows on the page, and GraphQL errors show as text
   const page = await context.newPage();
   await page.goto(`${edge.http}/?channel=hint`);
   await page.locator('#status', { hasText: 'live' }).waitFor();
+  // Without mutation= there is no server to sign in with: the page listens.
+  assert.equal(await page.locator('#login-form').isHidden(), true);
+  assert.equal(await page.locator('#private').isHidden(), true);
   await waitMetric(edge, 'herald_edge_subscriptions', (v) => v === 1);
   const hint = await page.locator('#empty code').textContent();
   assert.match(hint, /^build\/libclient\/herald pub chat\.hint '/);
