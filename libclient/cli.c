@@ -221,13 +221,13 @@ s_cmd_pub (int argc, char **argv)
 {
     s_pub_t o = { NULL, 0, 0, NULL, NULL };
     unsigned char given[sizeof s_pub_opts / sizeof *s_pub_opts] = { 0 };
-    int optind;
-    int status = s_parse (&s_pub_spec, "HERALD_PUB_ENDPOINT", argc, argv, &o, given, &optind);
+    int next;
+    int status = s_parse (&s_pub_spec, "HERALD_PUB_ENDPOINT", argc, argv, &o, given, &next);
     if (status >= 0)
         return status;
-    if (argc - optind < 1 || argc - optind > 2)
+    if (argc - next < 1 || argc - next > 2)
         return opts_usage_error (&s_pub_spec, "give a TOPIC, and JSON or none (then stdin)");
-    return s_pub_run (&o, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL);
+    return s_pub_run (&o, argv[next], argc - next == 2 ? argv[next + 1] : NULL);
 }
 
 //  ---------------------------------------------------------------------
@@ -378,14 +378,14 @@ s_cmd_sub (int argc, char **argv)
 {
     s_sub_t o = { NULL, 0, -1, 0, 0, NULL, NULL };
     unsigned char given[sizeof s_sub_opts / sizeof *s_sub_opts] = { 0 };
-    int optind;
-    int status = s_parse (&s_sub_spec, "HERALD_SUB_ENDPOINT", argc, argv, &o, given, &optind);
+    int next;
+    int status = s_parse (&s_sub_spec, "HERALD_SUB_ENDPOINT", argc, argv, &o, given, &next);
     if (status >= 0)
         return status;
-    if (optind >= argc)
+    if (next >= argc)
         return opts_usage_error (&s_sub_spec, "give at least one TOPIC");
     long count = given[opts_index (&s_sub_spec, "count")] ? (long) o.count : -1;
-    return s_sub_run (&o, count, argv + optind, argc - optind);
+    return s_sub_run (&o, count, argv + next, argc - next);
 }
 
 //  ---------------------------------------------------------------------
@@ -562,11 +562,11 @@ s_cmd_stats (int argc, char **argv)
 {
     s_stats_t o = { NULL, 0, NULL, NULL };
     unsigned char given[sizeof s_stats_opts / sizeof *s_stats_opts] = { 0 };
-    int optind;
-    int status = s_parse (&s_stats_spec, "HERALD_STATS_ENDPOINT", argc, argv, &o, given, &optind);
+    int next;
+    int status = s_parse (&s_stats_spec, "HERALD_STATS_ENDPOINT", argc, argv, &o, given, &next);
     if (status >= 0)
         return status;
-    if (optind != argc)
+    if (next != argc)
         return opts_usage_error (&s_stats_spec, "takes no operands");
     return s_stats_run (&o);
 }
@@ -651,13 +651,13 @@ s_cmd_keygen (int argc, char **argv)
 {
     unsigned char given[sizeof s_keygen_opts / sizeof *s_keygen_opts] = { 0 };
     char unused;
-    int optind;
-    int status = s_parse (&s_keygen_spec, NULL, argc, argv, &unused, given, &optind);
+    int next;
+    int status = s_parse (&s_keygen_spec, NULL, argc, argv, &unused, given, &next);
     if (status >= 0)
         return status;
-    if (argc - optind != 1 || !*argv[optind])
+    if (argc - next != 1 || !*argv[next])
         return opts_usage_error (&s_keygen_spec, "give one NAME");
-    return s_keygen_run (argv[optind]);
+    return s_keygen_run (argv[next]);
 }
 
 int
