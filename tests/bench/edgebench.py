@@ -235,7 +235,7 @@ def auth_runs(build: Path, ingress: str, egress: str, quick: bool, log) -> dict:
     for t in targets:
         t.start()
     try:
-        ladder = [2_000, 10_000] if quick else [320_000, 1_000_000, 1_500_000, 2_000_000, 3_000_000]
+        ladder = [2_000] if quick else [320_000, 1_000_000, 1_500_000, 2_000_000, 3_000_000]
         results["fanout"] = ramp(build, targets, ingress, n, 1, ladder, 1.5 if quick else 3, log)
         results["connections"] = n
     finally:
