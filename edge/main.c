@@ -188,8 +188,9 @@ static const opt_spec_t s_spec = {
     "GraphQL subscriptions over WebSocket for browsers, fed by a Herald broker.\n"
     "Serves ws://HOST:PORT/graphql (subprotocols graphql-transport-ws and\n"
     "graphql-ws), /healthz, /metrics, and files from --static.\n",
-    "SIGTERM and SIGINT close every connection and exit 0. Exit status: 0 after\n"
-    "a clean shutdown, 1 if the edge could not start, 2 for a usage error.\n",
+    "SIGTERM and SIGINT close every connection and exit 0; SIGHUP reads the\n"
+    "--jwt-key and --jwt-secret files again. Exit status: 0 after a clean\n"
+    "shutdown, 1 if the edge could not start, 2 for a usage error.\n",
     s_opts
 };
 
