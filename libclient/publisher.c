@@ -48,6 +48,7 @@ struct herald_publisher {
     msgpack_sbuffer buf;        //  reused by herald_publish_json
     int ever_connected;         //  a handshake succeeded once (the monitor says)
     int refused;                //  the broker refused the last handshake
+    int ever_refused;           //  it refused one at some time (what was queued then went)
     int given_up;               //  and libzmq gave the connection up (ZAP 400)
     int64_t reconnected_us;     //  when s_again last connected again
     char endpoint[256];
@@ -65,6 +66,7 @@ s_watch (herald_publisher_t *self)
         }
         else if (HERALD__REFUSED (event)) {
             self->refused = 1;
+            self->ever_refused = 1;
             self->given_up = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
         }
     }
@@ -168,8 +170,9 @@ s_shutdown (herald_publisher_t *self, int *connected)
     int64_t start = s_now_us ();
     herald__socket_close (&self->ctx, &self->sock);
     int64_t took = s_now_us () - start;
+    //  A refusal drops what was queued then, so none of it is vouched for.
     int flushed = self->published == 0
-                  || (*connected == 1
+                  || (*connected == 1 && !self->ever_refused
                       && (linger < 0 || took + S_MARGIN_US < (int64_t) linger * 1000));
     msgpack_sbuffer_destroy (&self->buf);
     pthread_mutex_destroy (&self->lock);
@@ -212,6 +215,12 @@ herald_publisher_close (herald_publisher_t **pub)
                                "%llu message%s not sent: the broker at %s was never "
                                "connected; dropped when the linger time (%d ms) ran out",
                                n, s, self->endpoint, self->linger_ms);
+        else if (self->ever_refused)
+            rc = herald__fail (HERALD_ERR_UNSENT,
+                               "messages may not have been sent: of %llu message%s published, "
+                               "those queued before the broker at %s refused a handshake of "
+                               "this publisher were dropped (it was let in again later)",
+                               n, s, self->endpoint);
         else if ((int64_t) self->linger_ms * 1000 > S_MARGIN_US)
             rc = herald__fail (HERALD_ERR_UNSENT,
                                "messages not sent: of %llu message%s published, some were "
@@ -315,8 +324,13 @@ s_send (herald_publisher_t *self, const char *topic, size_t tlen, const void *da
     wire_err_t werr = wire_msgpack_check (data, size);
     if (werr != WIRE_OK)
         return herald__fail (HERALD_ERR_MSGPACK, "invalid msgpack: %s", wire_strerror (werr));
-    if (self->refused)
+    //  While refused, libzmq may still take a message into a pipe that no
+    //  connection will ever drain: refuse it here, and say why.
+    if (self->refused) {
         s_retry (self);
+        if (self->refused)
+            return s_again (self);
+    }
     //  Once the first frame is queued the rest of the message always is:
     //  ZeroMQ counts its queue limit in whole messages.
     if (zmq_send (self->sock, topic, tlen, ZMQ_SNDMORE) < 0) {

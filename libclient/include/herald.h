@@ -203,12 +203,13 @@ HERALD_EXPORT herald_publisher_t *herald_publisher_new (const char *endpoint, in
  *  a later version accepts a list of endpoints, to each of them: one
  *  broker cluster, one server key). A broker that refuses the key is not
  *  an error here, since the handshake happens in the background: libzmq
- *  then drops the queue, publishes may return HERALD_ERR_AGAIN (after the
- *  send timeout; herald_errmsg says the broker refused), and publishing
- *  connects again, at most once a second, so that a key the broker allows
- *  later gets in; what was published meanwhile is lost. herald_publisher_close reports HERALD_ERR_UNSENT for
- *  what was published, with a herald_errmsg that says the broker refused
- *  the handshake.
+ *  then drops the queue, and once the refusal is known, publishes return
+ *  HERALD_ERR_AGAIN (herald_errmsg says the broker refused) rather than
+ *  queue. Publishing connects again, at most once a second, so that a key
+ *  the broker allows later gets in. Once a handshake has been refused,
+ *  herald_publisher_close returns HERALD_ERR_UNSENT, with a herald_errmsg
+ *  that says the broker refused: what was queued at the refusal was
+ *  dropped.
  *
  *  Returns NULL on failure with *err set to HERALD_ERR_KEY (a file
  *  missing, unreadable or not a certificate, a certificate without its

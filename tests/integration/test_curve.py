@@ -341,7 +341,9 @@ def test_sighup_rereads_the_allowlists(clib, cbroker, keys):
     assert ev, "the publisher never got in after the reload: %s\n%s" % (cbroker.stats(), cbroker.text()[-3000:])
     clib.herald_event_destroy(ctypes.byref(ev))
     clib.herald_subscriber_destroy(ctypes.byref(sub))
-    clib.herald_publisher_close(ctypes.byref(pub))
+    # What was queued at the refusal was dropped: close says so.
+    assert clib.herald_publisher_close(ctypes.byref(pub)) == 12      # HERALD_ERR_UNSENT
+    assert "refused a handshake" in clib.herald_errmsg().decode()
 
     os.remove(keys.pubs / "pub")
     cbroker.proc.send_signal(signal.SIGHUP)
