@@ -68,9 +68,11 @@ typedef struct auth_keys auth_keys_t;
 
 /*  Before serving: ignores SIGPIPE, raises the descriptor limit to what
  *  --max-connections needs (*max_connections gets what the limit allows),
- *  loads the schema and checks that the TLS files can be read. Returns
- *  the schema, or NULL (with the problem logged). */
-gql_schema_t *edge_prepare (const edge_config_t *config, int *max_connections);
+ *  loads the schema and the key files (into *keys) and checks that the
+ *  TLS files can be read. Returns the schema, or NULL (with the problem
+ *  logged, and *keys NULL). */
+gql_schema_t *edge_prepare (const edge_config_t *config, int *max_connections,
+                            auth_keys_t **keys);
 
 /*  Reads every --jwt-key and --jwt-secret file into a new key set. Returns
  *  it, or NULL with why[] naming the file and what is wrong with it (the

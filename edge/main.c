@@ -243,12 +243,8 @@ s_parse (int argc, char **argv, s_config_t *cfg)
     const char *env = getenv ("HERALD_SUB_ENDPOINT");
     if (!given[opts_index (&s_spec, "broker")] && env && *env)
         e->broker = env;
-    env = getenv ("HERALD_CURVE_SERVER");
-    if (!given[opts_index (&s_spec, "curve-server")] && env && *env)
-        e->curve_server = env;
-    env = getenv ("HERALD_CURVE_CERT");
-    if (!given[opts_index (&s_spec, "curve-cert")] && env && *env)
-        e->curve_cert = env;
+    //  (--curve-server and --curve-cert left NULL: libherald reads
+    //  $HERALD_CURVE_SERVER and $HERALD_CURVE_CERT itself.)
     e->max_connections_given = given[opts_index (&s_spec, "max-connections")];
     if (next < argc) {
         snprintf (err, sizeof err, "unexpected argument \"%.200s\"", argv[next]);

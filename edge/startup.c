@@ -138,28 +138,28 @@ edge_load_keys (const edge_config_t *cfg, char *why, size_t why_len)
     return keys;
 }
 
-//  --check: the key files load.
-static int
-s_check_keys (const edge_config_t *cfg)
+//  The key files, at start and for --check. Returns the keys, or NULL
+//  (logged).
+static auth_keys_t *
+s_load_keys (const edge_config_t *cfg)
 {
     char why[512];
     auth_keys_t *keys = edge_load_keys (cfg, why, sizeof why);
-    if (!keys) {
+    if (!keys)
         hlog_error ("cannot load the keys: %s", why);
-        return -1;
-    }
-    auth_keys_destroy (&keys);
-    return 0;
+    return keys;
 }
 
 int
 edge_check (const edge_config_t *cfg)
 {
     gql_schema_t *schema = s_load_schema (cfg->schema_path);
-    if (!schema || s_check_tls_files (cfg) != 0 || s_check_keys (cfg) != 0) {
+    auth_keys_t *keys = NULL;
+    if (!schema || s_check_tls_files (cfg) != 0 || !(keys = s_load_keys (cfg))) {
         gql_schema_destroy (&schema);
         return 1;
     }
+    auth_keys_destroy (&keys);
     printf ("%s is a valid schema. Its subscription fields and their broker topics:\n",
             cfg->schema_path);
     const char *name;
@@ -172,8 +172,9 @@ edge_check (const edge_config_t *cfg)
 }
 
 gql_schema_t *
-edge_prepare (const edge_config_t *cfg, int *max_connections)
+edge_prepare (const edge_config_t *cfg, int *max_connections, auth_keys_t **keys)
 {
+    *keys = NULL;
     signal (SIGPIPE, SIG_IGN);
     rlim_t spare = EDGE_SPARE_FDS;
     rlim_t nofile = s_raise_nofile ((rlim_t) cfg->max_connections + spare);
@@ -187,7 +188,7 @@ edge_prepare (const edge_config_t *cfg, int *max_connections)
               (unsigned long long) nofile, *max_connections, cfg->max_connections);
     }
     gql_schema_t *schema = s_load_schema (cfg->schema_path);
-    if (schema && s_check_tls_files (cfg) != 0)
+    if (schema && (s_check_tls_files (cfg) != 0 || !(*keys = s_load_keys (cfg))))
         gql_schema_destroy (&schema);
     return schema;
 }

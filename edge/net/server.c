@@ -255,17 +255,14 @@ s_open_handles (void)
     return -1;
 }
 
-//  What every session shares: the limits, and who may subscribe to what.
-//  Loads the keys and the public topics. Returns 0, or -1 (logged).
+//  What every session shares: the limits, and who may subscribe to what
+//  (the keys edge_prepare loaded, and the public topics). Returns 0, or -1
+//  (logged).
 static int
 s_session_config (const edge_config_t *cfg, session_config_t *sc)
 {
     edge_t *e = &net_edge;
     char why[512];
-    if (!(e->keys = edge_load_keys (cfg, why, sizeof why))) {
-        hlog_error ("cannot load the keys: %s", why);
-        return -1;
-    }
     if (cfg->public_topics && !(e->public_topics = auth_patterns_parse (cfg->public_topics, why,
                                                                          sizeof why))) {
         hlog_error ("--public-topics: %s", why);
@@ -297,7 +294,7 @@ static int
 s_start (const edge_config_t *cfg, int *loop_open, int *poisoned)
 {
     edge_t *e = &net_edge;
-    e->schema = edge_prepare (cfg, &e->max_connections);
+    e->schema = edge_prepare (cfg, &e->max_connections, &e->keys);
     if (!e->schema)
         return -1;
     int err = uv_loop_init (&e->loop);
