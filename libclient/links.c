@@ -23,9 +23,13 @@
  *  forwarded some of it before it died), and what its PUSH still queues is
  *  dropped, so that it never arrives late, after the topics moved on.
  *
- *  There is no thread: the links' news (monitors, markers back, markers
- *  due) is taken at each call, under the publisher's lock, and calls that
- *  wait (a publish with nowhere to go, close) poll for it.
+ *  The links' news (monitors, markers back, markers due) is taken at each
+ *  call, under the publisher's lock, and calls that wait (a publish with
+ *  nowhere to go, close) poll for it. A thread of the links' own does the
+ *  same every S_TICK_MS under the same lock, so that a publisher that
+ *  goes quiet still has its last events confirmed, and a drop counted,
+ *  within that time; it touches the sockets only while it holds the lock,
+ *  as ZeroMQ requires of a socket used from several threads.
  *
  *  A publisher created and used at once must still lose nothing: until a
  *  link's first handshake has had its outcome (or HERALD_OPT_HEARTBEAT_
@@ -37,6 +41,8 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +55,8 @@
 #define S_ACK_INTERVAL_US 100000
 //  A waiting call looks at the links' timers at least this often.
 #define S_WAIT_MAX_MS 100
+//  The links' thread takes their news this often.
+#define S_TICK_MS 100
 //  A link whose handshake the broker refused connects again after this.
 #define S_RETRY_US 1000000
 //  The PUSH's monitor also reports failed connection attempts, so that a
@@ -82,6 +90,12 @@ typedef struct {
 } s_link_t;
 
 struct herald__links {
+    pthread_mutex_t *lock;      //  the publisher's: every use of a socket holds it
+    pthread_t ticker;
+    int ticking;                //  the thread runs
+    pthread_mutex_t tick_lock;  //  guards stop, for the thread's timed wait
+    pthread_cond_t tick;
+    int stop;
     void *ctx;
     int n;
     herald__heartbeat_t hb;
@@ -195,14 +209,84 @@ s_release (herald__links_t *self)
     free (self);
 }
 
+static void s_refresh (herald__links_t *self);
+
+//  The links' thread: their news every S_TICK_MS, until stopped.
+static void *
+s_ticker (void *arg)
+{
+    herald__links_t *self = arg;
+    pthread_mutex_lock (&self->tick_lock);
+    while (!self->stop) {
+        struct timespec at;
+        clock_gettime (CLOCK_MONOTONIC, &at);
+        at.tv_nsec += S_TICK_MS * 1000000L;
+        if (at.tv_nsec >= 1000000000L) {
+            at.tv_sec++;
+            at.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait (&self->tick, &self->tick_lock, &at);
+        if (self->stop)
+            break;
+        pthread_mutex_unlock (&self->tick_lock);
+        pthread_mutex_lock (self->lock);
+        s_refresh (self);
+        pthread_mutex_unlock (self->lock);
+        pthread_mutex_lock (&self->tick_lock);
+    }
+    pthread_mutex_unlock (&self->tick_lock);
+    return NULL;
+}
+
+//  Starts the thread, with every signal blocked (as ZeroMQ's own threads
+//  and the subscriber's relay do), so that signals reach the
+//  application's threads.
+static int
+s_ticker_start (herald__links_t *self)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init (&attr);
+    pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+    pthread_cond_init (&self->tick, &attr);
+    pthread_condattr_destroy (&attr);
+    pthread_mutex_init (&self->tick_lock, NULL);
+    sigset_t all, old;
+    sigfillset (&all);
+    pthread_sigmask (SIG_SETMASK, &all, &old);
+    int e = pthread_create (&self->ticker, NULL, s_ticker, self);
+    pthread_sigmask (SIG_SETMASK, &old, NULL);
+    if (e != 0)
+        return herald__fail (e == ENOMEM || e == EAGAIN ? HERALD_ERR_NOMEM : HERALD_ERR_TRANSPORT,
+                             "cannot start the publisher's thread: %s", strerror (e));
+    self->ticking = 1;
+    return HERALD_OK;
+}
+
+//  Stops the thread. Called without the publisher's lock.
+static void
+s_ticker_stop (herald__links_t *self)
+{
+    if (!self->ticking)
+        return;
+    pthread_mutex_lock (&self->tick_lock);
+    self->stop = 1;
+    pthread_cond_signal (&self->tick);
+    pthread_mutex_unlock (&self->tick_lock);
+    pthread_join (self->ticker, NULL);
+    pthread_cond_destroy (&self->tick);
+    pthread_mutex_destroy (&self->tick_lock);
+    self->ticking = 0;
+}
+
 int
 herald__links_new (const herald__endpoints_t *eps, const herald__curve_t *curve,
-                   herald__links_t **out)
+                   pthread_mutex_t *lock, herald__links_t **out)
 {
     *out = NULL;
     herald__links_t *self = calloc (1, sizeof *self);
     if (!self)
         return herald__fail (HERALD_ERR_NOMEM, NULL);
+    self->lock = lock;
     self->n = eps->n;
     self->hb = (herald__heartbeat_t) { HERALD__HEARTBEAT_MS, HERALD__HEARTBEAT_TIMEOUT_MS, 1 };
     uint64_t r;
@@ -217,6 +301,8 @@ herald__links_new (const herald__endpoints_t *eps, const herald__curve_t *curve,
         rc = herald__zmq_fail ("zmq_ctx_new");
     for (int i = 0; rc == HERALD_OK && i < self->n; i++)
         rc = s_link_open (self, i, curve);
+    if (rc == HERALD_OK)
+        rc = s_ticker_start (self);
     if (rc != HERALD_OK) {
         s_release (self);
         return rc;
@@ -334,7 +420,8 @@ s_retry (void *sock, const char *endpoint, int *given_up, int64_t *retry_us, int
     }
 }
 
-//  Takes every link's news, and sends the markers that are due.
+//  Takes every link's news, and sends the markers that are due. Called
+//  with the publisher's lock held.
 static void
 s_refresh (herald__links_t *self)
 {
@@ -550,6 +637,7 @@ herald__links_close (herald__links_t **self_p, int linger_ms)
 {
     herald__links_t *self = *self_p;
     *self_p = NULL;
+    s_ticker_stop (self);
     long left = s_await_confirmations (self, linger_ms);
     uint64_t sent = 0, confirmed = 0, lost = 0, failovers = 0;
     for (int i = 0; i < self->n; i++) {

@@ -4,6 +4,7 @@
 
 #include "herald.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <zmq.h>
 
@@ -121,14 +122,16 @@ int herald__setsockopt_int (void *sock, int option, int value);
 
 /*  A publisher's links to a list of brokers (links.c): a PUSH and a
  *  confirmation SUB for each, topics routed to their owners, loss
- *  counted. The publisher's lock serialises every call. */
+ *  counted. Each call but close is made with the publisher's lock held;
+ *  the links' thread takes the same lock. */
 typedef struct herald__links herald__links_t;
 
-/*  Connect to every broker of eps (n > 1). Returns HERALD_OK with *out
+/*  Connect to every broker of eps (n > 1), and start the links' thread,
+ *  which serialises with the callers on lock. Returns HERALD_OK with *out
  *  set, or an error (HERALD_ERR_ENDPOINT: $HERALD_CONFIRM_ENDPOINT does
  *  not list as many brokers). */
 int herald__links_new (const herald__endpoints_t *eps, const herald__curve_t *curve,
-                       herald__links_t **out);
+                       pthread_mutex_t *lock, herald__links_t **out);
 
 /*  Send one event to the first live broker from its topic's owner on,
  *  waiting up to timeout_ms (-1: forever) for one. */
@@ -138,8 +141,9 @@ int herald__links_send (herald__links_t *self, const char *topic, size_t tlen,
 /*  Set an option that the links hold (HWM, heartbeats). */
 int herald__links_set (herald__links_t *self, int option, int value);
 
-/*  Wait up to linger_ms (-1: forever) for every event to be confirmed,
- *  then release everything. Returns HERALD_OK if every event was, else
+/*  Stop the links' thread, wait up to linger_ms (-1: forever) for every
+ *  event to be confirmed, then release everything. Called without the
+ *  lock, as nothing else may use the publisher any more. Returns HERALD_OK if every event was, else
  *  HERALD_ERR_UNSENT (herald_errmsg says how many were not, and why). */
 int herald__links_close (herald__links_t **self, int linger_ms);
 

@@ -110,7 +110,7 @@ s_new (const char *endpoint, const herald__curve_t *curve, int *err)
         herald__endpoints_t eps;
         rc = herald__endpoints_split (resolved, &eps);
         if (rc == HERALD_OK)
-            rc = herald__links_new (&eps, curve, &self->links);
+            rc = herald__links_new (&eps, curve, &self->lock, &self->links);
         goto check;
     }
     rc = herald__socket_open (ZMQ_PUSH, endpoint, "HERALD_PUB_ENDPOINT",

@@ -358,9 +358,9 @@ HERALD_EXPORT const char *herald_publisher_broker_endpoint (const herald_publish
                                                             int i);
 
 /*  1 while the link to broker i is live (handshake done, not dropped
- *  since), else 0 (also for NULL or i out of range). The publisher has no
- *  thread of its own: this call, like publish, first takes the links'
- *  news. Thread-safe. Available since HERALD_1.3. */
+ *  since), else 0 (also for NULL or i out of range). This call, like
+ *  publish, first takes the links' news. Thread-safe. Available since
+ *  HERALD_1.3. */
 HERALD_EXPORT int herald_publisher_broker_up (herald_publisher_t *pub, int i);
 
 /*  Counter 'which' (a herald_stat_t) of broker i, or of all brokers
@@ -368,10 +368,12 @@ HERALD_EXPORT int herald_publisher_broker_up (herald_publisher_t *pub, int i);
  *  With one endpoint, SENT counts what publish queued, FAILOVERS the
  *  connection's drops, and the others are 0 (one endpoint has no
  *  confirmations: close's check is the flush into the connection). With
- *  a list, for each broker SENT = CONFIRMED + LOST + those still awaited,
- *  which are confirmed within about 100 ms of a later call (markers go at
- *  most every 100 ms, from the publisher's calls) or at close. Takes the
- *  links' news first. Thread-safe. Available since HERALD_1.3. */
+ *  a list, for each broker SENT = CONFIRMED + LOST + those still awaited
+ *  (a publisher with a list has a thread that sends a marker, and takes
+ *  the links' news, every 100 ms: an event is confirmed about 100 ms
+ *  plus a round trip after it was sent, and a drop counted within 100
+ *  ms). Takes the links' news first. Thread-safe. Available since
+ *  HERALD_1.3. */
 HERALD_EXPORT uint64_t herald_publisher_stat (herald_publisher_t *pub, int i, int which);
 
 /*  ---------------------------------------------------------------------
