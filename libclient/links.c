@@ -55,8 +55,10 @@
 #define S_ACK_INTERVAL_US 100000
 //  A waiting call looks at the links' timers at least this often.
 #define S_WAIT_MAX_MS 100
-//  The links' thread takes their news this often.
+//  The links' thread takes their news this often; a publish, at most
+//  this often (so a broker seen to drop gets at most that much more).
 #define S_TICK_MS 100
+#define S_REFRESH_US 1000
 //  A link whose handshake the broker refused connects again after this.
 #define S_RETRY_US 1000000
 //  The PUSH's monitor also reports failed connection attempts, so that a
@@ -96,6 +98,7 @@ struct herald__links {
     pthread_mutex_t tick_lock;  //  guards stop, for the thread's timed wait
     pthread_cond_t tick;
     int stop;
+    int64_t refreshed_us;       //  when s_refresh last ran
     void *ctx;
     int n;
     herald__heartbeat_t hb;
@@ -426,6 +429,7 @@ static void
 s_refresh (herald__links_t *self)
 {
     int64_t now = s_now_us ();
+    self->refreshed_us = now;
     for (int i = 0; i < self->n; i++) {
         s_link_t *l = &self->link[i];
         s_push_events (l, now);
@@ -517,10 +521,14 @@ int
 herald__links_send (herald__links_t *self, const char *topic, size_t tlen, const void *data,
                     size_t size, int timeout_ms)
 {
-    int64_t deadline = timeout_ms < 0 ? -1 : s_now_us () + (int64_t) timeout_ms * 1000;
+    int64_t now = s_now_us ();
+    int64_t deadline = timeout_ms < 0 ? -1 : now + (int64_t) timeout_ms * 1000;
     size_t owner = wire_topic_owner (topic, tlen, (size_t) self->n);
-    while (1) {
+    //  Taking the news costs more than a send: at most every S_REFRESH_US
+    //  on the way in (the thread does it too), always after a wait.
+    if (now - self->refreshed_us >= S_REFRESH_US)
         s_refresh (self);
+    while (1) {
         int i = s_route (self, owner);
         if (i >= 0) {
             s_link_t *l = &self->link[i];
@@ -531,7 +539,7 @@ herald__links_send (herald__links_t *self, const char *topic, size_t tlen, const
                 l->sent++;
                 if ((size_t) i != owner)
                     l->rerouted++;
-                s_mark (self, l, s_now_us ());
+                s_mark (self, l, now);
                 return HERALD_OK;
             }
             if (zmq_errno () != EAGAIN)
@@ -544,6 +552,8 @@ herald__links_send (herald__links_t *self, const char *topic, size_t tlen, const
                          left < S_WAIT_MAX_MS ? (long) left : S_WAIT_MAX_MS);
         if (rc != HERALD_OK)
             return rc;
+        s_refresh (self);
+        now = s_now_us ();
     }
 }
 
