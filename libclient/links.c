@@ -669,7 +669,7 @@ herald__links_close (herald__links_t **self_p, int linger_ms)
     unsigned long long missing = (unsigned long long) (sent - confirmed);
     return herald__fail (HERALD_ERR_UNSENT, "%llu of %llu event%s not confirmed by the brokers: "
                          "%llu counted lost when a broker's link dropped (%llu time%s), %llu "
-                         "unconfirmed when the linger time (%d ms) ran out%s",
+                         "still unconfirmed at close (linger time %d ms)%s",
                          missing, (unsigned long long) sent, sent == 1 ? "" : "s",
                          (unsigned long long) lost, (unsigned long long) failovers,
                          failovers == 1 ? "" : "s", missing - (unsigned long long) lost,

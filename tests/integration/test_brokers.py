@@ -417,3 +417,46 @@ def test_no_broker_reachable():
     stats = pub.stats()
     assert stats["sent"] == 0 and [b["up"] for b in stats["brokers"]] == [False, False]
     pub.close()                 # nothing was published: nothing to confirm
+
+
+def test_curve_confirmations_need_subscriber_rights(tmp_path):
+    """With CURVE, a publisher confirms through the egress, as a
+    subscriber: a key allowed only to publish still delivers, but close
+    says that nothing could be confirmed, and why."""
+    import shutil
+    for name in ("broker", "pub", "sub", "both"):
+        run([CLI, "keygen", tmp_path / name], check=True)
+    pubs, subs = tmp_path / "pubs", tmp_path / "subs"
+    pubs.mkdir()
+    subs.mkdir()
+    for name, where in (("pub", pubs), ("both", pubs), ("sub", subs), ("both", subs)):
+        shutil.copy(tmp_path / name, where / name)
+    server = str(tmp_path / "broker")
+    pair = Pair("--curve-secret", str(tmp_path / "broker_secret"), "--curve-publishers", str(pubs),
+                "--curve-subscribers", str(subs))
+    try:
+        sub = herald.Subscriber(pair.list("egress"), ["room.0", "room.1"], curve_server=server,
+                                curve_cert=str(tmp_path / "sub_secret"))
+        sub.sync(5)
+        with herald.Publisher(pair.list("ingress"), curve_server=server,
+                              curve_cert=str(tmp_path / "both_secret")) as pub:
+            pub.publish("room.0", {"i": 0})
+            pub.publish("room.1", {"i": 1})
+        pub = herald.Publisher(pair.list("ingress"), curve_server=server, linger=1.0,
+                               curve_cert=str(tmp_path / "pub_secret"))
+        pub.publish("room.0", {"i": 2})
+        pub.publish("room.1", {"i": 3})
+        start = time.monotonic()
+        with pytest.raises(herald.HeraldError) as e:
+            pub.close()
+        assert e.value.code == herald.ErrorCode.UNSENT
+        assert "2 of 2 events not confirmed" in e.value.message, e.value.message
+        assert "refused this publisher's confirmation link" in e.value.message, e.value.message
+        assert time.monotonic() - start < 1.5
+        got = sorted(ev["i"] for _, ev in drain(sub, 4))
+        assert got == [0, 1, 2, 3], got
+        sub.close()
+        print(f"\nCURVE, a key allowed only to publish: delivered {got[2:]}; close: {e.value.message}")
+    finally:
+        for b in pair.brokers:
+            assert b.stop() == 0, b.text()
