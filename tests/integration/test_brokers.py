@@ -403,6 +403,12 @@ def test_bad_lists_are_refused():
         pub._set(option, 600000)
     pub.close()
     sub.close()
+    with pytest.raises(herald.HeraldError) as e:
+        herald.Publisher(["tcp://127.0.0.1:1", "tcp://127.0.0.1:3"], heartbeat=0)
+    assert e.value.code == herald.ErrorCode.INVALID
+    with herald.Subscriber(["tcp://127.0.0.1:1", "tcp://127.0.0.1:3"], heartbeat=0.2,
+                           heartbeat_timeout=0.6) as sub:
+        assert [b["up"] for b in sub.stats()["brokers"]] == [False, False]
 
 
 def test_no_broker_reachable():

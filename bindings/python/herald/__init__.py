@@ -241,7 +241,7 @@ class Publisher:
     :param hwm: messages that may queue towards the broker (default 100000).
     :param max_payload: largest packed payload in bytes (default 1 MiB).
     :param heartbeat: seconds between ZMTP heartbeats on each broker link
-        (default 0.5 with a list, 5 with one endpoint).
+        (default 0.5 with a list, 5 with one endpoint; 0.001 to 600).
     :param heartbeat_timeout: seconds without an answer after which a link
         is dropped and its topics move on (default 1.5 with a list, 15
         with one endpoint).
@@ -285,9 +285,9 @@ class Publisher:
             if max_payload is not None:
                 self._set(_Option.MAX_PAYLOAD, max_payload)
             if heartbeat is not None:
-                self._set(_Option.HEARTBEAT_MS, max(1, _ms(heartbeat)))
+                self._set(_Option.HEARTBEAT_MS, round(heartbeat * 1000))
             if heartbeat_timeout is not None:
-                self._set(_Option.HEARTBEAT_TIMEOUT_MS, max(1, _ms(heartbeat_timeout)))
+                self._set(_Option.HEARTBEAT_TIMEOUT_MS, round(heartbeat_timeout * 1000))
         except BaseException:
             self._close_reporting("after a failed set-up")
             raise
@@ -456,10 +456,10 @@ class Subscriber:
                 _check(lib.herald_subscriber_set_option(self._handle, _Option.MAX_PAYLOAD, max_payload))
             if heartbeat is not None:
                 _check(lib.herald_subscriber_set_option(self._handle, _Option.HEARTBEAT_MS,
-                                                        max(1, _ms(heartbeat))))
+                                                        round(heartbeat * 1000)))
             if heartbeat_timeout is not None:
                 _check(lib.herald_subscriber_set_option(self._handle, _Option.HEARTBEAT_TIMEOUT_MS,
-                                                        max(1, _ms(heartbeat_timeout))))
+                                                        round(heartbeat_timeout * 1000)))
             fd = ctypes.c_int()
             _check(lib.herald_subscriber_fd(self._handle, ctypes.byref(fd)))
             self._fd = fd.value
