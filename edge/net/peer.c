@@ -41,6 +41,7 @@ peer_start (void)
                               .rate = cfg->connect_rate_per_ip,
                               .burst = cfg->connect_burst_per_ip,
                               .max_idle = (size_t) net_edge.max_connections,
+                              .max_held = (size_t) net_edge.max_connections,
                               .seed = s_seed () };
     net_edge.addrs = addrlimit_new (&ac);
     if (!net_edge.addrs) {
