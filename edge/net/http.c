@@ -119,6 +119,36 @@ s_broker_connected (void)
     return serving > 0 && up == serving;
 }
 
+//  Each broker of --broker by endpoint: 1 while every worker that serves
+//  has its link to it up. (With one broker, the same as
+//  herald_edge_broker_connected.)
+static void
+s_broker_links (jbuf_t *b)
+{
+    shm_t *shm = net_edge.shm;
+    upstream_t *up = net_edge.upstream;
+    if (!up)
+        return;
+    jbuf_puts (b, "# HELP herald_edge_broker_link_up 1 while every worker's link to this broker "
+                  "is up.\n# TYPE herald_edge_broker_link_up gauge\n");
+    for (size_t i = 0; i < upstream_brokers (up) && i < 32; i++) {
+        int serving = 0, linked = 0;
+        for (int w = 0; w < shm->workers; w++)
+            if (atomic_load (&shm->slots[w].state) == SHM_READY) {
+                serving++;
+                linked += (atomic_load (&shm->slots[w].brokers_up) >> i) & 1;
+            }
+        //  A label value escapes backslash, quote and newline.
+        jbuf_puts (b, "herald_edge_broker_link_up{broker=\"");
+        for (const char *c = upstream_broker_endpoint (up, i); c && *c; c++) {
+            char esc[3] = { '\\', *c == '\n' ? 'n' : *c, 0 };
+            char one[2] = { *c, 0 };
+            jbuf_puts (b, *c == '\\' || *c == '"' || *c == '\n' ? esc : one);
+        }
+        jbuf_puts (b, serving > 0 && linked == serving ? "\"} 1\n" : "\"} 0\n");
+    }
+}
+
 static void
 s_worker_metrics (jbuf_t *b)
 {
@@ -223,6 +253,7 @@ s_metrics_text (jbuf_t *b)
     }
     s_auth_metrics (b, s);
     s_worker_metrics (b);
+    s_broker_links (b);
 }
 
 //  Starts an HTTP response; the body goes out when the socket is writable.

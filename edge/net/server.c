@@ -290,6 +290,10 @@ s_on_prepare (uv_prepare_t *handle)
     edge_t *e = &net_edge;
     if (e->upstream) {
         atomic_store (&e->slot->broker_connected, upstream_connected (e->upstream));
+        uint32_t up = 0;
+        for (size_t i = 0; i < upstream_brokers (e->upstream) && i < 32; i++)
+            up |= (uint32_t) (upstream_broker_connected (e->upstream, i) != 0) << i;
+        atomic_store (&e->slot->brokers_up, up);
         e->m->events_skipped = upstream_skipped (e->upstream);
     }
     ws_flush (handle);

@@ -87,6 +87,7 @@ typedef struct {
     _Alignas (64) _Atomic int state;        //  shm_state_t
     _Atomic int pid;
     _Atomic int broker_connected;           //  1 while its broker link is up
+    _Atomic uint32_t brokers_up;            //  bit i: its link to broker i of --broker is up
     _Atomic uint64_t admitted;              //  connections it holds against the total
     _Atomic uint64_t reloads;               //  the key reload generation it has acted on
     _Atomic uint64_t keys;                  //  keys its tokens are checked with

@@ -169,6 +169,14 @@ def test_the_edge_receives_each_event_once(pair):
         assert all(pushed(b) > 0 for b in pair.brokers)
         metrics = edge.metrics()
         assert metrics["herald_edge_broker_connected"] == 1
+        for ep in pair.list("egress"):
+            assert metrics[f'herald_edge_broker_link_up{{broker="{ep}"}}'] == 1, metrics
+        # One broker stopped: its link is shown down, by endpoint, and the
+        # edge is still linked (to the other).
+        pair.brokers[1].stop()
+        down = f'herald_edge_broker_link_up{{broker="{pair.list("egress")[1]}"}}'
+        edge.wait_metric(down, lambda v: v == 0)
+        assert edge.metrics()["herald_edge_broker_connected"] == 1
     finally:
         assert edge.stop() == 0, edge.text()
     # The edge logged each link by its endpoint.
