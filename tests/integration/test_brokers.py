@@ -197,9 +197,11 @@ class Stream:
         start = time.monotonic()
         while not self.stop.is_set():
             topic = TOPICS[i % len(TOPICS)]
+            # (the time before the call: received is always later)
+            at = time.monotonic()
             try:
                 self.pub.publish(topic, {"i": i})
-                self.sent[i] = (topic, time.monotonic())
+                self.sent[i] = (topic, at)
             except herald.HeraldError as err:
                 self.errors.append(err)
             i += 1
@@ -309,8 +311,8 @@ def test_a_hung_broker_is_dropped_by_the_heartbeats(pair):
     gap = stream.gap(victim, stopped_at)
     missed = stream.missed()
     print(f"\nSIGSTOP of broker {victim} (no FIN: the heartbeats must notice): gap "
-          f"{gap * 1000:.0f} ms (bound: 500 + 1500 ms); missed {len(missed)}, counted lost "
-          f"{stats['lost']}, rerouted {stats['rerouted']}")
+          f"{gap * 1000:.0f} ms (the heartbeats' bound: 500 + 1500 ms); missed {len(missed)}, "
+          f"counted lost {stats['lost']}, rerouted {stats['rerouted']}")
     try:
         pub.close()
     except herald.HeraldError:
@@ -318,7 +320,9 @@ def test_a_hung_broker_is_dropped_by_the_heartbeats(pair):
     sub.close()
     assert not stream.errors, stream.errors[:3]
     assert stats["brokers"][victim]["failovers"] == 1
-    assert 0.5 < gap < 2.6, gap
+    # Dropped by the heartbeats: not before the timeout, and within the
+    # interval plus the timeout, with room for a loaded machine.
+    assert 1.4 < gap < 3.0, gap
     assert stats["lost"] >= len(missed)
 
 
