@@ -139,7 +139,8 @@ typedef enum herald_option {
      *  same (ZMTP's TTL). A broker that stops or is killed is seen at
      *  once (its OS closes the connection); one whose host or network
      *  vanishes silently, within HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS: 2 s
-     *  by default with a list. A publisher's first handshake with each
+     *  by default with a list (and a publisher takes the news within 100
+     *  ms more). A publisher's first handshake with each
      *  broker is also awaited this long at most. Default 1500 with a
      *  list; with one endpoint 15000 until set. Applies as
      *  HERALD_OPT_HEARTBEAT_MS does. Available since HERALD_1.3. */
