@@ -234,9 +234,10 @@ HERALD_EXPORT int herald_msgpack_to_json (const void *data, size_t size,
  *  $HERALD_CONFIRM_ENDPOINT), and counts as lost what a broker had not
  *  confirmed when its link dropped (herald_publisher_stat). Differences
  *  from one endpoint: a publish waits (up to the send timeout) for the
- *  first handshake of the broker it goes to, and with no broker live it
- *  waits and then returns HERALD_ERR_AGAIN ("no broker is reachable")
- *  rather than queue; close reports what was not confirmed. */
+ *  first handshake of the broker it goes to, and then goes to the next
+ *  live one; with no broker live it waits and then returns
+ *  HERALD_ERR_AGAIN ("no broker is reachable") rather than queue; close
+ *  reports what was not confirmed. */
 HERALD_EXPORT herald_publisher_t *herald_publisher_new (const char *endpoint, int *err);
 
 /*  Like herald_publisher_new, over CURVE (ZeroMQ's CurveZMQ: encrypted,

@@ -470,3 +470,29 @@ def test_curve_confirmations_need_subscriber_rights(tmp_path):
     finally:
         for b in pair.brokers:
             assert b.stop() == 0, b.text()
+
+
+def test_a_silent_broker_at_the_start(broker, monkeypatch):
+    """A broker that takes the TCP connection and never answers (a hung
+    host): a publish to a topic it owns waits for its first handshake for
+    the send timeout, then goes to the next broker."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)            # the kernel accepts; nobody speaks
+        quiet = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setenv("HERALD_CONFIRM_ENDPOINT", f"{quiet},{broker.egress}")
+        assert owner("room.0") == 0
+        with herald.Subscriber([quiet, broker.egress], ["room.0"]) as sub:
+            sub.sync(5)             # the broker that is connected confirmed
+            assert [b["up"] for b in sub.stats()["brokers"]] == [False, True]
+            pub = herald.Publisher([quiet, broker.ingress], send_timeout=0.3)
+            start = time.monotonic()
+            pub.publish("room.0", {"i": 1})
+            took = time.monotonic() - start
+            stats = pub.stats()
+            assert sub.recv(5) == ("room.0", {"i": 1})
+            pub.close()             # confirmed by the broker that took it
+    print(f"\na silent owner at the start: the publish waited {took * 1000:.0f} ms "
+          f"(send timeout 300 ms), then went to the next broker")
+    assert 0.25 < took < 1.0, took
+    assert stats["rerouted"] == 1 and [b["sent"] for b in stats["brokers"]] == [0, 1]
