@@ -446,19 +446,21 @@ s_refresh (herald__links_t *self)
 }
 
 //  The first live broker from owner on, in list order: its index; -1 if a
-//  pending one comes first (its first handshake is awaited); -2 if none is
-//  live or pending.
+//  pending one comes first (its first handshake is awaited), unless
+//  past_pending; -2 if none is live or pending.
 static int
-s_route (const herald__links_t *self, size_t owner)
+s_route (const herald__links_t *self, size_t owner, int past_pending)
 {
+    int pending = 0;
     for (int k = 0; k < self->n; k++) {
         int i = (int) ((owner + (size_t) k) % (size_t) self->n);
         if (self->link[i].state == S_UP)
             return i;
-        if (self->link[i].state == S_PENDING)
+        if (self->link[i].state == S_PENDING && !past_pending)
             return -1;
+        pending |= self->link[i].state == S_PENDING;
     }
-    return -2;
+    return pending ? -1 : -2;
 }
 
 //  Waits up to ms for news of any link, or for room on push if it is not
@@ -529,7 +531,10 @@ herald__links_send (herald__links_t *self, const char *topic, size_t tlen, const
     if (now - self->refreshed_us >= S_REFRESH_US)
         s_refresh (self);
     while (1) {
-        int i = s_route (self, owner);
+        //  Once the send timeout is out, a pending broker is no longer
+        //  waited for: the next live one takes the event.
+        int late = deadline >= 0 && now >= deadline;
+        int i = s_route (self, owner, late);
         if (i >= 0) {
             s_link_t *l = &self->link[i];
             if (zmq_send (l->push, topic, tlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
@@ -545,9 +550,9 @@ herald__links_send (herald__links_t *self, const char *topic, size_t tlen, const
             if (zmq_errno () != EAGAIN)
                 return herald__zmq_fail ("publish");
         }
-        int64_t left = deadline < 0 ? S_WAIT_MAX_MS : (deadline - s_now_us ()) / 1000;
-        if (left <= 0)
+        if (late)
             return s_again (self, i);
+        int64_t left = deadline < 0 ? S_WAIT_MAX_MS : (deadline - now + 999) / 1000;
         int rc = s_wait (self, i >= 0 ? self->link[i].push : NULL,
                          left < S_WAIT_MAX_MS ? (long) left : S_WAIT_MAX_MS);
         if (rc != HERALD_OK)

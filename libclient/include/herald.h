@@ -139,7 +139,8 @@ typedef enum herald_option {
      *  same (ZMTP's TTL). A broker that stops or is killed is seen at
      *  once (its OS closes the connection); one whose host or network
      *  vanishes silently, within HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS: 2 s
-     *  by default with a list. A publisher's first handshake with each
+     *  by default with a list (and a publisher takes the news within 100
+     *  ms more). A publisher's first handshake with each
      *  broker is also awaited this long at most. Default 1500 with a
      *  list; with one endpoint 15000 until set. Applies as
      *  HERALD_OPT_HEARTBEAT_MS does. Available since HERALD_1.3. */
@@ -233,9 +234,10 @@ HERALD_EXPORT int herald_msgpack_to_json (const void *data, size_t size,
  *  $HERALD_CONFIRM_ENDPOINT), and counts as lost what a broker had not
  *  confirmed when its link dropped (herald_publisher_stat). Differences
  *  from one endpoint: a publish waits (up to the send timeout) for the
- *  first handshake of the broker it goes to, and with no broker live it
- *  waits and then returns HERALD_ERR_AGAIN ("no broker is reachable")
- *  rather than queue; close reports what was not confirmed. */
+ *  first handshake of the broker it goes to, and then goes to the next
+ *  live one; with no broker live it waits and then returns
+ *  HERALD_ERR_AGAIN ("no broker is reachable") rather than queue; close
+ *  reports what was not confirmed. */
 HERALD_EXPORT herald_publisher_t *herald_publisher_new (const char *endpoint, int *err);
 
 /*  Like herald_publisher_new, over CURVE (ZeroMQ's CurveZMQ: encrypted,
