@@ -211,6 +211,12 @@ s_on_hup (uv_signal_t *handle, int signum)
         e->keys = keys;
         hlog_debug ("SIGHUP: %zu keys loaded", auth_keys_count (keys));
     }
+    //  The supervisor read the same files a moment before: a worker that
+    //  ends with other keys saw them change in between.
+    if (auth_keys_count (e->keys) != atomic_load (&e->shm->keys))
+        hlog_warn ("SIGHUP: this worker has %zu keys, the supervisor %llu: did the key files "
+                   "change during the reload? Send SIGHUP again", auth_keys_count (e->keys),
+                   (unsigned long long) atomic_load (&e->shm->keys));
     atomic_store (&e->slot->keys, auth_keys_count (e->keys));
     atomic_store (&e->slot->reloads, gen);
 }
