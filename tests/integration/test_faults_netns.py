@@ -199,7 +199,8 @@ def test_edge_kill(net, tmp_path):
         wrong = outside(lost, times, [(killed - 0.5, conn["first"] + 0.2)])
         assert not wrong, f"{name} missed events outside the kill: {span(wrong, times, killed)}"
         lines.append(f"{name} (on e1, closed {old['code']}): on e2 {conn['opened'] - killed:.3f} s "
-                     f"after the kill, first event {recovery:.3f} s after, missed {span(lost, times, killed)}")
+                     f"after the kill, first event {recovery:.3f} s after, "
+                     f"missed {span(lost, times, killed)}")
         assert recovery < 3.0, f"{name} took {recovery:.3f} s to receive again"
     lost_line(f"edge e1 killed with SIGKILL at {RATE} events/s, {len(topics)} topics, "
               f"{len(report)} clients: the slowest client received again {worst:.3f} s after the kill")
@@ -249,8 +250,8 @@ def test_edge_link_down(net, tmp_path):
     # The same edge, not restarted, serves a new client.
     probe = Clients(net, [{"name": "probe", "urls": [e1.url], "start": 0, "topics": topics}],
                     tmp_path / "probe.json", name="probe")
-    probed = probe.wait(lambda cs: cs[0]["topics"] == len(topics), 10,
-                        "a new client on e1 to receive every topic after the link came back")["t"]
+    probe.wait(lambda cs: cs[0]["topics"] == len(topics), 10,
+               "a new client on e1 to receive every topic after the link came back")
     # The quiet client resubscribed on e2: an event on its topic reaches it.
     out = net.run("pub", [CLI, "pub", "-e", b1.ingress, "chat.quiet",
                           '{"id": "-1", "channel": "quiet", "text": "after"}'])
@@ -298,15 +299,211 @@ def test_edge_link_down(net, tmp_path):
         assert not wrong, f"{name} missed events outside the outage: {span(wrong, times, down)}"
         lines.append(f"{name} (on e1): gave up on e1 {gave_up:.3f} s after the link went down, "
                      f"first event from e2 {recovery:.3f} s after, missed {span(lost, times, down)}")
-    assert len(received(probe_report)) > 0
-    lost_line(f"edge e1's link down for {up - down:.1f} s at {RATE} events/s: its clients received "
-              f"from e2 again within {max(first_conn_after(report[n], down)['opened'] - down for n in on_e1):.3f} s "
+    probe_conn = probe_report["conns"][0]
+    assert probe_conn["url"] == e1.url and probe_conn["topics"] == len(topics), probe_conn
+    moved = max(first_conn_after(report[n], down)["opened"] - down for n in on_e1)
+    lost_line(f"edge e1's link down for {up - down:.1f} s at {RATE} events/s: its clients were on e2 "
+              f"within {moved:.3f} s "
               f"(watchdog {WATCHDOG_MS} ms); e1 dropped their sockets {edge_noticed - down:.3f} s after "
-              f"the link went down (ping interval and timeout {PING_S} s); a new client on e1 had every "
-              f"topic {probed - up:.3f} s after the link came back")
+              f"the link went down (ping interval and timeout {PING_S} s); a new client on e1, started "
+              f"after the link came back, was connected {probe_conn['opened'] - up:.3f} s after it "
+              f"(Node's start included) and had its first event {probe_conn['first'] - up:.3f} s after")
     for line in lines:
         print(f"  {line}")
     print(f"  e1 connections: {before.get('herald_edge_connections')} before, "
           f"{after.get('herald_edge_connections')} after; its broker link: "
           + ("; ".join(broker_link) if broker_link else "never seen down (the 5 s outage did not break it)"))
     print(f"  clients during the outage: {[(c['name'], c['url']) for c in during]}")
+
+
+# The two broker tests: 16 topics, so that the stable hash gives each
+# broker some; every endpoint list in the same order.
+BROKER_TOPICS = 16
+NEEDS = ("needs several brokers in libherald and herald-edge (an endpoint list such as "
+         "'tcp://A:7400,tcp://B:7400', Publisher.stats(), herald-edge --broker LIST)")
+
+
+class TwoBrokers:
+    """b1 and b2; a publisher with both; e1 and e2 subscribed at both; four
+    clients on every topic, two on each edge, streaming steadily."""
+
+    def __init__(self, net: Net, tmp_path) -> None:
+        self.topics = channels(BROKER_TOPICS)
+        self.b1, self.b2 = NetBroker(net, "b1"), NetBroker(net, "b2")
+        endpoints = f"{self.b1.ingress},{self.b2.ingress}"
+        try:
+            self.pub = Publisher(net, endpoints, self.topics, tmp_path / "pub.json", stats=True)
+        except AssertionError as err:
+            pytest.fail(f"{NEEDS}: {err}", pytrace=False)
+        self.edges = [NetEdge(net, h, [self.b1, self.b2], *EDGE_ARGS) for h in ("e1", "e2")]
+        self.clients = Clients(net, client_specs(4, self.edges, self.topics), tmp_path / "clients.json",
+                               watchdog_ms=WATCHDOG_MS)
+        try:
+            self.steady = warm_up(self.clients, len(self.topics))
+        except AssertionError as err:
+            logs = "\n".join(f"{e.host}: {e.text()[-1500:]}" for e in self.edges)
+            pytest.fail(f"{NEEDS}: {err}\n{logs}", pytrace=False)
+        time.sleep(0.5)
+        brokers = self.stats()["brokers"]
+        assert [b["endpoint"] for b in brokers] == [self.b1.ingress, self.b2.ingress], brokers
+        assert all(b["up"] and b["sent"] > 0 for b in brokers), \
+            f"the topics did not spread over both brokers: {brokers}"
+
+    def stats(self) -> dict:
+        return self.pub.last()["stats"]
+
+    def mark(self) -> int:
+        """An index into the publisher's status lines, to wait from."""
+        return len(self.pub.lines)
+
+    def wait_b1(self, up: bool, start: int, timeout: float, what: str) -> float:
+        return self.pub.wait_line(lambda o: o["stats"]["brokers"][0]["up"] == up, timeout, what,
+                                  start=start)["t"]
+
+    def wait_resumed(self, since_seq: int, timeout: float, what: str) -> float:
+        """Until every client has an event published after since_seq on
+        every topic."""
+        return self.clients.wait(
+            lambda cs: all(len(c["latest"]) == len(self.topics)
+                           and min(c["latest"].values()) > since_seq for c in cs),
+            timeout, what)["t"]
+
+    def finish(self) -> tuple[dict, dict]:
+        record = self.pub.stop()
+        drain(self.clients)
+        report = by_name(self.clients.report())
+        self.clients.stop()
+        stop_all(*self.edges, self.b1, self.b2)
+        return record, report
+
+    def losses(self, record, report, origin, windows) -> tuple[list[str], int]:
+        """Checks each client's loss: none twice, none outside windows.
+        Returns a line per client and the largest loss."""
+        times, lines, worst = record["times"], [], 0
+        for name, entry in report.items():
+            lost = missed(times, received(entry), self.steady)
+            assert entry["dups"] == 0, f"{name} received {entry['dups']} events twice"
+            wrong = outside(lost, times, windows)
+            assert not wrong, f"{name} missed events outside the fault: {span(wrong, times, origin)}"
+            worst = max(worst, len(lost))
+            lines.append(f"{name}: missed {span(lost, times, origin)}")
+        return lines, worst
+
+    def resumed_after(self, record, report, t: float) -> dict:
+        """For each topic, how long after t the first event published after
+        t that reached every client was published (the slowest client)."""
+        times, out = record["times"], {}
+        for i, topic in enumerate(self.topics):
+            firsts = []
+            for entry in report.values():
+                got = received(entry)
+                seqs = [s for s in range(i, len(times), len(self.topics)) if times[s] >= t and s in got]
+                firsts.append(times[seqs[0]] - t if seqs else float("inf"))
+            out[topic] = max(firsts)
+        return out
+
+
+def counted(record: dict) -> tuple[int, str]:
+    st = record["stats"]
+    n = st["lost"] + len(record["refused"])
+    return n, (f"lost {st['lost']}, refused {len(record['refused'])}, rerouted {st['rerouted']}, "
+               f"failovers {st['failovers']}; by broker "
+               + ", ".join(f"{b['endpoint']}: sent {b['sent']} confirmed {b['confirmed']} lost {b['lost']}"
+                           for b in st["brokers"]))
+
+
+def test_broker_kill(net, tmp_path):
+    """kill -9 broker b1 mid-stream at 1,000 events/s: the publisher moves
+    b1's topics to b2 and publishing goes on; the clients see every topic
+    resume; the publisher counts what was lost. b1 is started again, and
+    its topics move back."""
+    s = TwoBrokers(net, tmp_path)
+    mark, seq = s.mark(), s.pub.last()["seq"]
+    killed = s.b1.kill9()
+    noticed = s.wait_b1(False, mark, 5, "the publisher to see b1 down")
+    resumed = s.wait_resumed(seq, 10, "every topic to resume at every client")
+    # Publishing goes on, all of it through b2, while b1 is gone.
+    st, seq0 = s.stats(), s.pub.last()["seq"]
+    time.sleep(max(0.5, killed + 3.0 - time.monotonic()))
+    st1, seq1 = s.stats(), s.pub.last()["seq"]
+    through_b2 = st1["brokers"][1]["sent"] - st["brokers"][1]["sent"]
+    assert not st1["brokers"][0]["up"] and through_b2 >= 0.9 * (seq1 - seq0), \
+        f"{seq1 - seq0} published while b1 was down, {through_b2} sent through b2: {st1}"
+    mark, restarted = s.mark(), time.monotonic()
+    s.b1.start()
+    back = s.wait_b1(True, mark, 10, "the publisher to see b1 again")
+    seq, b1_sent = s.pub.last()["seq"], s.stats()["brokers"][0]["sent"]
+    s.pub.wait_line(lambda o: o["stats"]["brokers"][0]["sent"] > b1_sent, 5,
+                    "b1's topics to move back to it", start=s.mark())
+    s.wait_resumed(seq, 10, "every topic to reach every client after the move back")
+    time.sleep(1.0)
+    record, report = s.finish()
+
+    stats = record["stats"]
+    assert stats["failovers"] >= 1 and stats["rerouted"] > 0, stats
+    lines, worst = s.losses(record, report, killed,
+                            [(killed - 0.5, killed + FAILOVER_S), (back - 0.5, back + FAILOVER_S)])
+    n, detail = counted(record)
+    assert worst == 0 or n > 0, \
+        f"clients missed up to {worst} events, and the publisher counted none: {detail}"
+    pause = s.resumed_after(record, report, killed)
+    moved = sorted((t for t in pause if pause[t] > 0.1), key=lambda t: int(t[1:]))
+    slowest = max(pause.values())
+    assert slowest <= FAILOVER_S, f"publishing resumed {slowest:.3f} s after the kill: {pause}"
+    lost_line(f"broker b1 killed with SIGKILL at {RATE} events/s over {len(s.topics)} topics: the publisher "
+              f"saw it down {noticed - killed:.3f} s after; every topic resumed at every client within "
+              f"{slowest:.3f} s (published through b2; at the clients {resumed - killed:.3f} s); clients "
+              f"missed up to {worst}, the publisher counted {n} ({detail}); not counted: "
+              f"{max(0, worst - n)}")
+    print(f"  topics that paused (b1's): {', '.join(moved) or 'none'}")
+    print(f"  while b1 was down: {seq1 - seq0} events published, {through_b2} sent through b2")
+    print(f"  b1 started again {restarted - killed:.3f} s after the kill; the publisher saw it "
+          f"{back - restarted:.3f} s after its start, and its topics moved back")
+    for line in lines:
+        print(f"  {line}")
+
+
+def test_broker_link_down(net, tmp_path):
+    """The link between broker b1 and the switch goes down for 5 s and comes
+    back. Nothing closes: ZeroMQ's heartbeats must notice. The publisher
+    moves b1's topics to b2 (the clients keep receiving through both
+    edges), the edges see their link to b1 down, and when the link is back
+    they subscribe at b1 again and the publisher moves its topics back,
+    with nothing restarted."""
+    s = TwoBrokers(net, tmp_path)
+    mark, seq = s.mark(), s.pub.last()["seq"]
+    down = net.link("b1", False)
+    noticed = s.wait_b1(False, mark, LINK_DOWN_S, "the publisher to see b1 down (heartbeats)")
+    resumed = s.wait_resumed(seq, LINK_DOWN_S, "every topic to resume at every client with b1 cut off")
+    time.sleep(max(0.0, down + LINK_DOWN_S - time.monotonic()))
+    mark = s.mark()
+    up = net.link("b1", True)
+    back = s.wait_b1(True, mark, 15, "the publisher to see b1 again after the link came back")
+    seq, b1_sent = s.pub.last()["seq"], s.stats()["brokers"][0]["sent"]
+    s.pub.wait_line(lambda o: o["stats"]["brokers"][0]["sent"] > b1_sent, 5,
+                    "b1's topics to move back to it", start=s.mark())
+    s.wait_resumed(seq, 10, "every topic to reach every client through b1 again")
+    time.sleep(1.0)
+    edge_lines = {e.host: [line.strip() for line in e.log if s.b1.egress in line] for e in s.edges}
+    record, report = s.finish()
+
+    for host, said in edge_lines.items():
+        assert any("down" in line for line in said), \
+            f"{host} never saw its link to b1 down (ZeroMQ heartbeats on the edge's SUB): {said}"
+    assert noticed - down <= HEARTBEAT_S, f"the publisher saw b1 down after {noticed - down:.3f} s"
+    lines, worst = s.losses(record, report, down,
+                            [(down - 0.5, noticed + FAILOVER_S), (back - 0.5, back + FAILOVER_S)])
+    n, detail = counted(record)
+    assert worst == 0 or n > 0, \
+        f"clients missed up to {worst} events, and the publisher counted none: {detail}"
+    pause = s.resumed_after(record, report, down)
+    slowest = max(pause.values())
+    lost_line(f"broker b1's link down for {up - down:.1f} s at {RATE} events/s over {len(s.topics)} topics: "
+              f"the publisher saw it down {noticed - down:.3f} s after; every topic resumed at every "
+              f"client within {slowest:.3f} s (at the clients {resumed - down:.3f} s); b1 back at the "
+              f"publisher {back - up:.3f} s after the link; clients missed up to {worst}, the publisher "
+              f"counted {n} ({detail}); not counted: {max(0, worst - n)}")
+    for host, said in edge_lines.items():
+        print(f"  {host}'s link to b1: " + "; ".join(said))
+    for line in lines:
+        print(f"  {line}")
