@@ -166,10 +166,16 @@ class Net:
         return time.monotonic()
 
     def prefix_cmd(self, host: str, env: dict | None = None) -> list[str]:
-        """The command prefix that runs a program on host. LD_PRELOAD (the
+        """The command prefix that runs a program on host (each part execs
+        the next, so the process is the program's). LD_PRELOAD (the
         sanitizer runtime, for Python) is set inside, for the program only,
         not for `ip` itself."""
         cmd = ["ip", "netns", "exec", self.ns(host)]
+        if shutil.which("setpriv"):
+            # If this process dies without cleaning up (a ctest timeout
+            # kills it), its programs die with it rather than run on in
+            # namespaces that only the next run will remove.
+            cmd += ["setpriv", "--pdeathsig", "KILL"]
         if env and env.get("LD_PRELOAD"):
             cmd += ["env", f"LD_PRELOAD={env['LD_PRELOAD']}"]
         return cmd
