@@ -460,7 +460,7 @@ class Publisher(NetProc):
 # messageAdded on each of its channels. Each client's url is a function
 # that takes the next of its edges at every attempt, and it retries for
 # ever after a short wait, so that a client whose edge is gone lands on
-# the other. With watchdogMs, a client that hears nothing on its socket
+# the other. Each event's arrival time is kept, by its number. With watchdogMs, a client that hears nothing on its socket
 # (no event, no ping from the edge) for that long terminates it, as a
 # client must to notice a link that died without a close. Times are
 # CLOCK_MONOTONIC (process.hrtime), the clock Python's time.monotonic()
@@ -478,7 +478,7 @@ const clients = [];
 
 function connect(spec) {
   const c = { name: spec.name, seen: new Set(), dups: 0, conns: [], cur: null, errors: [], topics: new Set(),
-              latest: {} };
+              latest: {}, arrivals: [] };
   let attempt = spec.start;
   c.client = createClient({
     url: () => spec.urls[attempt++ % spec.urls.length],
@@ -510,7 +510,11 @@ function connect(spec) {
         const m = value?.data?.messageAdded;
         if (!m) { c.errors.push(JSON.stringify(value)); return; }
         const seq = Number(m.id);
-        if (c.seen.has(seq)) c.dups++; else c.seen.add(seq);
+        if (c.seen.has(seq)) c.dups++;
+        else {
+          c.seen.add(seq);
+          if (seq >= 0) c.arrivals[seq] = now();
+        }
         c.topics.add(channel);
         if (!(c.latest[channel] >= seq)) c.latest[channel] = seq;
         const conn = c.cur;
@@ -562,6 +566,7 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
   if (cmd === 'report') {
     const report = clients.map((c) => ({
       name: c.name, received: ranges(c.seen), dups: c.dups, errors: c.errors.slice(0, 10),
+      arrivals: Array.from(c.arrivals, (t) => t ?? null),
       conns: c.conns.map(({ socket, topics, ...rest }) => ({ ...rest, topics: topics.size })),
     }));
     fs.writeFileSync(arg, JSON.stringify(report));
