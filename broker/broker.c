@@ -10,6 +10,12 @@
  *  the message again in lossy mode, which delivers it to every subscriber
  *  that has room. A slow subscriber therefore never stalls the others.
  *
+ *  Publishers' confirmation markers ("$herald/ack/<token>") are forwarded
+ *  like events, from the ingress to whoever subscribed: the publisher
+ *  that sent them, which learns that everything it sent before reached
+ *  this broker and was forwarded (docs/wire.md). No other reserved topic
+ *  is taken from a publisher.
+ *
  *  Subscriptions to "$herald/sync/<token>" are answered with one message
  *  on that topic (unless an upstream broker is configured, which answers
  *  instead), which lets a subscriber know its subscriptions are in place.
@@ -343,7 +349,13 @@ s_pump (broker_t *self, void *from, uint64_t *received, int trusted_reserved)
             return -1;
         }
         (*received)++;
-        wire_err_t werr = wire_frames_check (frames, n, trusted_reserved);
+        //  A publisher's confirmation markers are the one reserved topic it
+        //  may send: forwarded like its events, they come back to it.
+        int ack = n >= 1 && wire_topic_ack (zmq_msg_data (&frames[0]),
+                                            zmq_msg_size (&frames[0]));
+        wire_err_t werr = wire_frames_check (frames, n, trusted_reserved || ack);
+        if (werr == WIRE_OK && ack)
+            self->counters.acks++;
         if (werr != WIRE_OK) {
             self->counters.malformed++;
             hlog_debug ("refused a message: %s", wire_strerror (werr));
@@ -466,7 +478,7 @@ s_counters_json (broker_t *self, char *buf, size_t size)
                      "\"messages_unrouted\":%llu,"
                      "\"subscriptions\":%llu,\"subscriptions_refused\":%llu,"
                      "\"egress_peers\":%llu,\"egress_peers_disconnected\":%llu,"
-                     "\"sync_answered\":%llu",
+                     "\"sync_answered\":%llu,\"acks_forwarded\":%llu",
                      HERALD_BROKER_VERSION,
                      (long long) ((zclock_mono () - self->started) / 1000),
                      (unsigned long long) (c->in_push + c->in_pub),
@@ -477,7 +489,8 @@ s_counters_json (broker_t *self, char *buf, size_t size)
                      (unsigned long long) c->subscriptions_refused,
                      (unsigned long long) c->peers,
                      (unsigned long long) c->peers_disconnected,
-                     (unsigned long long) c->sync_answered);
+                     (unsigned long long) c->sync_answered,
+                     (unsigned long long) c->acks);
     //  Refused handshakes, one key per reason (guard.h's list).
     const uint64_t *denied = guard_denials (self->guard);
     static const char *keys[] = { GUARD_DENIAL_MAP (S_DENIAL_KEY) };

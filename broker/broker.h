@@ -55,6 +55,7 @@ typedef struct {
     uint64_t peers;             //  egress connections now
     uint64_t peers_disconnected;    //  egress connections closed for refused subscriptions
     uint64_t sync_answered;     //  subscription confirmations sent
+    uint64_t acks;              //  publishers' confirmation markers received
 } broker_counters_t;
 
 typedef struct broker broker_t;

@@ -94,6 +94,65 @@ wire_topic_reserved (const char *topic, size_t len)
     return len >= plen && memcmp (topic, WIRE_RESERVED_PREFIX, plen) == 0;
 }
 
+int
+wire_topic_ack (const char *topic, size_t len)
+{
+    size_t plen = sizeof WIRE_ACK_PREFIX - 1;
+    return len >= plen && memcmp (topic, WIRE_ACK_PREFIX, plen) == 0;
+}
+
+//  The FNV-1a parameters for 64 bits (offset basis and prime), as Fowler,
+//  Noll and Vo publish them: simple enough for any language to compute
+//  the same owner, and stable across versions, which a topic's owner must
+//  be.
+#define S_FNV_BASIS 0xcbf29ce484222325ull
+#define S_FNV_PRIME 0x100000001b3ull
+
+uint64_t
+wire_fnv1a64 (const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = S_FNV_BASIS;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= S_FNV_PRIME;
+    }
+    return h;
+}
+
+size_t
+wire_topic_owner (const char *topic, size_t len, size_t n)
+{
+    return n ? (size_t) (wire_fnv1a64 (topic, len) % n) : 0;
+}
+
+void
+wire_ack_encode (uint64_t count, unsigned char out[WIRE_ACK_PAYLOAD])
+{
+    out[0] = 0xcf;
+    for (int i = 0; i < 8; i++)
+        out[1 + i] = (unsigned char) (count >> (56 - 8 * i));
+}
+
+int
+wire_ack_decode (const void *buf, size_t len, uint64_t *count)
+{
+    const unsigned char *p = buf;
+    if (len == 1 && p[0] <= 0x7f) {
+        *count = p[0];
+        return 0;
+    }
+    int n = len ? (p[0] == 0xcc ? 1 : p[0] == 0xcd ? 2 : p[0] == 0xce ? 4 : p[0] == 0xcf ? 8 : 0)
+                : 0;
+    if (n == 0 || len != (size_t) n + 1)
+        return -1;
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[1 + i];
+    *count = v;
+    return 0;
+}
+
 //  Big-endian reads of a length field of n bytes at p.
 static uint64_t
 s_be (const unsigned char *p, int n)

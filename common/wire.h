@@ -23,6 +23,11 @@
 //  confirmations). Applications cannot publish to them.
 #define WIRE_RESERVED_PREFIX "$herald/"
 #define WIRE_SYNC_PREFIX "$herald/sync/"
+//  A publisher's confirmation markers (docs/wire.md, "Confirming what was
+//  published"): the one kind of reserved topic that publishers may send.
+#define WIRE_ACK_PREFIX "$herald/ack/"
+//  A marker's payload: msgpack uint64 (0xcf and 8 bytes, big-endian).
+#define WIRE_ACK_PAYLOAD 9
 //  A confirmation's payload: msgpack nil.
 #define WIRE_MSGPACK_NIL 0xc0
 
@@ -58,6 +63,23 @@ wire_err_t wire_topic_check (const char *topic, size_t len);
 
 /*  1 if the topic begins with WIRE_RESERVED_PREFIX. */
 int wire_topic_reserved (const char *topic, size_t len);
+
+/*  1 if the topic begins with WIRE_ACK_PREFIX. */
+int wire_topic_ack (const char *topic, size_t len);
+
+/*  FNV-1a, 64 bits, over len bytes (docs/wire.md gives test vectors). */
+uint64_t wire_fnv1a64 (const void *data, size_t len);
+
+/*  The index in a list of n > 0 brokers of the broker that owns a topic:
+ *  wire_fnv1a64 of the topic's bytes, modulo n. */
+size_t wire_topic_owner (const char *topic, size_t len, size_t n);
+
+/*  A confirmation marker's payload for count, in out[WIRE_ACK_PAYLOAD]. */
+void wire_ack_encode (uint64_t count, unsigned char out[WIRE_ACK_PAYLOAD]);
+
+/*  Read a marker's payload: any msgpack unsigned integer (a positive
+ *  fixint, uint 8, 16, 32 or 64). Returns 0 with *count set, or -1. */
+int wire_ack_decode (const void *buf, size_t len, uint64_t *count);
 
 /*  Check that [buf, buf+len) holds exactly one msgpack value, nested at most
  *  WIRE_MAX_DEPTH deep, whose every declared length fits in the buffer.

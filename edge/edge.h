@@ -15,7 +15,7 @@
 typedef struct {
     const char *host;           //  interface to listen on; "" for all
     int port;
-    const char *broker;         //  the broker's egress endpoint
+    const char *broker;         //  the broker's egress endpoint, or a list of them
     const char *schema_path;
     const char *static_dir;     //  served at /, or NULL
     const char *tls_cert;       //  PEM certificate (chain) for wss://, or NULL
@@ -41,6 +41,8 @@ typedef struct {
     int subscribe_burst;        //  and the bucket's size
     int close_timeout_s;        //  a closing connection is freed within this time
     int upstream_hwm;           //  events queued from the broker, in libherald
+    int broker_heartbeat_ms;    //  ZMTP heartbeats on the broker links; 0: libherald's
+    int broker_heartbeat_timeout_ms;
     int check;                  //  --check: check the configuration, then exit
     //  Authentication (docs/edge.md, "Authentication")
     const char *auth;           //  "required", "optional", "off"; NULL: required with keys

@@ -76,7 +76,8 @@ static const opt_t s_opts[] = {
     { "port", 0, OPT_INT, E (port), "N", "8080", 0, 65535,
       "port; 0 picks a free one, which is logged", NULL, NULL },
     { "broker", 0, OPT_STRING, E (broker), "EP", HERALD_DEFAULT_SUB_ENDPOINT, 0, 0,
-      "the broker's egress; without the flag, $HERALD_SUB_ENDPOINT if it is set", NULL, NULL },
+      "the broker's egress, or a comma-separated list of brokers' egresses (the publishers' "
+      "order); without the flag, $HERALD_SUB_ENDPOINT if it is set", NULL, NULL },
     { "static", 0, OPT_STRING, E (static_dir), "DIR", NULL, 0, 0,
       "serve files from DIR at /", NULL, NULL },
     { "tls-cert", 0, OPT_STRING, E (tls_cert), "FILE", NULL, 0, 0,
@@ -139,6 +140,12 @@ static const opt_t s_opts[] = {
     { "upstream-hwm", 0, OPT_INT, E (upstream_hwm), "N", "1000", 1, 10000000,
       "events from the broker queued in the edge; past it the broker holds them, then drops "
       "and counts them in messages_dropped", NULL, NULL },
+    { "broker-heartbeat", 0, OPT_INT, E (broker_heartbeat_ms), "MS", "0", 0, 600000,
+      "ZMTP heartbeat on each broker link; 0: libherald's (500 with a list, 5000 with one "
+      "broker)", NULL, NULL },
+    { "broker-heartbeat-timeout", 0, OPT_INT, E (broker_heartbeat_timeout_ms), "MS", "0", 0,
+      600000, "a broker link with no answer this long after a heartbeat is dropped and made "
+      "again; 0: libherald's (1500 with a list, 15000 with one broker)", NULL, NULL },
     { "curve-server", 0, OPT_STRING, E (curve_server), "FILE", NULL, 0, 0,
       "for a broker with CURVE: its public certificate (or key); without the flag, "
       "$HERALD_CURVE_SERVER if it is set", NULL, NULL },

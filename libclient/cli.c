@@ -124,7 +124,8 @@ typedef struct {
 static const opt_t s_pub_opts[] = {
     { "endpoint", 'e', OPT_STRING, offsetof (s_pub_t, endpoint), "EP",
       HERALD_DEFAULT_PUB_ENDPOINT, 0, 0,
-      "broker ingress; without the flag, $HERALD_PUB_ENDPOINT if it is set", "Options:", NULL },
+      "broker ingress, or a comma-separated list of brokers' ingresses; without the flag, "
+      "$HERALD_PUB_ENDPOINT if it is set", "Options:", NULL },
     { "linger", 0, OPT_INT, offsetof (s_pub_t, linger), "MS", "2000", -1, INT32_MAX,
       "wait this long at exit to flush; -1 waits forever", NULL, NULL },
     { "send-timeout", 0, OPT_INT, offsetof (s_pub_t, send_timeout), "MS", "1000", -1, INT32_MAX,
@@ -150,7 +151,11 @@ static const opt_spec_t s_pub_spec = {
     "error is printed; the other lines are still published); 2 for a\n"
     "usage error; 3 if messages were still queued when the linger time ran\n"
     "out, and so were dropped (printed with the count and whether the\n"
-    "broker was ever connected). When both 1 and 3 apply, 1.\n",
+    "broker was ever connected). With a list of brokers, 0 only if every\n"
+    "broker confirmed every message it was sent, and 3 if any message was\n"
+    "counted lost (its broker's link dropped before it confirmed) or was\n"
+    "still unconfirmed when the linger time ran out (printed with the\n"
+    "counts). When both 1 and 3 apply, 1.\n",
     s_pub_opts
 };
 
@@ -246,7 +251,8 @@ typedef struct {
 static const opt_t s_sub_opts[] = {
     { "endpoint", 'e', OPT_STRING, offsetof (s_sub_t, endpoint), "EP",
       HERALD_DEFAULT_SUB_ENDPOINT, 0, 0,
-      "broker egress; without the flag, $HERALD_SUB_ENDPOINT if it is set", "Options:", NULL },
+      "broker egress, or a comma-separated list of brokers' egresses; without the flag, "
+      "$HERALD_SUB_ENDPOINT if it is set", "Options:", NULL },
     { "count", 'n', OPT_SIZE, offsetof (s_sub_t, count), "N", NULL, 1, LLONG_MAX,
       "exit after N events", NULL, NULL },
     { "timeout", 't', OPT_INT, offsetof (s_sub_t, timeout), "MS", NULL, 0, INT32_MAX,
@@ -400,7 +406,8 @@ typedef struct {
 
 static const opt_t s_stats_opts[] = {
     { "endpoint", 'e', OPT_STRING, offsetof (s_stats_t, endpoint), "EP", DEFAULT_STATS_ENDPOINT,
-      0, 0, "broker stats endpoint; without the flag, $HERALD_STATS_ENDPOINT if it is set",
+      0, 0, "broker stats endpoint, or a comma-separated list; without the flag, "
+      "$HERALD_STATS_ENDPOINT if it is set",
       "Options:", NULL },
     { "timeout", 't', OPT_INT, offsetof (s_stats_t, timeout), "MS", "2000", 1, INT32_MAX,
       "give up after MS", NULL, NULL },
@@ -416,10 +423,14 @@ static const opt_t s_stats_opts[] = {
 
 static const opt_spec_t s_stats_spec = {
     "herald stats",
-    "Usage: herald stats [OPTIONS]\n"
+    "Usage: herald stats [OPTIONS] [ENDPOINT]\n"
     "\n"
-    "Ask a broker for its counters and print them as one JSON object.\n",
-    "Exit status: 0 on success, 1 on error, 2 for a usage error, 3 if the\n"
+    "Ask a broker for its counters and print them as one JSON object.\n"
+    "ENDPOINT (or --endpoint) may be a comma-separated list of brokers'\n"
+    "stats endpoints: then each is asked, and the object is\n"
+    "{\"brokers\":[{\"endpoint\":EP,\"stats\":{...}}, ...]}, with \"error\" in\n"
+    "place of \"stats\" for a broker that did not answer.\n",
+    "Exit status: 0 on success, 1 on error, 2 for a usage error, 3 if a\n"
     "broker did not answer in time.\n",
     s_stats_opts
 };
@@ -491,19 +502,17 @@ s_stats_wait (void *req, void *monitor, long timeout)
     }
 }
 
-//  Asks the broker at endpoint for its counters and prints them. Returns
-//  the exit status.
+//  Asks the broker at endpoint for its counters. Returns the exit status;
+//  on 0, *reply holds the JSON (the caller closes it). Problems are
+//  printed.
 static int
-s_stats_run (const s_stats_t *o)
+s_stats_ask (const s_stats_t *o, const char *endpoint, zmq_msg_t *reply)
 {
     int status = 1;
-    const char *endpoint = o->endpoint;
     void *ctx = zmq_ctx_new ();
     void *req = ctx ? zmq_socket (ctx, ZMQ_REQ) : NULL;
     void *monitor = ctx ? zmq_socket (ctx, ZMQ_PAIR) : NULL;
     int zero = 0;
-    zmq_msg_t reply;
-    zmq_msg_init (&reply);
     if (!req || !monitor) {
         fprintf (stderr, "herald stats: %s\n", zmq_strerror (zmq_errno ()));
         goto out;
@@ -537,15 +546,12 @@ s_stats_run (const s_stats_t *o)
                  "authorised (check --curve-server and --curve-cert)\n", endpoint);
         goto out;
     }
-    if (got < 0 || zmq_msg_recv (&reply, req, 0) < 0) {
+    if (got < 0 || zmq_msg_recv (reply, req, 0) < 0) {
         fprintf (stderr, "herald stats: %s\n", zmq_strerror (zmq_errno ()));
         goto out;
     }
-    fwrite (zmq_msg_data (&reply), 1, zmq_msg_size (&reply), stdout);
-    fputc ('\n', stdout);
     status = 0;
 out:
-    zmq_msg_close (&reply);
     if (req)
         zmq_socket_monitor (req, NULL, 0);
     if (monitor)
@@ -554,6 +560,71 @@ out:
         zmq_close (req);
     if (ctx)
         zmq_ctx_term (ctx);
+    return status;
+}
+
+//  Asks the broker at endpoint for its counters and prints them. Returns
+//  the exit status.
+static int
+s_stats_run (const s_stats_t *o, const char *endpoint)
+{
+    zmq_msg_t reply;
+    zmq_msg_init (&reply);
+    int status = s_stats_ask (o, endpoint, &reply);
+    if (status == 0) {
+        fwrite (zmq_msg_data (&reply), 1, zmq_msg_size (&reply), stdout);
+        fputc ('\n', stdout);
+    }
+    zmq_msg_close (&reply);
+    return status;
+}
+
+//  Asks each broker of a comma-separated list, and prints one object:
+//  {"brokers":[{"endpoint":EP,"stats":{...}} or {"endpoint":EP,"error":
+//  TEXT}, ...]}, in the list's order. Returns 0 if every broker answered,
+//  else the status of the first that did not.
+static int
+s_stats_list (const s_stats_t *o, const char *list)
+{
+    int status = 0;
+    char *copy = strdup (list);
+    if (!copy) {
+        fprintf (stderr, "herald stats: out of memory\n");
+        return 1;
+    }
+    jbuf_t out;
+    jbuf_init (&out, 0);
+    jbuf_puts (&out, "{\"brokers\":[");
+    char *save = NULL;
+    int first = 1;
+    for (char *ep = strtok_r (copy, ",", &save); ep; ep = strtok_r (NULL, ",", &save)) {
+        while (*ep == ' ')
+            ep++;
+        zmq_msg_t reply;
+        zmq_msg_init (&reply);
+        int rc = s_stats_ask (o, ep, &reply);
+        jbuf_puts (&out, first ? "{\"endpoint\":" : ",{\"endpoint\":");
+        jbuf_json_string (&out, ep, strlen (ep));
+        if (rc == 0) {
+            jbuf_puts (&out, ",\"stats\":");
+            jbuf_put (&out, zmq_msg_data (&reply), zmq_msg_size (&reply));
+        }
+        else {
+            const char *why = rc == EXIT_TIMEOUT ? "no answer" : "failed";
+            jbuf_puts (&out, ",\"error\":");
+            jbuf_json_string (&out, why, strlen (why));
+            if (status == 0)
+                status = rc;
+        }
+        jbuf_putc (&out, '}');
+        zmq_msg_close (&reply);
+        first = 0;
+    }
+    jbuf_puts (&out, "]}\n");
+    if (!jbuf_failed (&out))
+        fwrite (out.data, 1, out.len, stdout);
+    jbuf_free (&out);
+    free (copy);
     return status;
 }
 
@@ -566,9 +637,11 @@ s_cmd_stats (int argc, char **argv)
     int status = s_parse (&s_stats_spec, "HERALD_STATS_ENDPOINT", argc, argv, &o, given, &next);
     if (status >= 0)
         return status;
-    if (next != argc)
-        return opts_usage_error (&s_stats_spec, "takes no operands");
-    return s_stats_run (&o);
+    if (argc - next > 1)
+        return opts_usage_error (&s_stats_spec, "give at most one ENDPOINT (or a list of them, "
+                                 "separated by commas)");
+    const char *endpoint = next < argc ? argv[next] : o.endpoint;
+    return strchr (endpoint, ',') ? s_stats_list (&o, endpoint) : s_stats_run (&o, endpoint);
 }
 
 //  ---------------------------------------------------------------------

@@ -103,13 +103,12 @@ herald__setsockopt_int (void *sock, int option, int value)
     return HERALD_OK;
 }
 
-//  Watches the socket's connection events on a PAIR of the same context.
-//  Each context holds one libherald socket, so the address is unique.
+//  Watches the socket's connection events on a PAIR of the same context,
+//  at addr, which must be unique in the context.
 static int
-s_monitor_open (void *ctx, void *sock, void **monitor)
+s_monitor_open (void *ctx, void *sock, const char *addr, int events, void **monitor)
 {
-    const char *addr = "inproc://herald-monitor";
-    if (zmq_socket_monitor (sock, addr, HERALD__EVENTS) != 0)
+    if (zmq_socket_monitor (sock, addr, events) != 0)
         return herald__zmq_fail ("zmq_socket_monitor");
     *monitor = zmq_socket (ctx, ZMQ_PAIR);
     if (!*monitor)
@@ -154,16 +153,30 @@ herald__monitor_close (void *sock, void **monitor)
     *monitor = NULL;
 }
 
+int
+herald__heartbeat_apply (void *sock, const herald__heartbeat_t *hb)
+{
+    int rc = herald__setsockopt_int (sock, ZMQ_HEARTBEAT_IVL, hb->ivl);
+    if (rc == HERALD_OK)
+        rc = herald__setsockopt_int (sock, ZMQ_HEARTBEAT_TIMEOUT, hb->timeout);
+    //  The TTL tells the broker to drop the connection after that long
+    //  without a word from us, so that its side notices too; ZeroMQ
+    //  carries it in tenths of a second, at most 6553.5 s.
+    if (rc == HERALD_OK && hb->ttl)
+        rc = herald__setsockopt_int (sock, ZMQ_HEARTBEAT_TTL,
+                                     hb->timeout < 6553500 ? hb->timeout : 6553500);
+    return rc;
+}
+
 //  The options every libherald socket is given, with IPv6 for a bracketed
 //  address.
 static int
-s_socket_options (void *sock, const char *endpoint)
+s_socket_options (void *sock, const char *endpoint, const herald__heartbeat_t *hb)
 {
     //  Dead peers are noticed by ZMTP heartbeats, and reconnection backs
     //  off to one second so that a restarting broker is found quickly.
     int rc = herald__setsockopt_int (sock, ZMQ_LINGER, 0);
-    if (rc == HERALD_OK) rc = herald__setsockopt_int (sock, ZMQ_HEARTBEAT_IVL, 5000);
-    if (rc == HERALD_OK) rc = herald__setsockopt_int (sock, ZMQ_HEARTBEAT_TIMEOUT, 15000);
+    if (rc == HERALD_OK) rc = herald__heartbeat_apply (sock, hb);
     if (rc == HERALD_OK) rc = herald__setsockopt_int (sock, ZMQ_RECONNECT_IVL, 100);
     if (rc == HERALD_OK) rc = herald__setsockopt_int (sock, ZMQ_RECONNECT_IVL_MAX, 1000);
     if (rc == HERALD_OK) rc = herald__setsockopt_int (sock, ZMQ_SNDHWM, HERALD_DEFAULT_HWM);
@@ -211,16 +224,101 @@ s_curve_options (void *sock, const herald__curve_t *curve)
     return rc;
 }
 
+const char *
+herald__endpoint_resolve (const char *endpoint, const char *env, const char *fallback)
+{
+    if (!endpoint || !*endpoint)
+        endpoint = getenv (env);
+    if (!endpoint || !*endpoint)
+        endpoint = fallback;
+    return endpoint;
+}
+
+//  One entry of a list: spaces around it dropped, "host:port" made tcp.
+static int
+s_endpoint_entry (const char *start, size_t len, char *out, size_t size)
+{
+    while (len && (*start == ' ' || *start == '\t')) {
+        start++;
+        len--;
+    }
+    while (len && (start[len - 1] == ' ' || start[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return herald__fail (HERALD_ERR_ENDPOINT, "the list of brokers has an empty entry");
+    int tcp = 1;
+    for (size_t i = 0; i + 3 <= len && tcp; i++)
+        tcp = memcmp (start + i, "://", 3) != 0;
+    if ((tcp ? 6 : 0) + len >= size)
+        return herald__fail (HERALD_ERR_ENDPOINT, "an endpoint in the list is longer than %zu "
+                             "bytes", size - 1);
+    snprintf (out, size, "%s%.*s", tcp ? "tcp://" : "", (int) len, start);
+    return HERALD_OK;
+}
+
+int
+herald__endpoints_split (const char *list, herald__endpoints_t *out)
+{
+    out->n = 0;
+    const char *p = list;
+    while (1) {
+        const char *comma = strchr (p, ',');
+        size_t len = comma ? (size_t) (comma - p) : strlen (p);
+        if (out->n == HERALD_BROKERS_MAX)
+            return herald__fail (HERALD_ERR_ENDPOINT, "more than %d brokers in the list",
+                                 HERALD_BROKERS_MAX);
+        int rc = s_endpoint_entry (p, len, out->ep[out->n], sizeof out->ep[out->n]);
+        if (rc != HERALD_OK)
+            return rc;
+        for (int i = 0; i < out->n; i++)
+            if (strcmp (out->ep[i], out->ep[out->n]) == 0)
+                return herald__fail (HERALD_ERR_ENDPOINT, "\"%s\" is listed twice",
+                                     out->ep[i]);
+        out->n++;
+        if (!comma)
+            return HERALD_OK;
+        p = comma + 1;
+    }
+}
+
+int
+herald__socket_new (void *ctx, int type, const char *endpoint, const herald__curve_t *curve,
+                    const herald__heartbeat_t *hb, const char *monitor_addr, int events,
+                    void **sock, void **monitor)
+{
+    if (monitor)
+        *monitor = NULL;
+    *sock = zmq_socket (ctx, type);
+    int rc = *sock ? s_socket_options (*sock, endpoint, hb) : herald__zmq_fail ("zmq_socket");
+    if (rc == HERALD_OK && curve && curve->server)
+        rc = s_curve_options (*sock, curve);
+    if (rc == HERALD_OK && monitor)
+        rc = s_monitor_open (ctx, *sock, monitor_addr, events, monitor);
+    if (rc != HERALD_OK && *sock) {
+        zmq_close (*sock);
+        *sock = NULL;
+    }
+    return rc;
+}
+
+int
+herald__connect (void *sock, const char *endpoint)
+{
+    if (zmq_connect (sock, endpoint) == 0)
+        return HERALD_OK;
+    int e = zmq_errno ();
+    return herald__fail (e == ENOMEM ? HERALD_ERR_NOMEM : HERALD_ERR_ENDPOINT,
+                         "cannot connect to \"%s\": %s", endpoint, zmq_strerror (e));
+}
+
 int
 herald__socket_open (int type, const char *endpoint, const char *env, const char *fallback,
                      const herald__curve_t *curve, void **ctx, void **sock, void **monitor,
                      char *used, size_t used_size)
 {
+    static const herald__heartbeat_t one = HERALD__HEARTBEAT_ONE;
     char normal[1024];
-    if (!endpoint || !*endpoint)
-        endpoint = getenv (env);
-    if (!endpoint || !*endpoint)
-        endpoint = fallback;
+    endpoint = herald__endpoint_resolve (endpoint, env, fallback);
     //  "host:port" is shorthand for TCP.
     if (!strstr (endpoint, "://")) {
         if ((size_t) snprintf (normal, sizeof normal, "tcp://%s", endpoint) >= sizeof normal)
@@ -231,20 +329,16 @@ herald__socket_open (int type, const char *endpoint, const char *env, const char
         snprintf (used, used_size, "%s", endpoint);
     if (monitor)
         *monitor = NULL;
+    *sock = NULL;
     *ctx = zmq_ctx_new ();
     if (!*ctx)
         return herald__zmq_fail ("zmq_ctx_new");
-    *sock = zmq_socket (*ctx, type);
-    int rc = *sock ? s_socket_options (*sock, endpoint) : herald__zmq_fail ("zmq_socket");
-    if (rc == HERALD_OK && curve && curve->server)
-        rc = s_curve_options (*sock, curve);
-    if (rc == HERALD_OK && monitor)
-        rc = s_monitor_open (*ctx, *sock, monitor);
-    if (rc == HERALD_OK && zmq_connect (*sock, endpoint) != 0) {
-        int e = zmq_errno ();
-        rc = herald__fail (e == ENOMEM ? HERALD_ERR_NOMEM : HERALD_ERR_ENDPOINT,
-                           "cannot connect to \"%s\": %s", endpoint, zmq_strerror (e));
-    }
+    //  Each context holds one such socket, so the monitor's address is
+    //  unique.
+    int rc = herald__socket_new (*ctx, type, endpoint, curve, &one, "inproc://herald-monitor",
+                                 HERALD__EVENTS, sock, monitor);
+    if (rc == HERALD_OK)
+        rc = herald__connect (*sock, endpoint);
     if (rc != HERALD_OK) {
         if (monitor)
             herald__monitor_close (*sock, monitor);

@@ -16,6 +16,11 @@
  *  come a little early; only a return more than S_MARGIN_US before ours
  *  counts. A socket monitor, read at close, says whether the broker was
  *  ever connected.
+ *
+ *  Given a list of brokers, the publisher hands everything to its links
+ *  (links.c), which route each topic to a live broker and confirm by echo
+ *  what each broker forwarded; this file then only checks the arguments
+ *  and holds the lock.
  */
 #include "private.h"
 #include "mpjson.h"
@@ -24,6 +29,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <zmq.h>
 
@@ -51,6 +57,11 @@ struct herald_publisher {
     int ever_refused;           //  it refused one at some time (what was queued then went)
     int given_up;               //  and libzmq gave the connection up (ZAP 400)
     int64_t reconnected_us;     //  when s_again last connected again
+    int connected;              //  handshake done, not dropped since
+    uint64_t drops;             //  times the connection dropped after it was up
+    herald__heartbeat_t hb;     //  as last set
+    int send_timeout_ms;
+    herald__links_t *links;     //  with a list of brokers; then sock is NULL
     char endpoint[256];
 };
 
@@ -62,7 +73,12 @@ s_watch (herald_publisher_t *self)
     while (self->monitor && (event = herald__monitor_read (self->monitor)) != 0) {
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             self->ever_connected = 1;
+            self->connected = 1;
             self->refused = 0;
+        }
+        else if (event == ZMQ_EVENT_DISCONNECTED) {
+            self->drops += self->connected;
+            self->connected = 0;
         }
         else if (HERALD__REFUSED (event)) {
             self->refused = 1;
@@ -84,13 +100,25 @@ s_new (const char *endpoint, const herald__curve_t *curve, int *err)
     }
     pthread_mutex_init (&self->lock, NULL);
     self->linger_ms = HERALD_DEFAULT_LINGER_MS;
+    self->send_timeout_ms = HERALD_DEFAULT_SEND_TIMEOUT_MS;
     self->max_payload = WIRE_PAYLOAD_MAX;
+    self->hb = (herald__heartbeat_t) HERALD__HEARTBEAT_ONE;
     msgpack_sbuffer_init (&self->buf);
+    const char *resolved = herald__endpoint_resolve (endpoint, "HERALD_PUB_ENDPOINT",
+                                                     HERALD_DEFAULT_PUB_ENDPOINT);
+    if (strchr (resolved, ',')) {
+        herald__endpoints_t eps;
+        rc = herald__endpoints_split (resolved, &eps);
+        if (rc == HERALD_OK)
+            rc = herald__links_new (&eps, curve, &self->lock, &self->links);
+        goto check;
+    }
     rc = herald__socket_open (ZMQ_PUSH, endpoint, "HERALD_PUB_ENDPOINT",
                               HERALD_DEFAULT_PUB_ENDPOINT, curve, &self->ctx, &self->sock,
                               &self->monitor, self->endpoint, sizeof self->endpoint);
     if (rc == HERALD_OK)
         rc = herald__setsockopt_int (self->sock, ZMQ_SNDTIMEO, HERALD_DEFAULT_SEND_TIMEOUT_MS);
+check:
     if (rc != HERALD_OK)
         herald_publisher_destroy (&self);
 out:
@@ -179,13 +207,27 @@ s_shutdown (herald_publisher_t *self, int *connected)
     return flushed;
 }
 
+//  With a list of brokers: waits for the confirmations, releases
+//  everything, and returns herald__links_close's answer.
+static int
+s_shutdown_links (herald_publisher_t *self)
+{
+    int rc = herald__links_close (&self->links, self->linger_ms);
+    msgpack_sbuffer_destroy (&self->buf);
+    pthread_mutex_destroy (&self->lock);
+    return rc;
+}
+
 void
 herald_publisher_destroy (herald_publisher_t **pub)
 {
     if (!pub || !*pub)
         return;
     int connected;
-    s_shutdown (*pub, &connected);
+    if ((*pub)->links)
+        s_shutdown_links (*pub);
+    else
+        s_shutdown (*pub, &connected);
     free (*pub);
     *pub = NULL;
 }
@@ -202,6 +244,11 @@ herald_publisher_close (herald_publisher_t **pub)
     int connected;
     int rc = HERALD_OK;
     unsigned long long n = (unsigned long long) self->published;
+    if (self->links) {
+        rc = s_shutdown_links (self);
+        free (self);
+        return rc;
+    }
     if (!s_shutdown (self, &connected)) {
         const char *s = n == 1 ? "" : "s";
         if (connected < 0)
@@ -238,6 +285,26 @@ herald_publisher_close (herald_publisher_t **pub)
     return rc;
 }
 
+//  New heartbeats for the one endpoint's socket. ZeroMQ takes them when it
+//  connects: made again now if nothing was published yet (so nothing
+//  queued is dropped), else they wait for a connect that never comes.
+//  Called with the lock held.
+static int
+s_heartbeat_one (herald_publisher_t *self, int option, int value)
+{
+    if (option == HERALD_OPT_HEARTBEAT_MS)
+        self->hb.ivl = value;
+    else
+        self->hb.timeout = value;
+    self->hb.ttl = 1;
+    int rc = herald__heartbeat_apply (self->sock, &self->hb);
+    if (rc == HERALD_OK && self->published == 0 && !self->refused) {
+        zmq_disconnect (self->sock, self->endpoint);
+        zmq_connect (self->sock, self->endpoint);
+    }
+    return rc;
+}
+
 int
 herald_publisher_set_option (herald_publisher_t *self, int option, int64_t value)
 {
@@ -255,14 +322,28 @@ herald_publisher_set_option (herald_publisher_t *self, int option, int64_t value
         case HERALD_OPT_SEND_TIMEOUT_MS:
             if (value < -1 || value > INT32_MAX)
                 rc = herald__fail (HERALD_ERR_INVALID, "send timeout must be -1 or 0..2^31-1 ms");
+            else if (self->links)
+                self->send_timeout_ms = (int) value;
             else
                 rc = herald__setsockopt_int (self->sock, ZMQ_SNDTIMEO, (int) value);
             break;
         case HERALD_OPT_HWM:
             if (value < 0 || value > INT32_MAX)
                 rc = herald__fail (HERALD_ERR_INVALID, "hwm must be 0..2^31-1 messages");
+            else if (self->links)
+                rc = herald__links_set (self->links, option, (int) value);
             else
                 rc = herald__setsockopt_int (self->sock, ZMQ_SNDHWM, (int) value);
+            break;
+        case HERALD_OPT_HEARTBEAT_MS:
+        case HERALD_OPT_HEARTBEAT_TIMEOUT_MS:
+            if (value < 1 || value > HERALD_HEARTBEAT_MAX_MS)
+                rc = herald__fail (HERALD_ERR_INVALID, "heartbeat times must be 1..%d ms",
+                                   HERALD_HEARTBEAT_MAX_MS);
+            else if (self->links)
+                rc = herald__links_set (self->links, option, (int) value);
+            else
+                rc = s_heartbeat_one (self, option, (int) value);
             break;
         case HERALD_OPT_MAX_PAYLOAD:
             if (value < 1 || value > WIRE_PAYLOAD_HARD_MAX)
@@ -324,6 +405,12 @@ s_send (herald_publisher_t *self, const char *topic, size_t tlen, const void *da
     wire_err_t werr = wire_msgpack_check (data, size);
     if (werr != WIRE_OK)
         return herald__fail (HERALD_ERR_MSGPACK, "invalid msgpack: %s", wire_strerror (werr));
+    if (self->links) {
+        int rc = herald__links_send (self->links, topic, tlen, data, size,
+                                     self->send_timeout_ms);
+        self->published += rc == HERALD_OK;
+        return rc;
+    }
     //  While refused, libzmq may still take a message into a pipe that no
     //  connection will ever drain: refuse it here, and say why.
     if (self->refused) {
@@ -383,4 +470,55 @@ herald_publish_json (herald_publisher_t *self, const char *topic, const char *js
         rc = s_send (self, topic, tlen, self->buf.data, self->buf.size);
     pthread_mutex_unlock (&self->lock);
     return rc;
+}
+
+int
+herald_publisher_brokers (const herald_publisher_t *self)
+{
+    return !self ? 0 : self->links ? herald__links_count (self->links) : 1;
+}
+
+const char *
+herald_publisher_broker_endpoint (const herald_publisher_t *self, int i)
+{
+    if (!self)
+        return NULL;
+    if (self->links)
+        return herald__links_endpoint (self->links, i);
+    return i == 0 ? self->endpoint : NULL;
+}
+
+int
+herald_publisher_broker_up (herald_publisher_t *self, int i)
+{
+    if (!self)
+        return 0;
+    pthread_mutex_lock (&self->lock);
+    int up = 0;
+    if (self->links)
+        up = herald__links_up (self->links, i);
+    else if (i == 0) {
+        s_watch (self);
+        up = self->connected;
+    }
+    pthread_mutex_unlock (&self->lock);
+    return up;
+}
+
+uint64_t
+herald_publisher_stat (herald_publisher_t *self, int i, int which)
+{
+    if (!self)
+        return 0;
+    pthread_mutex_lock (&self->lock);
+    uint64_t v = 0;
+    if (self->links)
+        v = herald__links_stat (self->links, i, which);
+    else if (i == 0 || i == -1) {
+        s_watch (self);
+        v = which == HERALD_STAT_SENT ? self->published
+            : which == HERALD_STAT_FAILOVERS ? self->drops : 0;
+    }
+    pthread_mutex_unlock (&self->lock);
+    return v;
 }

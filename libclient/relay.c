@@ -42,6 +42,13 @@
  *  disconnections; the relay keeps them in atomics that any thread may
  *  read.
  *
+ *  With a list of brokers the relay holds one SUB per broker, each with
+ *  its monitor and its state, and relays from all of them alike (each
+ *  topic comes from one broker at a time: the one the publishers route it
+ *  to). Subscriptions go to every SUB; the caller's confirmation tokens go
+ *  to one each ('s' and 'u' commands), so that sync knows which broker
+ *  answered.
+ *
  *  This is a plain thread rather than a CZMQ zactor: a zactor's pipe lives
  *  in CZMQ's process-wide context, whose set-up installs signal handlers
  *  and whose exit handler reports leftover sockets, neither of which a
@@ -53,6 +60,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -75,10 +83,21 @@
 //  that a key the broker allows later (SIGHUP) gets in without a restart.
 #define RELAY_REFUSED_RETRY_MS 1000
 
-struct herald__relay {
-    pthread_t thread;
+//  One broker's SUB and what its monitor said.
+typedef struct {
     void *sub;                  //  the SUB to the broker; the thread's
     void *monitor;              //  its connection events; the thread's
+    int connected;              //  atomic: handshake done, not dropped since
+    int refused;                //  atomic: the last handshake was refused
+    uint64_t drops;             //  atomic: disconnections seen
+    int64_t retry_at;           //  the thread's: when to connect again; 0 never
+    char endpoint[1024];        //  as connected
+} s_link_t;
+
+struct herald__relay {
+    pthread_t thread;
+    int n;                      //  brokers
+    s_link_t link[HERALD_BROKERS_MAX];
     void *pipe;                 //  the relay's end of the PAIR; the thread's
     zmq_msg_t msg[3];           //  the message being relayed
     int frames;                 //  as read from the SUB
@@ -86,15 +105,10 @@ struct herald__relay {
     uint64_t relayed;           //  atomic: messages sent to the caller
     uint64_t consumed;          //  atomic: messages the caller has read
     int paused;                 //  atomic: the relay waits for a resume
-    int connected;              //  atomic: handshake done, not dropped since
-    int refused;                //  atomic: the last handshake was refused
-    uint64_t drops;             //  atomic: disconnections seen
     int hwm;                    //  atomic: the SUB's ZMQ_RCVHWM wanted
     int hwm_set;                //  the thread's: the one in force
     size_t max_payload;         //  atomic: HERALD_OPT_MAX_PAYLOAD
     uint64_t skipped;           //  atomic: messages dropped as invalid
-    int64_t retry_at;           //  the thread's: when to connect again; 0 never
-    char endpoint[1024];        //  as connected
 };
 
 static int64_t
@@ -105,18 +119,46 @@ s_now_ms (void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+//  New heartbeats for every link: ZeroMQ reads them when it connects, so
+//  each link is made again (the SUB sends its subscriptions anew).
+static void
+s_heartbeat (herald__relay_t *self, const unsigned char *arg, size_t size)
+{
+    herald__heartbeat_t hb;
+    if (size != sizeof hb)
+        return;
+    memcpy (&hb, arg, sizeof hb);
+    for (int i = 0; i < self->n; i++) {
+        s_link_t *l = &self->link[i];
+        herald__heartbeat_apply (l->sub, &hb);
+        zmq_disconnect (l->sub, l->endpoint);
+        zmq_connect (l->sub, l->endpoint);
+    }
+}
+
 //  Applies one command: an opcode byte and its argument.
 static void
 s_command (herald__relay_t *self, const unsigned char *data, size_t size)
 {
     if (size < 1)
         return;
+    int one = data[0] == HERALD__RELAY_SUBSCRIBE_ONE || data[0] == HERALD__RELAY_UNSUBSCRIBE_ONE;
+    if (one && (size < 2 || data[1] >= self->n))
+        return;
     switch (data[0]) {
         case HERALD__RELAY_SUBSCRIBE:
-            zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, data + 1, size - 1);
-            break;
         case HERALD__RELAY_UNSUBSCRIBE:
-            zmq_setsockopt (self->sub, ZMQ_UNSUBSCRIBE, data + 1, size - 1);
+            for (int i = 0; i < self->n; i++)
+                zmq_setsockopt (self->link[i].sub, data[0] == HERALD__RELAY_SUBSCRIBE
+                                ? ZMQ_SUBSCRIBE : ZMQ_UNSUBSCRIBE, data + 1, size - 1);
+            break;
+        case HERALD__RELAY_SUBSCRIBE_ONE:
+        case HERALD__RELAY_UNSUBSCRIBE_ONE:
+            zmq_setsockopt (self->link[data[1]].sub, data[0] == HERALD__RELAY_SUBSCRIBE_ONE
+                            ? ZMQ_SUBSCRIBE : ZMQ_UNSUBSCRIBE, data + 2, size - 2);
+            break;
+        case HERALD__RELAY_HEARTBEAT:
+            s_heartbeat (self, data + 1, size - 1);
             break;
         case HERALD__RELAY_RESUME:
             break;              //  waking up was the point
@@ -146,24 +188,24 @@ s_commands (herald__relay_t *self)
 }
 
 static void
-s_events (herald__relay_t *self)
+s_events (s_link_t *l)
 {
     int event;
-    while ((event = herald__monitor_read (self->monitor)) != 0) {
+    while ((event = herald__monitor_read (l->monitor)) != 0) {
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-            __atomic_store_n (&self->connected, 1, __ATOMIC_RELEASE);
-            __atomic_store_n (&self->refused, 0, __ATOMIC_RELEASE);
+            __atomic_store_n (&l->connected, 1, __ATOMIC_RELEASE);
+            __atomic_store_n (&l->refused, 0, __ATOMIC_RELEASE);
         }
         else if (HERALD__REFUSED (event)) {
-            __atomic_store_n (&self->refused, 1, __ATOMIC_RELEASE);
+            __atomic_store_n (&l->refused, 1, __ATOMIC_RELEASE);
             if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-                self->retry_at = s_now_ms () + RELAY_REFUSED_RETRY_MS;
+                l->retry_at = s_now_ms () + RELAY_REFUSED_RETRY_MS;
         }
         else if (event == ZMQ_EVENT_DISCONNECTED) {
             //  Counted even when no handshake had been done: the SUB sends
             //  its subscriptions again after any dropped connection.
-            __atomic_store_n (&self->connected, 0, __ATOMIC_RELEASE);
-            __atomic_add_fetch (&self->drops, 1, __ATOMIC_RELEASE);
+            __atomic_store_n (&l->connected, 0, __ATOMIC_RELEASE);
+            __atomic_add_fetch (&l->drops, 1, __ATOMIC_RELEASE);
         }
     }
 }
@@ -183,9 +225,9 @@ s_send (herald__relay_t *self, zmq_msg_t *frame, int flags)
 //  three frames at most, and initialises them: s_clear left them empty).
 //  Returns 0 if nothing is waiting.
 static int
-s_read (herald__relay_t *self)
+s_read (herald__relay_t *self, void *sub)
 {
-    return wire_recv (self->sub, self->msg, &self->frames) == 0;
+    return wire_recv (sub, self->msg, &self->frames) == 0;
 }
 
 //  The checks every hop makes, and the payload's and metadata's own.
@@ -213,12 +255,13 @@ s_clear (herald__relay_t *self)
     self->frames = 0;
 }
 
-//  Relays one bundle of up to 'room' messages from the SUB.
-static void
-s_forward (herald__relay_t *self, uint64_t room)
+//  Relays one bundle of up to 'room' messages from a SUB. Returns how
+//  many it relayed.
+static uint64_t
+s_forward (herald__relay_t *self, void *sub, uint64_t room)
 {
     uint64_t bundled = 0;
-    for (int reads = 0; bundled < room && reads < RELAY_BATCH && s_read (self); reads++) {
+    for (int reads = 0; bundled < room && reads < RELAY_BATCH && s_read (self, sub); reads++) {
         if (!s_valid (self)) {
             __atomic_add_fetch (&self->skipped, 1, __ATOMIC_RELAXED);
             s_clear (self);
@@ -238,6 +281,7 @@ s_forward (herald__relay_t *self, uint64_t room)
         s_send (self, &self->tail, 0);
         __atomic_add_fetch (&self->relayed, bundled, __ATOMIC_SEQ_CST);
     }
+    return bundled;
 }
 
 static uint64_t
@@ -266,54 +310,84 @@ s_room (herald__relay_t *self)
     return 0;
 }
 
+//  Connects again the links whose refusal's wait is over, and returns
+//  how long the poll may wait for the next one (-1: none is due).
+static long
+s_retry (herald__relay_t *self)
+{
+    long timeout = -1;
+    int64_t now = s_now_ms ();
+    for (int i = 0; i < self->n; i++) {
+        s_link_t *l = &self->link[i];
+        if (!l->retry_at)
+            continue;
+        if (now >= l->retry_at) {
+            //  (The disconnect ends whatever is left of the refused one, so
+            //  that there is never a second connection.)
+            zmq_disconnect (l->sub, l->endpoint);
+            zmq_connect (l->sub, l->endpoint);
+            l->retry_at = 0;
+        }
+        else if (timeout < 0 || l->retry_at - now < timeout)
+            timeout = (long) (l->retry_at - now);
+    }
+    return timeout;
+}
+
+static void
+s_apply_hwm (herald__relay_t *self)
+{
+    int hwm = __atomic_load_n (&self->hwm, __ATOMIC_ACQUIRE);
+    if (hwm == self->hwm_set)
+        return;
+    for (int i = 0; i < self->n; i++)
+        zmq_setsockopt (self->link[i].sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    self->hwm_set = hwm;
+}
+
 static void *
 s_run (void *arg)
 {
     herald__relay_t *self = arg;
+    //  [0] the pipe, then each link's monitor, then each link's SUB.
+    zmq_pollitem_t items[1 + 2 * HERALD_BROKERS_MAX];
+    int n = self->n;
+    items[0] = (zmq_pollitem_t) { self->pipe, 0, ZMQ_POLLIN, 0 };
+    for (int i = 0; i < n; i++) {
+        items[1 + i] = (zmq_pollitem_t) { self->link[i].monitor, 0, ZMQ_POLLIN, 0 };
+        items[1 + n + i] = (zmq_pollitem_t) { self->link[i].sub, 0, ZMQ_POLLIN, 0 };
+    }
     while (1) {
-        int hwm = __atomic_load_n (&self->hwm, __ATOMIC_ACQUIRE);
-        if (hwm != self->hwm_set
-            && zmq_setsockopt (self->sub, ZMQ_RCVHWM, &hwm, sizeof hwm) == 0)
-            self->hwm_set = hwm;
-        //  With no room, the SUB is not read: that is the backpressure.
+        s_apply_hwm (self);
+        //  With no room, the SUBs are not read: that is the backpressure.
         uint64_t room = s_room (self);
-        zmq_pollitem_t items[] = {
-            { self->pipe, 0, ZMQ_POLLIN, 0 },
-            { self->monitor, 0, ZMQ_POLLIN, 0 },
-            { self->sub, 0, ZMQ_POLLIN, 0 },
-        };
-        long timeout = -1;
-        if (self->retry_at) {
-            int64_t wait = self->retry_at - s_now_ms ();
-            timeout = wait > 0 ? (long) wait : 0;
-        }
-        if (zmq_poll (items, room ? 3 : 2, timeout) < 0) {
+        long timeout = s_retry (self);
+        if (zmq_poll (items, room ? 1 + 2 * n : 1 + n, timeout) < 0) {
             if (zmq_errno () == EINTR)
                 continue;
             break;              //  ETERM: the context is shutting down
         }
-        if (self->retry_at && s_now_ms () >= self->retry_at) {
-            //  (The disconnect ends whatever is left of the refused one, so
-            //  that there is never a second connection.)
-            zmq_disconnect (self->sub, self->endpoint);
-            zmq_connect (self->sub, self->endpoint);
-            self->retry_at = 0;
-        }
+        s_retry (self);
         //  Events first: a new connection's handshake is then known before
         //  anything that came on it is relayed.
-        if (items[1].revents & ZMQ_POLLIN)
-            s_events (self);
+        for (int i = 0; i < n; i++)
+            if (items[1 + i].revents & ZMQ_POLLIN)
+                s_events (&self->link[i]);
         if ((items[0].revents & ZMQ_POLLIN) && s_commands (self) != 0)
             break;
-        if (room && (items[2].revents & ZMQ_POLLIN))
-            s_forward (self, room);
+        for (int i = 0; i < n && room; i++)
+            if (items[1 + n + i].revents & ZMQ_POLLIN)
+                room -= s_forward (self, self->link[i].sub, room);
     }
     s_clear (self);
     zmq_msg_close (&self->tail);
-    herald__monitor_close (self->sub, &self->monitor);
-    zmq_close (self->sub);
+    for (int i = 0; i < n; i++) {
+        herald__monitor_close (self->link[i].sub, &self->link[i].monitor);
+        zmq_close (self->link[i].sub);
+        self->link[i].sub = NULL;
+    }
     zmq_close (self->pipe);
-    self->sub = self->pipe = NULL;
+    self->pipe = NULL;
     return NULL;
 }
 
@@ -341,17 +415,20 @@ s_pair (void *ctx, void **mine, void **theirs)
 }
 
 int
-herald__relay_start (void *ctx, void *sub, void *monitor, const char *endpoint,
-                     herald__relay_t **relay, void **pipe)
+herald__relay_start (void *ctx, int n, void *const *subs, void *const *monitors,
+                     const char *const *endpoints, herald__relay_t **relay, void **pipe)
 {
     *relay = NULL;
     *pipe = NULL;
     herald__relay_t *self = calloc (1, sizeof *self);
     int rc = self ? HERALD_OK : herald__fail (HERALD_ERR_NOMEM, NULL);
     if (rc == HERALD_OK) {
-        self->sub = sub;
-        self->monitor = monitor;
-        snprintf (self->endpoint, sizeof self->endpoint, "%s", endpoint);
+        self->n = n;
+        for (int i = 0; i < n; i++) {
+            self->link[i].sub = subs[i];
+            self->link[i].monitor = monitors[i];
+            snprintf (self->link[i].endpoint, sizeof self->link[i].endpoint, "%s", endpoints[i]);
+        }
         self->hwm = self->hwm_set = HERALD_DEFAULT_HWM;     //  as herald__socket_open set it
         self->max_payload = WIRE_PAYLOAD_MAX;
         for (int i = 0; i < 3; i++)
@@ -377,8 +454,11 @@ herald__relay_start (void *ctx, void *sub, void *monitor, const char *endpoint,
         return rc;
     }
     //  The thread never ran: close what it would have closed.
-    herald__monitor_close (sub, &monitor);
-    zmq_close (sub);
+    for (int i = 0; i < n; i++) {
+        void *monitor = monitors[i];
+        herald__monitor_close (subs[i], &monitor);
+        zmq_close (subs[i]);
+    }
     if (self) {
         if (self->pipe)
             zmq_close (self->pipe);
@@ -395,8 +475,8 @@ herald__relay_start (void *ctx, void *sub, void *monitor, const char *endpoint,
 int
 herald__relay_command (void *pipe, int op, const void *arg, size_t len)
 {
-    unsigned char buf[1 + HERALD_TOPIC_MAX];
-    if (len > HERALD_TOPIC_MAX)
+    unsigned char buf[2 + HERALD_TOPIC_MAX];
+    if (len > HERALD_TOPIC_MAX + 1)
         return herald__fail (HERALD_ERR_INVALID, "command argument too long");
     buf[0] = (unsigned char) op;
     if (len)
@@ -436,22 +516,49 @@ herald__relay_skipped (const herald__relay_t *self)
     return __atomic_load_n (&self->skipped, __ATOMIC_RELAXED);
 }
 
-int
-herald__relay_refused (const herald__relay_t *self)
+//  A flag of one broker's (i >= 0), or whether any broker has it (-1).
+static int
+s_any (const herald__relay_t *self, int i, size_t offset)
 {
-    return __atomic_load_n (&self->refused, __ATOMIC_ACQUIRE);
+    int lo = i < 0 ? 0 : i, hi = i < 0 ? self->n : i + 1, any = 0;
+    for (int k = lo; k < hi && k < self->n; k++)
+        any |= __atomic_load_n ((const int *) ((const char *) &self->link[k] + offset),
+                                __ATOMIC_ACQUIRE);
+    return any;
 }
 
 int
-herald__relay_connected (const herald__relay_t *self)
+herald__relay_refused (const herald__relay_t *self, int i)
 {
-    return __atomic_load_n (&self->connected, __ATOMIC_ACQUIRE);
+    return s_any (self, i, offsetof (s_link_t, refused));
+}
+
+int
+herald__relay_connected (const herald__relay_t *self, int i)
+{
+    return s_any (self, i, offsetof (s_link_t, connected));
 }
 
 uint64_t
-herald__relay_drops (const herald__relay_t *self)
+herald__relay_drops (const herald__relay_t *self, int i)
 {
-    return __atomic_load_n (&self->drops, __ATOMIC_ACQUIRE);
+    uint64_t sum = 0;
+    int lo = i < 0 ? 0 : i, hi = i < 0 ? self->n : i + 1;
+    for (int k = lo; k < hi && k < self->n; k++)
+        sum += __atomic_load_n (&self->link[k].drops, __ATOMIC_ACQUIRE);
+    return sum;
+}
+
+int
+herald__relay_brokers (const herald__relay_t *self)
+{
+    return self->n;
+}
+
+const char *
+herald__relay_endpoint (const herald__relay_t *self, int i)
+{
+    return i >= 0 && i < self->n ? self->link[i].endpoint : NULL;
 }
 
 void

@@ -16,6 +16,12 @@
  *  SUB sends all its subscriptions again, in its own order rather than
  *  the order they were made, so an answer counts only if no connection
  *  dropped between the token's subscription and its answer.
+ *
+ *  With a list of brokers the relay holds a SUB for each, and each broker
+ *  gets a token of its own ("<token>.<index>"), since each answers only
+ *  for its own connection. sync then waits for the answer of every broker
+ *  that is connected, and of at least one: one that is down has nothing
+ *  to deliver, and its SUB subscribes again when it is back.
  */
 #include "private.h"
 #include "mpjson.h"
@@ -41,22 +47,29 @@ struct herald_event {
     char topic[HERALD_TOPIC_MAX + 1];
 };
 
-struct herald_subscriber {
-    void *ctx;
-    void *pipe;                 //  the caller's end of the relay's PAIR
-    herald__relay_t *relay;
-    uint64_t consumed;          //  messages read from the PAIR
-    zhashx_t *topics;           //  subscribed topics; the values are unused
-    uint64_t skipped;           //  besides the relay's
-    //  Confirmation state: subscribe() bumps sub_gen; a token confirms the
-    //  generation it was issued at, for as long as no connection drops.
-    uint64_t sub_gen;
+//  One broker's confirmation state: subscribe() bumps sub_gen; a token
+//  confirms the generation it was issued at, for as long as that broker's
+//  connection does not drop.
+typedef struct {
     uint64_t confirmed_gen;
     uint64_t confirmed_drops;
     uint64_t token_gen;
     uint64_t token_drops;
     int token_live;
     char token[64];
+} s_sync_t;
+
+struct herald_subscriber {
+    void *ctx;
+    void *pipe;                 //  the caller's end of the relay's PAIR
+    herald__relay_t *relay;
+    int n;                      //  brokers
+    herald__heartbeat_t hb;     //  as last set
+    uint64_t consumed;          //  messages read from the PAIR
+    zhashx_t *topics;           //  subscribed topics; the values are unused
+    uint64_t skipped;           //  besides the relay's
+    uint64_t sub_gen;
+    s_sync_t sync[HERALD_BROKERS_MAX];
     //  Events that arrived while sync waited, oldest first.
     herald_event_t *head;
     herald_event_t *tail;
@@ -72,6 +85,62 @@ s_event_free (herald_event_t *ev)
     free (ev);
 }
 
+//  One broker, as a subscriber has always been made.
+static int
+s_open_one (herald_subscriber_t *self, const char *endpoint, const herald__curve_t *curve)
+{
+    void *sock, *monitor;
+    char used[1024];
+    const char *used_p = used;
+    static const herald__heartbeat_t one = HERALD__HEARTBEAT_ONE;
+    self->n = 1;
+    self->hb = one;
+    int rc = herald__socket_open (ZMQ_SUB, endpoint, "HERALD_SUB_ENDPOINT",
+                                  HERALD_DEFAULT_SUB_ENDPOINT, curve, &self->ctx, &sock, &monitor,
+                                  used, sizeof used);
+    if (rc == HERALD_OK)
+        rc = herald__relay_start (self->ctx, 1, &sock, &monitor, &used_p, &self->relay,
+                                  &self->pipe);
+    return rc;
+}
+
+//  A SUB for each broker of the list, with the list's heartbeats, all in
+//  one context.
+static int
+s_open_list (herald_subscriber_t *self, const char *list, const herald__curve_t *curve)
+{
+    herald__endpoints_t eps;
+    void *subs[HERALD_BROKERS_MAX], *mons[HERALD_BROKERS_MAX];
+    const char *names[HERALD_BROKERS_MAX];
+    int made = 0;
+    int rc = herald__endpoints_split (list, &eps);
+    self->hb = (herald__heartbeat_t) { HERALD__HEARTBEAT_MS, HERALD__HEARTBEAT_TIMEOUT_MS, 1 };
+    if (rc == HERALD_OK && !(self->ctx = zmq_ctx_new ()))
+        rc = herald__zmq_fail ("zmq_ctx_new");
+    for (; rc == HERALD_OK && made < eps.n; made++) {
+        char addr[64];
+        snprintf (addr, sizeof addr, "inproc://herald-monitor-%d", made);
+        rc = herald__socket_new (self->ctx, ZMQ_SUB, eps.ep[made], curve, &self->hb, addr,
+                                 HERALD__EVENTS, &subs[made], &mons[made]);
+        if (rc == HERALD_OK && (rc = herald__connect (subs[made], eps.ep[made])) != HERALD_OK) {
+            herald__monitor_close (subs[made], &mons[made]);
+            zmq_close (subs[made]);
+        }
+        names[made] = eps.ep[made];
+    }
+    if (rc == HERALD_OK) {
+        self->n = eps.n;
+        return herald__relay_start (self->ctx, eps.n, subs, mons, names, &self->relay,
+                                    &self->pipe);
+    }
+    //  (the failed one, made - 1, closed itself)
+    for (int i = 0; i < made - 1; i++) {
+        herald__monitor_close (subs[i], &mons[i]);
+        zmq_close (subs[i]);
+    }
+    return rc;
+}
+
 //  A subscriber connected to endpoint, over CURVE if curve names files.
 static herald_subscriber_t *
 s_new (const char *endpoint, const herald__curve_t *curve, int *err)
@@ -82,13 +151,10 @@ s_new (const char *endpoint, const herald__curve_t *curve, int *err)
         herald__fail (rc, NULL);
         goto fail;
     }
-    void *sock, *monitor;
-    char used[1024];
-    rc = herald__socket_open (ZMQ_SUB, endpoint, "HERALD_SUB_ENDPOINT",
-                              HERALD_DEFAULT_SUB_ENDPOINT, curve, &self->ctx, &sock, &monitor,
-                              used, sizeof used);
-    if (rc == HERALD_OK)
-        rc = herald__relay_start (self->ctx, sock, monitor, used, &self->relay, &self->pipe);
+    const char *resolved = herald__endpoint_resolve (endpoint, "HERALD_SUB_ENDPOINT",
+                                                     HERALD_DEFAULT_SUB_ENDPOINT);
+    rc = strchr (resolved, ',') ? s_open_list (self, resolved, curve)
+                                : s_open_one (self, endpoint, curve);
     if (rc == HERALD_OK)
         goto out;
 fail:
@@ -156,6 +222,18 @@ herald_subscriber_set_option (herald_subscriber_t *self, int option, int64_t val
                                      WIRE_PAYLOAD_HARD_MAX);
             herald__relay_set_max_payload (self->relay, (size_t) value);
             return HERALD_OK;
+        case HERALD_OPT_HEARTBEAT_MS:
+        case HERALD_OPT_HEARTBEAT_TIMEOUT_MS:
+            if (value < 1 || value > HERALD_HEARTBEAT_MAX_MS)
+                return herald__fail (HERALD_ERR_INVALID, "heartbeat times must be 1..%d ms",
+                                     HERALD_HEARTBEAT_MAX_MS);
+            if (option == HERALD_OPT_HEARTBEAT_MS)
+                self->hb.ivl = (int) value;
+            else
+                self->hb.timeout = (int) value;
+            self->hb.ttl = 1;
+            return herald__relay_command (self->pipe, HERALD__RELAY_HEARTBEAT, &self->hb,
+                                          sizeof self->hb);
         default:
             return herald__fail (HERALD_ERR_INVALID,
                                  "option %d does not apply to a subscriber", option);
@@ -212,13 +290,33 @@ herald_subscriber_skipped (const herald_subscriber_t *self)
 int
 herald_subscriber_connected (const herald_subscriber_t *self)
 {
-    return self && self->relay ? herald__relay_connected (self->relay) : 0;
+    return self && self->relay ? herald__relay_connected (self->relay, -1) : 0;
 }
 
 int
 herald_subscriber_refused (const herald_subscriber_t *self)
 {
-    return self && self->relay ? herald__relay_refused (self->relay) : 0;
+    return self && self->relay ? herald__relay_refused (self->relay, -1) : 0;
+}
+
+int
+herald_subscriber_brokers (const herald_subscriber_t *self)
+{
+    return self && self->relay ? self->n : 0;
+}
+
+const char *
+herald_subscriber_broker_endpoint (const herald_subscriber_t *self, int i)
+{
+    return self && self->relay ? herald__relay_endpoint (self->relay, i) : NULL;
+}
+
+int
+herald_subscriber_broker_connected (const herald_subscriber_t *self, int i)
+{
+    if (!self || !self->relay || i < 0 || i >= self->n)
+        return 0;
+    return herald__relay_connected (self->relay, i);
 }
 
 int
@@ -232,40 +330,60 @@ herald_subscriber_fd (herald_subscriber_t *self, int *fd)
     return HERALD_OK;
 }
 
-//  Subscribe to a new token, covering every subscription made so far.
+//  (Un)subscribes a token at broker i only.
 static int
-s_token_issue (herald_subscriber_t *self)
+s_token_sub (herald_subscriber_t *self, int i, int subscribe)
 {
+    char arg[1 + sizeof self->sync[i].token];
+    size_t len = strlen (self->sync[i].token);
+    arg[0] = (char) i;
+    memcpy (arg + 1, self->sync[i].token, len);
+    return herald__relay_command (self->pipe, subscribe ? HERALD__RELAY_SUBSCRIBE_ONE
+                                                        : HERALD__RELAY_UNSUBSCRIBE_ONE,
+                                  arg, 1 + len);
+}
+
+//  Subscribe broker i to a new token, covering every subscription made so
+//  far.
+static int
+s_token_issue (herald_subscriber_t *self, int i)
+{
+    s_sync_t *t = &self->sync[i];
     uint64_t r;
     if (getrandom (&r, sizeof r, 0) != sizeof r)
-        r = (uint64_t) time (NULL) ^ ((uint64_t) getpid () << 32) ^ (uint64_t) (uintptr_t) self;
-    if (self->token_live)
-        s_zmq_sub (self, ZMQ_UNSUBSCRIBE, self->token, strlen (self->token));
-    snprintf (self->token, sizeof self->token, WIRE_SYNC_PREFIX "%016llx",
-              (unsigned long long) r);
-    self->token_live = 0;
+        r = (uint64_t) time (NULL) ^ ((uint64_t) getpid () << 32) ^ (uint64_t) (uintptr_t) self
+            ^ (uint64_t) i;
+    if (t->token_live)
+        s_token_sub (self, i, 0);
+    if (self->n == 1)
+        snprintf (t->token, sizeof t->token, WIRE_SYNC_PREFIX "%016llx", (unsigned long long) r);
+    else
+        snprintf (t->token, sizeof t->token, WIRE_SYNC_PREFIX "%016llx.%d",
+                  (unsigned long long) r, i);
+    t->token_live = 0;
     //  Taken before subscribing, so that a drop in between voids the token.
-    uint64_t drops = herald__relay_drops (self->relay);
-    int rc = s_zmq_sub (self, ZMQ_SUBSCRIBE, self->token, strlen (self->token));
+    uint64_t drops = herald__relay_drops (self->relay, i);
+    int rc = s_token_sub (self, i, 1);
     if (rc == HERALD_OK) {
-        self->token_live = 1;
-        self->token_gen = self->sub_gen;
-        self->token_drops = drops;
+        t->token_live = 1;
+        t->token_gen = self->sub_gen;
+        t->token_drops = drops;
     }
     return rc;
 }
 
 static void
-s_token_answered (herald_subscriber_t *self)
+s_token_answered (herald_subscriber_t *self, int i)
 {
+    s_sync_t *t = &self->sync[i];
     //  An answer after a dropped connection may have overtaken the other
     //  subscriptions; herald_subscriber_sync then asks again.
-    if (self->token_drops == herald__relay_drops (self->relay)) {
-        self->confirmed_gen = self->token_gen;
-        self->confirmed_drops = self->token_drops;
+    if (t->token_drops == herald__relay_drops (self->relay, i)) {
+        t->confirmed_gen = t->token_gen;
+        t->confirmed_drops = t->token_drops;
     }
-    self->token_live = 0;
-    s_zmq_sub (self, ZMQ_UNSUBSCRIBE, self->token, strlen (self->token));
+    t->token_live = 0;
+    s_token_sub (self, i, 0);
 }
 
 //  Receives the next frame of a message whose first frame has come.
@@ -328,8 +446,9 @@ s_read_one (herald_subscriber_t *self, herald_event_t **out)
     memcpy (ev->topic, tdata, tlen);
     ev->topic[tlen] = 0;
     if (wire_topic_reserved (tdata, tlen)) {
-        if (self->token_live && strcmp (ev->topic, self->token) == 0)
-            s_token_answered (self);
+        for (int i = 0; i < self->n; i++)
+            if (self->sync[i].token_live && strcmp (ev->topic, self->sync[i].token) == 0)
+                s_token_answered (self, i);
         goto done;
     }
     if (zhashx_lookup (self->topics, ev->topic)) {
@@ -393,6 +512,30 @@ herald_recv (herald_subscriber_t *self, herald_event_t **event, int timeout_ms)
     }
 }
 
+//  Whether sync is done: every broker that is connected has confirmed the
+//  subscriptions, and at least one has (with one broker: it has). Issues a
+//  fresh token to each broker that has not confirmed and holds none that
+//  could.
+static int
+s_sync_check (herald_subscriber_t *self, int *rc)
+{
+    int done = 1, confirmed = 0;
+    *rc = HERALD_OK;
+    for (int i = 0; i < self->n && *rc == HERALD_OK; i++) {
+        s_sync_t *t = &self->sync[i];
+        uint64_t drops = herald__relay_drops (self->relay, i);
+        if (t->confirmed_gen == self->sub_gen && t->confirmed_drops == drops) {
+            confirmed++;
+            continue;
+        }
+        if (self->n == 1 || herald__relay_connected (self->relay, i))
+            done = 0;
+        if (!t->token_live || t->token_gen != self->sub_gen || t->token_drops != drops)
+            *rc = s_token_issue (self, i);
+    }
+    return done && confirmed > 0;
+}
+
 int
 herald_subscriber_sync (herald_subscriber_t *self, int timeout_ms)
 {
@@ -400,17 +543,13 @@ herald_subscriber_sync (herald_subscriber_t *self, int timeout_ms)
         return herald__fail (HERALD_ERR_INVALID, "subscriber is NULL");
     int64_t deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
     while (1) {
-        uint64_t drops = herald__relay_drops (self->relay);
-        if (self->confirmed_gen == self->sub_gen && self->confirmed_drops == drops)
+        int rc;
+        if (s_sync_check (self, &rc))
             return HERALD_OK;
-        if (!self->token_live || self->token_gen != self->sub_gen
-            || self->token_drops != drops) {
-            int rc = s_token_issue (self);
-            if (rc != HERALD_OK)
-                return rc;
-        }
+        if (rc != HERALD_OK)
+            return rc;
         herald_event_t *ev;
-        int rc = s_read_one (self, &ev);
+        rc = s_read_one (self, &ev);
         if (rc == HERALD_OK && ev) {
             if (self->tail)
                 self->tail->next = ev;
@@ -426,7 +565,14 @@ herald_subscriber_sync (herald_subscriber_t *self, int timeout_ms)
         if (timeout_ms == 0)
             return herald__fail (HERALD_ERR_TIMEOUT,
                                  "the broker has not yet confirmed the subscriptions");
-        rc = s_wait (self, deadline);
+        //  With several brokers, one may come up or go down meanwhile,
+        //  which no message announces: look again at least every 100 ms.
+        int64_t wake = deadline;
+        if (self->n > 1 && (wake < 0 || wake > zclock_mono () + 100))
+            wake = zclock_mono () + 100;
+        rc = s_wait (self, wake);
+        if (rc == HERALD_ERR_TIMEOUT && wake != deadline)
+            continue;
         if (rc == HERALD_ERR_TIMEOUT)
             return herald__fail (HERALD_ERR_TIMEOUT,
                                  "the broker did not confirm the subscriptions in time");

@@ -36,15 +36,47 @@ export interface PublisherOptions {
   hwm?: number;
   /** largest packed payload in bytes (default 1048576). */
   maxPayload?: number;
+  /** ms between ZMTP heartbeats on each broker link (default 500 with a list, 5000 with one endpoint). */
+  heartbeat?: number;
+  /** ms without an answer after which a link is dropped and its topics move on (default 1500 with a list, 15000 with one). */
+  heartbeatTimeout?: number;
   /** For a broker with CURVE: its public certificate file (or key); default $HERALD_CURVE_SERVER. */
   curveServer?: string;
   /** This client's secret certificate file, allowed to publish; default $HERALD_CURVE_CERT. Both or neither. */
   curveCert?: string;
 }
 
+/** One broker's counters, in Publisher.stats(). */
+export interface PublisherBrokerStats {
+  endpoint: string;
+  up: boolean;
+  sent: number;
+  confirmed: number;
+  /** Sent and not confirmed when the link dropped (in doubt). */
+  lost: number;
+  /** Sent here while the topic's owner was not live. */
+  rerouted: number;
+  failovers: number;
+}
+
+export interface PublisherStats {
+  brokers: PublisherBrokerStats[];
+  sent: number;
+  confirmed: number;
+  lost: number;
+  rerouted: number;
+  failovers: number;
+}
+
 export declare class Publisher {
-  /** endpoint: the broker's ingress; default $HERALD_PUB_ENDPOINT or tcp://127.0.0.1:7400. */
-  constructor(endpoint?: string | null, options?: PublisherOptions);
+  /**
+   * endpoint: the broker's ingress; default $HERALD_PUB_ENDPOINT or tcp://127.0.0.1:7400.
+   * Several brokers: an array of ingress endpoints (or one string with commas), in the same
+   * order for every publisher and subscriber.
+   */
+  constructor(endpoint?: string | string[] | null, options?: PublisherOptions);
+  /** What was sent to each broker and what came of it (HERALD_1.3). */
+  stats(): PublisherStats;
   /** Publish a JSON-serialisable value. */
   publish(topic: string, value: unknown): void;
   /** Publish JSON text as it is. */
@@ -68,6 +100,9 @@ export interface SubscriberOptions {
   maxPayload?: number;
   /** ms of each wait on the thread pool; subscribe() and close() may wait this long (default 100). */
   pollMs?: number;
+  /** As for PublisherOptions (set at construction: the links are made again). */
+  heartbeat?: number;
+  heartbeatTimeout?: number;
   /** For a broker with CURVE: its public certificate file (or key); default $HERALD_CURVE_SERVER. */
   curveServer?: string;
   /** This client's secret certificate file, allowed to subscribe; default $HERALD_CURVE_CERT. Both or neither. */
@@ -80,13 +115,18 @@ export interface HeraldEvent<T = unknown> {
 }
 
 export declare class Subscriber<T = unknown> implements AsyncIterable<HeraldEvent<T>> {
-  /** endpoint: the broker's egress; default $HERALD_SUB_ENDPOINT or tcp://127.0.0.1:7401. */
-  constructor(endpoint?: string | null, topics?: string | string[], options?: SubscriberOptions);
+  /**
+   * endpoint: the broker's egress; default $HERALD_SUB_ENDPOINT or tcp://127.0.0.1:7401.
+   * Several brokers: an array of egress endpoints, in the publishers' order.
+   */
+  constructor(endpoint?: string | string[] | null, topics?: string | string[], options?: SubscriberOptions);
+  /** Each broker's link (HERALD_1.3); connected: at least one is up. */
+  stats(): { brokers: { endpoint: string; up: boolean }[]; connected: boolean };
   subscribe(...topics: string[]): Promise<void>;
   unsubscribe(...topics: string[]): Promise<void>;
   /** Resolves once the broker confirms the subscriptions made so far. */
   ready(timeoutMs?: number): Promise<void>;
-  /** True while the connection to the broker is up (handshake done, not dropped since). */
+  /** True while the connection to the broker is up (handshake done, not dropped since); with a list, while one is. */
   readonly connected: boolean;
   /** True if the broker refused the latest handshake (CURVE key not allowed, or a security mismatch). */
   readonly refused: boolean;

@@ -80,6 +80,14 @@ const c = {
   pubNewSecure: since('void *herald_publisher_new_secure(const char *endpoint, const char *server, const char *cert, _Out_ int *err)'),
   subNewSecure: since('void *herald_subscriber_new_secure(const char *endpoint, const char *server, const char *cert, _Out_ int *err)'),
   subRefused: since('int herald_subscriber_refused(void *sub)'),
+  // HERALD_1.3
+  pubBrokers: since('int herald_publisher_brokers(void *pub)'),
+  pubBrokerEndpoint: since('const char *herald_publisher_broker_endpoint(void *pub, int i)'),
+  pubBrokerUp: since('int herald_publisher_broker_up(void *pub, int i)'),
+  pubStat: since('uint64_t herald_publisher_stat(void *pub, int i, int which)'),
+  subBrokers: since('int herald_subscriber_brokers(void *sub)'),
+  subBrokerEndpoint: since('const char *herald_subscriber_broker_endpoint(void *sub, int i)'),
+  subBrokerConnected: since('int herald_subscriber_broker_connected(void *sub, int i)'),
 };
 
 /** The C library's herald_err_t codes. */
@@ -88,7 +96,10 @@ const ErrorCode = Object.freeze({
   TIMEOUT: 8, ENDPOINT: 9, INTERRUPTED: 10, TRANSPORT: 11, UNSENT: 12, KEY: 13, NO_CURVE: 14,
 });
 const CODE_NAMES = Object.fromEntries(Object.entries(ErrorCode).map(([k, v]) => [v, k]));
-const Option = { LINGER_MS: 1, SEND_TIMEOUT_MS: 2, HWM: 3, MAX_PAYLOAD: 4 };
+const Option = {
+  LINGER_MS: 1, SEND_TIMEOUT_MS: 2, HWM: 3, MAX_PAYLOAD: 4, HEARTBEAT_MS: 5, HEARTBEAT_TIMEOUT_MS: 6,
+};
+const Stat = { sent: 1, confirmed: 2, lost: 3, rerouted: 4, failovers: 5 };
 
 /** A libherald call failed: `code` is the C error code, `message` its text. */
 class HeraldError extends Error {
@@ -118,12 +129,34 @@ function ms(value, fallback) {
   return Math.max(0, Math.min(Math.round(value), 2 ** 31 - 1));
 }
 
+// An endpoint, or a list of brokers as an array of strings (the C API's
+// comma-separated string).
+function endpointArg(endpoint) {
+  if (endpoint === undefined || endpoint === null) return null;
+  if (typeof endpoint === 'string') return endpoint || null;
+  if (Array.isArray(endpoint)) {
+    if (endpoint.length === 0) throw new HeraldError(ErrorCode.ENDPOINT, 'the list of brokers is empty');
+    for (const ep of endpoint) {
+      if (typeof ep !== 'string') throw new TypeError('a broker endpoint must be a string');
+      if (ep.includes(',')) throw new HeraldError(ErrorCode.ENDPOINT, `an endpoint in a list holds a comma: ${ep}`);
+    }
+    return endpoint.join(',');
+  }
+  throw new TypeError('endpoint must be a string, an array of strings, or null');
+}
+
+function need(fn) {
+  if (!fn) throw new HeraldError(ErrorCode.INVALID, 'the loaded libherald is older than HERALD_1.3');
+  return fn;
+}
+
 // Creates a handle with herald_*_new_secure, which takes the CURVE files
 // (null: the library reads $HERALD_CURVE_SERVER and $HERALD_CURVE_CERT; with
 // neither the connection is plaintext), or with herald_*_new from a
 // libherald older than HERALD_1.2, which cannot use CURVE.
-function create(plain, secure, endpoint, options) {
+function create(plain, secure, endpointOrList, options) {
   const err = [0];
+  const endpoint = endpointArg(endpointOrList);
   const server = options.curveServer || null;
   const cert = options.curveCert || null;
   let handle;
@@ -147,10 +180,32 @@ class Publisher {
       this._set(Option.SEND_TIMEOUT_MS, ms(options.sendTimeout, 1000));
       if (options.hwm !== undefined) this._set(Option.HWM, options.hwm);
       if (options.maxPayload !== undefined) this._set(Option.MAX_PAYLOAD, options.maxPayload);
+      if (options.heartbeat !== undefined) this._set(Option.HEARTBEAT_MS, options.heartbeat);
+      if (options.heartbeatTimeout !== undefined) this._set(Option.HEARTBEAT_TIMEOUT_MS, options.heartbeatTimeout);
     } catch (err2) {
       this.close();
       throw err2;
     }
+  }
+
+  /**
+   * What was sent to each broker and what came of it, as Python's
+   * Publisher.stats() gives it: { brokers: [{ endpoint, up, sent,
+   * confirmed, lost, rerouted, failovers }], sent, confirmed, lost,
+   * rerouted, failovers }. Needs a libherald with HERALD_1.3.
+   */
+  stats() {
+    const h = this._live();
+    const n = need(c.pubBrokers)(h);
+    const brokers = [];
+    for (let i = 0; i < n; i++) {
+      const b = { endpoint: c.pubBrokerEndpoint(h, i), up: c.pubBrokerUp(h, i) === 1 };
+      for (const [key, which] of Object.entries(Stat)) b[key] = Number(c.pubStat(h, i, which));
+      brokers.push(b);
+    }
+    const out = { brokers };
+    for (const key of Object.keys(Stat)) out[key] = brokers.reduce((sum, b) => sum + b[key], 0);
+    return out;
   }
 
   _live() {
@@ -217,6 +272,8 @@ class Subscriber {
     try {
       if (options.hwm !== undefined) check(c.subSet(this._handle, Option.HWM, options.hwm));
       if (options.maxPayload !== undefined) check(c.subSet(this._handle, Option.MAX_PAYLOAD, options.maxPayload));
+      if (options.heartbeat !== undefined) check(c.subSet(this._handle, Option.HEARTBEAT_MS, options.heartbeat));
+      if (options.heartbeatTimeout !== undefined) check(c.subSet(this._handle, Option.HEARTBEAT_TIMEOUT_MS, options.heartbeatTimeout));
       for (const t of typeof topics === 'string' ? [topics] : topics) check(c.subscribe(this._handle, topicArg(t)));
     } catch (err2) {
       this.close();
@@ -261,6 +318,18 @@ class Subscriber {
   get refused() {
     if (!c.subRefused) throw new HeraldError(ErrorCode.INVALID, 'the loaded libherald is older than HERALD_1.2');
     return Boolean(this._handle) && !this._closing && c.subRefused(this._handle) === 1;
+  }
+
+  /**
+   * Each broker's link: { brokers: [{ endpoint, up }], connected }.
+   * Needs a libherald with HERALD_1.3.
+   */
+  stats() {
+    const h = this._live();
+    const n = need(c.subBrokers)(h);
+    const brokers = [];
+    for (let i = 0; i < n; i++) brokers.push({ endpoint: c.subBrokerEndpoint(h, i), up: c.subBrokerConnected(h, i) === 1 });
+    return { brokers, connected: brokers.some((b) => b.up) };
   }
 
   /** Subscribe to topics (matched exactly). Resolves once applied. */

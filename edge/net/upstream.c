@@ -11,6 +11,10 @@
  *  LINK_POLL_MS and logs each change, so that an operator sees the link go
  *  down and come back (and /metrics shows it as a gauge), and whether the
  *  broker refused it (CURVE: --curve-server and --curve-cert).
+ *
+ *  --broker may be a list of brokers: libherald then holds a link to each
+ *  and the edge receives each event once, from whichever broker its
+ *  publisher sent it to. Each link's changes are logged with its endpoint.
  */
 #include "upstream.h"
 #include "herald.h"
@@ -25,15 +29,21 @@
 #define LINK_POLL_MS 500
 #define LINK_GRACE_TICKS 4      //  2 s
 
+//  What the link timer last saw of one broker's link.
+typedef struct {
+    int checked;                //  the timer has reported a state
+    int connected;              //  as it last saw it
+    int64_t down_since;         //  uv_now when the link was seen down; -1: up
+} s_link_t;
+
 struct upstream {
     uv_poll_t poll;
     uv_idle_t idle;
     uv_timer_t link_timer;
-    int checked;                //  the timer has reported a state
-    int ticks;                  //  timer runs before that
-    int connected;              //  as it last saw it
-    int refused;                //  likewise, the broker's refusal
-    int64_t down_since;         //  uv_now when the link was seen down; -1: up
+    int ticks;                  //  timer runs so far, up to LINK_GRACE_TICKS
+    int refused;                //  the broker's refusal, as last seen
+    size_t n;                   //  brokers
+    s_link_t *links;
     char *endpoint;
     int open_handles;
     herald_subscriber_t *sub;
@@ -90,35 +100,54 @@ s_check_refused (upstream_t *self)
     self->refused = refused;
 }
 
+//  Logs one broker's link when it changed.
 static void
-s_on_link_timer (uv_timer_t *handle)
+s_check_link (upstream_t *self, size_t i, uint64_t at)
 {
-    upstream_t *self = handle->data;
-    int now = herald_subscriber_connected (self->sub);
-    s_check_refused (self);
-    if (self->checked && now == self->connected)
+    s_link_t *l = &self->links[i];
+    int now = herald_subscriber_broker_connected (self->sub, (int) i);
+    const char *endpoint = herald_subscriber_broker_endpoint (self->sub, (int) i);
+    if (l->checked && now == l->connected)
         return;
     //  At start, give the first handshake a moment before calling the
     //  broker missing.
-    if (!self->checked && !now && ++self->ticks < LINK_GRACE_TICKS)
+    if (!l->checked && !now && self->ticks < LINK_GRACE_TICKS)
         return;
-    int first = !self->checked;
-    self->checked = 1;
-    self->connected = now;
-    uint64_t at = uv_now (handle->loop);
-    if (now && self->down_since < 0)
-        hlog_info ("connected to the broker at %s", self->endpoint);
+    int first = !l->checked;
+    l->checked = 1;
+    l->connected = now;
+    if (now && l->down_since < 0)
+        hlog_info ("connected to the broker at %s", endpoint);
     else if (now) {
-        hlog_info ("the broker link to %s is back after %.1f s", self->endpoint,
-                   (double) (at - (uint64_t) self->down_since) / 1000.0);
-        self->down_since = -1;
+        hlog_info ("the broker link to %s is back after %.1f s", endpoint,
+                   (double) (at - (uint64_t) l->down_since) / 1000.0);
+        l->down_since = -1;
+    }
+    else if (self->n > 1) {
+        hlog_warn (first ? "no broker at %s yet: retrying; its topics go to the next broker "
+                           "in the list meanwhile"
+                         : "the broker link to %s is down: its topics go to the next broker "
+                           "in the list until it is back", endpoint);
+        l->down_since = (int64_t) at;
     }
     else {
         hlog_warn (first ? "no broker at %s yet: retrying, no events until it answers"
                          : "the broker link to %s is down: no events until it is back",
-                   self->endpoint);
-        self->down_since = (int64_t) at;
+                   endpoint);
+        l->down_since = (int64_t) at;
     }
+}
+
+static void
+s_on_link_timer (uv_timer_t *handle)
+{
+    upstream_t *self = handle->data;
+    s_check_refused (self);
+    if (self->ticks < LINK_GRACE_TICKS)
+        self->ticks++;
+    uint64_t at = uv_now (handle->loop);
+    for (size_t i = 0; i < self->n; i++)
+        s_check_link (self, i, at);
 }
 
 //  Frees an upstream whose loop handles were never opened.
@@ -126,6 +155,7 @@ static void
 s_free (upstream_t *self)
 {
     herald_subscriber_destroy (&self->sub);
+    free (self->links);
     free (self->endpoint);
     free (self);
 }
@@ -137,7 +167,6 @@ upstream_new (uv_loop_t *loop, const char *endpoint, int hwm)
     if (!self)
         return NULL;
     int err, fd;
-    self->down_since = -1;
     self->endpoint = strdup (endpoint);
     //  The CURVE files come from the configuration (upstream.h's callers
     //  know nothing of them); NULL ones are plaintext.
@@ -150,11 +179,32 @@ upstream_new (uv_loop_t *loop, const char *endpoint, int hwm)
         s_free (self);
         return NULL;
     }
+    self->n = (size_t) herald_subscriber_brokers (self->sub);
+    self->links = calloc (self->n, sizeof *self->links);
+    if (!self->links) {
+        hlog_error ("out of memory");
+        s_free (self);
+        return NULL;
+    }
+    for (size_t i = 0; i < self->n; i++)
+        self->links[i].down_since = -1;
     //  A bounded queue: when the edge falls behind (a stall, a burst of
     //  large events), TCP pushes back to the broker, whose own queue for
     //  the edge takes the rest and whose drops are counted there
     //  (messages_dropped in `herald stats`), instead of the edge's
     //  memory growing without bound.
+    //  Heartbeats before the first subscription: setting them makes the
+    //  links again.
+    if ((cfg->broker_heartbeat_ms
+         && herald_subscriber_set_option (self->sub, HERALD_OPT_HEARTBEAT_MS,
+                                          cfg->broker_heartbeat_ms) != HERALD_OK)
+        || (cfg->broker_heartbeat_timeout_ms
+            && herald_subscriber_set_option (self->sub, HERALD_OPT_HEARTBEAT_TIMEOUT_MS,
+                                             cfg->broker_heartbeat_timeout_ms) != HERALD_OK)) {
+        hlog_error ("cannot set the broker heartbeats: %s", herald_errmsg ());
+        s_free (self);
+        return NULL;
+    }
     if (herald_subscriber_set_option (self->sub, HERALD_OPT_HWM, hwm) != HERALD_OK) {
         hlog_error ("cannot set the upstream queue bound: %s", herald_errmsg ());
         s_free (self);
@@ -187,11 +237,8 @@ static void
 s_on_closed (uv_handle_t *handle)
 {
     upstream_t *self = handle->data;
-    if (--self->open_handles == 0) {
-        herald_subscriber_destroy (&self->sub);
-        free (self->endpoint);
-        free (self);
-    }
+    if (--self->open_handles == 0)
+        s_free (self);
 }
 
 void
@@ -230,6 +277,24 @@ int
 upstream_connected (const upstream_t *self)
 {
     return herald_subscriber_connected (self->sub);
+}
+
+size_t
+upstream_brokers (const upstream_t *self)
+{
+    return self->n;
+}
+
+const char *
+upstream_broker_endpoint (const upstream_t *self, size_t i)
+{
+    return herald_subscriber_broker_endpoint (self->sub, (int) i);
+}
+
+int
+upstream_broker_connected (const upstream_t *self, size_t i)
+{
+    return herald_subscriber_broker_connected (self->sub, (int) i);
 }
 
 uint64_t

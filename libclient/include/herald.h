@@ -124,8 +124,45 @@ typedef enum herald_option {
     /*  Both: largest payload in bytes, 1..268435456. A publisher refuses
      *  larger payloads with HERALD_ERR_TOO_BIG; a subscriber skips them and
      *  counts them (herald_subscriber_skipped). Default 1048576. */
-    HERALD_OPT_MAX_PAYLOAD = 4
+    HERALD_OPT_MAX_PAYLOAD = 4,
+    /*  Both: ZMTP heartbeats on each link to a broker: a PING every this
+     *  many ms, 1..600000. Default 500 with a list of brokers; with one
+     *  endpoint 5000, as before HERALD_1.3, until it is set. ZeroMQ takes
+     *  heartbeats when it connects, so a new value applies at once to the
+     *  links that have carried nothing yet, which are made again (all of a
+     *  subscriber's are: set it before subscribing, as events in transit
+     *  may be lost), and to a publisher's other links when they are next
+     *  made, after a drop. Available since HERALD_1.3. */
+    HERALD_OPT_HEARTBEAT_MS = 5,
+    /*  Both: a link that gets no answer for this many ms after a PING is
+     *  taken as dead and dropped, 1..600000; the broker is told to do the
+     *  same (ZMTP's TTL). A broker that stops or is killed is seen at
+     *  once (its OS closes the connection); one whose host or network
+     *  vanishes silently, within HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS: 2 s
+     *  by default with a list. A publisher's first handshake with each
+     *  broker is also awaited this long at most. Default 1500 with a
+     *  list; with one endpoint 15000 until set. Applies as
+     *  HERALD_OPT_HEARTBEAT_MS does. Available since HERALD_1.3. */
+    HERALD_OPT_HEARTBEAT_TIMEOUT_MS = 6
 } herald_option_t;
+
+/*  A publisher's counters, for herald_publisher_stat (docs/libherald.md,
+ *  "Several brokers"). Available since HERALD_1.3. */
+typedef enum herald_stat {
+    /*  Events sent on the link to the broker. */
+    HERALD_STAT_SENT = 1,
+    /*  Of those, the ones the broker confirmed it received and forwarded
+     *  (a list of brokers only: one endpoint has no confirmations). */
+    HERALD_STAT_CONFIRMED = 2,
+    /*  Counted lost: sent, and not confirmed when the link was seen to
+     *  drop. In doubt rather than surely lost: the broker may have
+     *  forwarded some before it died; it cannot have forwarded more. */
+    HERALD_STAT_LOST = 3,
+    /*  Sent to this broker while the topic's owner was not live. */
+    HERALD_STAT_REROUTED = 4,
+    /*  Times the link was seen to drop after it had been up. */
+    HERALD_STAT_FAILOVERS = 5
+} herald_stat_t;
 
 typedef struct herald_publisher herald_publisher_t;
 typedef struct herald_subscriber herald_subscriber_t;
@@ -181,7 +218,24 @@ HERALD_EXPORT int herald_msgpack_to_json (const void *data, size_t size,
  *  means tcp). The connection is
  *  made in the background and retried until it succeeds, so a broker that
  *  is not yet running is not an error. Returns NULL on failure with *err
- *  set to HERALD_ERR_ENDPOINT, HERALD_ERR_NOMEM or HERALD_ERR_TRANSPORT. */
+ *  set to HERALD_ERR_ENDPOINT, HERALD_ERR_NOMEM or HERALD_ERR_TRANSPORT.
+ *
+ *  Several brokers (since HERALD_1.3): endpoint may be a list,
+ *  "tcp://10.0.0.2:7400,tcp://10.0.0.3:7400" (at most 16; spaces around
+ *  an entry are dropped; an empty entry or one listed twice is
+ *  HERALD_ERR_ENDPOINT). Every publisher, edge and subscriber must list
+ *  the same brokers in the same order. Each topic is owned by one broker
+ *  (docs/wire.md, "Several brokers": FNV-1a 64 of the topic modulo the
+ *  list's length) and is sent to the first live broker from its owner
+ *  on, wrapping around; it moves back when the owner is live again. A
+ *  publisher confirms what each broker forwarded by echo, through that
+ *  broker's egress (its ingress port + 1, or the list in
+ *  $HERALD_CONFIRM_ENDPOINT), and counts as lost what a broker had not
+ *  confirmed when its link dropped (herald_publisher_stat). Differences
+ *  from one endpoint: a publish waits (up to the send timeout) for the
+ *  first handshake of the broker it goes to, and with no broker live it
+ *  waits and then returns HERALD_ERR_AGAIN ("no broker is reachable")
+ *  rather than queue; close reports what was not confirmed. */
 HERALD_EXPORT herald_publisher_t *herald_publisher_new (const char *endpoint, int *err);
 
 /*  Like herald_publisher_new, over CURVE (ZeroMQ's CurveZMQ: encrypted,
@@ -280,6 +334,48 @@ HERALD_EXPORT int herald_publish_json (herald_publisher_t *pub, const char *topi
  *  makes this return HERALD_ERR_UNSENT. */
 HERALD_EXPORT int herald_publisher_close (herald_publisher_t **pub);
 
+/*  With a list of brokers, herald_publisher_close (and destroy) waits up
+ *  to the linger time for every broker to confirm what it was sent,
+ *  sending a last marker to each. It returns HERALD_OK only if every
+ *  event published was confirmed; else HERALD_ERR_UNSENT, and
+ *  herald_errmsg gives how many were not: those counted lost when a
+ *  broker's link dropped, and those unconfirmed when the linger time ran
+ *  out (then ZeroMQ goes on flushing them for what is left of it, not
+ *  vouched for). A broker that cannot confirm (with CURVE, the
+ *  publisher's key must also be allowed to subscribe there; or no egress
+ *  is known) is named in the message, and its events count as
+ *  unconfirmed. */
+
+/*  How many brokers the publisher was given: 1 for one endpoint, else the
+ *  length of the list; 0 for NULL. Thread-safe. Available since
+ *  HERALD_1.3. */
+HERALD_EXPORT int herald_publisher_brokers (const herald_publisher_t *pub);
+
+/*  Broker i's endpoint (0 <= i < herald_publisher_brokers), as connected
+ *  ("host:port" made "tcp://host:port"); owned by the publisher. NULL for
+ *  NULL or i out of range. Thread-safe. Available since HERALD_1.3. */
+HERALD_EXPORT const char *herald_publisher_broker_endpoint (const herald_publisher_t *pub,
+                                                            int i);
+
+/*  1 while the link to broker i is live (handshake done, not dropped
+ *  since), else 0 (also for NULL or i out of range). This call, like
+ *  publish, first takes the links' news. Thread-safe. Available since
+ *  HERALD_1.3. */
+HERALD_EXPORT int herald_publisher_broker_up (herald_publisher_t *pub, int i);
+
+/*  Counter 'which' (a herald_stat_t) of broker i, or of all brokers
+ *  summed for i = -1. 0 for NULL, i out of range or an unknown counter.
+ *  With one endpoint, SENT counts what publish queued, FAILOVERS the
+ *  connection's drops, and the others are 0 (one endpoint has no
+ *  confirmations: close's check is the flush into the connection). With
+ *  a list, for each broker SENT = CONFIRMED + LOST + those still awaited
+ *  (a publisher with a list has a thread that sends a marker, and takes
+ *  the links' news, every 100 ms: an event is confirmed about 100 ms
+ *  plus a round trip after it was sent, and a drop counted within 100
+ *  ms). Takes the links' news first. Thread-safe. Available since
+ *  HERALD_1.3. */
+HERALD_EXPORT uint64_t herald_publisher_stat (herald_publisher_t *pub, int i, int which);
+
 /*  ---------------------------------------------------------------------
  *  Subscriber
  *
@@ -294,7 +390,10 @@ HERALD_EXPORT int herald_publisher_close (herald_publisher_t **pub);
 
 /*  Create a subscriber connected to a broker's egress endpoint (NULL
  *  selects $HERALD_SUB_ENDPOINT, else HERALD_DEFAULT_SUB_ENDPOINT). Errors as
- *  herald_publisher_new. */
+ *  herald_publisher_new. With a list of brokers (as herald_publisher_new
+ *  takes, the egress endpoints in the publishers' order; since
+ *  HERALD_1.3), the subscriber connects to every broker, subscribes at
+ *  each, and receives each event once: from the broker it was sent to. */
 HERALD_EXPORT herald_subscriber_t *herald_subscriber_new (const char *endpoint, int *err);
 
 /*  Like herald_subscriber_new, over CURVE, as herald_publisher_new_secure
@@ -335,7 +434,11 @@ HERALD_EXPORT int herald_unsubscribe (herald_subscriber_t *sub, const char *topi
  *  again, sync asks the broker anew. timeout_ms: -1 waits forever, 0
  *  checks without waiting (call again later to continue). Returns
  *  HERALD_OK, or HERALD_ERR_TIMEOUT, HERALD_ERR_INTERRUPTED,
- *  HERALD_ERR_INVALID, HERALD_ERR_NOMEM, HERALD_ERR_TRANSPORT. */
+ *  HERALD_ERR_INVALID, HERALD_ERR_NOMEM, HERALD_ERR_TRANSPORT. With a list
+ *  of brokers: HERALD_OK once every broker that is connected has
+ *  confirmed, and at least one has. A broker that is down has nothing to
+ *  deliver meanwhile (its topics go to the next one), and the
+ *  subscriptions are sent to it again when it is back. */
 HERALD_EXPORT int herald_subscriber_sync (herald_subscriber_t *sub, int timeout_ms);
 
 /*  A file descriptor that becomes readable when events may be waiting, for
@@ -372,7 +475,10 @@ HERALD_EXPORT uint64_t herald_subscriber_skipped (const herald_subscriber_t *sub
  *  once a broker answers; the subscriptions are sent right after the
  *  handshake, so events published from shortly after that are delivered
  *  (herald_subscriber_sync confirms exactly when). Available since
- *  HERALD_1.1. */
+ *  HERALD_1.1. With a list of brokers: 1 while the subscriber is
+ *  connected to at least one of them (the topics of one that is down move
+ *  to the next; herald_subscriber_broker_connected tells each), and links
+ *  are dropped by the list's heartbeats (HERALD_OPT_HEARTBEAT_MS). */
 HERALD_EXPORT int herald_subscriber_connected (const herald_subscriber_t *sub);
 
 /*  1 if the broker refused this subscriber's most recent handshake, else 0
@@ -383,8 +489,25 @@ HERALD_EXPORT int herald_subscriber_connected (const herald_subscriber_t *sub);
  *  given the wrong server key cannot decrypt the handshake and just closes
  *  the connection, so that case shows only as never connected.
  *  Thread-safe, as herald_subscriber_connected. Available since
- *  HERALD_1.2. */
+ *  HERALD_1.2. With a list: 1 if any broker refused its most recent
+ *  handshake. */
 HERALD_EXPORT int herald_subscriber_refused (const herald_subscriber_t *sub);
+
+/*  How many brokers the subscriber connects to: 1 for one endpoint, else
+ *  the length of the list; 0 for NULL. Thread-safe. Available since
+ *  HERALD_1.3. */
+HERALD_EXPORT int herald_subscriber_brokers (const herald_subscriber_t *sub);
+
+/*  Broker i's endpoint, as connected; owned by the subscriber. NULL for
+ *  NULL or i out of range. Thread-safe. Available since HERALD_1.3. */
+HERALD_EXPORT const char *herald_subscriber_broker_endpoint (const herald_subscriber_t *sub,
+                                                             int i);
+
+/*  1 while the subscriber holds a live connection to broker i, as
+ *  herald_subscriber_connected says for one broker; else 0 (also for NULL
+ *  or i out of range). Thread-safe, as herald_subscriber_connected.
+ *  Available since HERALD_1.3. */
+HERALD_EXPORT int herald_subscriber_broker_connected (const herald_subscriber_t *sub, int i);
 
 /*  ---------------------------------------------------------------------
  *  Event, as received. Accessors return memory owned by the event.

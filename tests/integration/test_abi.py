@@ -41,6 +41,11 @@ def test_soname_and_symbol_version():
     for name in ("herald_publisher_new_secure", "herald_subscriber_new_secure",
                  "herald_subscriber_refused"):
         assert re.search(rf"HERALD_1\.2\s+{name}$", versions, re.M), name
+    for name in ("herald_publisher_brokers", "herald_publisher_broker_endpoint",
+                 "herald_publisher_broker_up", "herald_publisher_stat",
+                 "herald_subscriber_brokers", "herald_subscriber_broker_endpoint",
+                 "herald_subscriber_broker_connected"):
+        assert re.search(rf"HERALD_1\.3\s+{name}$", versions, re.M), name
 
 
 def test_header_compiles_as_cxx(tmp_path):

@@ -77,6 +77,41 @@ class _Option(enum.IntEnum):
     SEND_TIMEOUT_MS = 2
     HWM = 3
     MAX_PAYLOAD = 4
+    HEARTBEAT_MS = 5
+    HEARTBEAT_TIMEOUT_MS = 6
+
+
+class _Stat(enum.IntEnum):
+    SENT = 1
+    CONFIRMED = 2
+    LOST = 3
+    REROUTED = 4
+    FAILOVERS = 5
+
+
+Endpoint = Union[None, str, Iterable[str]]
+
+
+def _endpoint(endpoint: Endpoint) -> Optional[str]:
+    """An endpoint, or a list of brokers given as a list or tuple of str
+    (the C API's comma-separated string)."""
+    if endpoint is None or isinstance(endpoint, str):
+        return endpoint
+    if isinstance(endpoint, (list, tuple)):
+        for ep in endpoint:
+            if not isinstance(ep, str):
+                raise TypeError(f"a broker endpoint must be str, not {type(ep).__name__}")
+            if "," in ep:
+                raise HeraldError(ErrorCode.ENDPOINT, f"an endpoint in a list holds a comma: {ep!r}")
+        if not endpoint:
+            raise HeraldError(ErrorCode.ENDPOINT, "the list of brokers is empty")
+        return ",".join(endpoint)
+    raise TypeError(f"endpoint must be str, a list of str or None, not {type(endpoint).__name__}")
+
+
+def _need(name: str) -> None:
+    if not has(name):
+        raise HeraldError(ErrorCode.INVALID, "the loaded libherald is older than HERALD_1.3")
 
 
 class HeraldError(Exception):
@@ -155,13 +190,14 @@ def msgpack_to_json(data: bytes) -> str:
 _open_publishers: "weakref.WeakSet[Publisher]" = weakref.WeakSet()
 
 
-def _new(kind: str, endpoint: Optional[str], curve_server: Optional[str],
+def _new(kind: str, endpoint: Endpoint, curve_server: Optional[str],
          curve_cert: Optional[str]) -> ctypes.c_void_p:
     """herald_<kind>_new_secure, which takes the CURVE files (None: the
     library reads $HERALD_CURVE_SERVER and $HERALD_CURVE_CERT; with neither
     the connection is plaintext), or herald_<kind>_new from a libherald
     older than HERALD_1.2, which cannot use CURVE."""
     err = ctypes.c_int()
+    endpoint = _endpoint(endpoint)
     ep = endpoint.encode() if endpoint else None
     secure = f"herald_{kind}_new_secure"
     if has(secure):
@@ -192,7 +228,11 @@ class Publisher:
 
     :param endpoint: the broker's ingress, such as ``"tcp://10.0.0.5:7400"``;
         ``None`` means ``$HERALD_PUB_ENDPOINT`` if set, else
-        :data:`DEFAULT_PUB_ENDPOINT`.
+        :data:`DEFAULT_PUB_ENDPOINT`. Several brokers: a list or tuple of
+        ingress endpoints, or one str with commas, in the same order for
+        every publisher and subscriber; each topic goes to its owner
+        broker, or the next live one (docs/libherald.md, "Several
+        brokers"), and :meth:`stats` counts what each confirmed or lost.
     :param linger: seconds :meth:`close` waits to flush queued messages
         (default 2.0; ``None`` waits forever).
     :param send_timeout: seconds a publish waits for queue room before it
@@ -200,6 +240,11 @@ class Publisher:
         waits forever, 0 never waits).
     :param hwm: messages that may queue towards the broker (default 100000).
     :param max_payload: largest packed payload in bytes (default 1 MiB).
+    :param heartbeat: seconds between ZMTP heartbeats on each broker link
+        (default 0.5 with a list, 5 with one endpoint).
+    :param heartbeat_timeout: seconds without an answer after which a link
+        is dropped and its topics move on (default 1.5 with a list, 15
+        with one endpoint).
     :param curve_server: for a broker with CURVE, its public certificate
         file (or its public key, 40 characters of Z85); ``None`` means
         ``$HERALD_CURVE_SERVER`` if set.
@@ -219,12 +264,14 @@ class Publisher:
 
     def __init__(
         self,
-        endpoint: Optional[str] = None,
+        endpoint: Endpoint = None,
         *,
         linger: Optional[float] = 2.0,
         send_timeout: Optional[float] = 1.0,
         hwm: Optional[int] = None,
         max_payload: Optional[int] = None,
+        heartbeat: Optional[float] = None,
+        heartbeat_timeout: Optional[float] = None,
         curve_server: Optional[str] = None,
         curve_cert: Optional[str] = None,
     ) -> None:
@@ -237,6 +284,10 @@ class Publisher:
                 self._set(_Option.HWM, hwm)
             if max_payload is not None:
                 self._set(_Option.MAX_PAYLOAD, max_payload)
+            if heartbeat is not None:
+                self._set(_Option.HEARTBEAT_MS, max(1, _ms(heartbeat)))
+            if heartbeat_timeout is not None:
+                self._set(_Option.HEARTBEAT_TIMEOUT_MS, max(1, _ms(heartbeat_timeout)))
         except BaseException:
             self._close_reporting("after a failed set-up")
             raise
@@ -269,14 +320,45 @@ class Publisher:
         data = bytes(data)
         _check(lib.herald_publish(self._live(), _topic(topic), data, len(data)))
 
+    def stats(self) -> dict:
+        """What the publisher sent to each broker, and what came of it::
+
+            {"brokers": [{"endpoint": str, "up": bool, "sent": int,
+                          "confirmed": int, "lost": int, "rerouted": int,
+                          "failovers": int}, ...],
+             "sent": int, "confirmed": int, "lost": int, "rerouted": int,
+             "failovers": int}
+
+        ``lost`` counts the events a broker had not confirmed when its link
+        was seen to drop (in doubt: it may have forwarded some of them);
+        ``rerouted`` those sent while their owner broker was down;
+        ``failovers`` how many times a link dropped. With one endpoint
+        there are no confirmations (``confirmed`` and ``lost`` stay 0).
+        Needs a libherald with HERALD_1.3."""
+        _need("herald_publisher_stat")
+        h = self._live()
+        keys = {"sent": _Stat.SENT, "confirmed": _Stat.CONFIRMED, "lost": _Stat.LOST,
+                "rerouted": _Stat.REROUTED, "failovers": _Stat.FAILOVERS}
+        brokers = []
+        for i in range(lib.herald_publisher_brokers(h)):
+            b = {"endpoint": lib.herald_publisher_broker_endpoint(h, i).decode(),
+                 "up": bool(lib.herald_publisher_broker_up(h, i))}
+            b.update({k: int(lib.herald_publisher_stat(h, i, v)) for k, v in keys.items()})
+            brokers.append(b)
+        out: dict = {"brokers": brokers}
+        out.update({k: sum(b[k] for b in brokers) for k in keys})
+        return out
+
     def close(self) -> None:
         """Flush (for at most ``linger`` seconds) and close.
 
         Raises :class:`HeraldError` with code ``UNSENT`` if messages were
         still queued when the linger time ran out (they were dropped; the
         message says how many were published and whether the broker was
-        ever connected). The publisher is closed either way, and closing it
-        again does nothing.
+        ever connected). With several brokers, ``UNSENT`` means that not
+        every event was confirmed: the message gives how many were counted
+        lost and how many were still unconfirmed. The publisher is closed
+        either way, and closing it again does nothing.
         """
         if not getattr(self, "_handle", None):
             return
@@ -329,10 +411,16 @@ class Subscriber:
 
     :param endpoint: the broker's egress; ``None`` means
         ``$HERALD_SUB_ENDPOINT`` if set, else :data:`DEFAULT_SUB_ENDPOINT`.
+        Several brokers: a list or tuple of egress endpoints (or one str
+        with commas), in the publishers' order; the subscriber connects to
+        each and receives every event once.
     :param topics: topics to subscribe to at once (matched exactly).
     :param raw: yield msgpack bytes instead of decoded JSON.
     :param hwm: messages that may wait unread (default 100000).
     :param max_payload: larger payloads are skipped (default 1 MiB).
+    :param heartbeat: as for :class:`Publisher` (set before subscribing:
+        the links are made again).
+    :param heartbeat_timeout: as for :class:`Publisher`.
     :param curve_server: for a broker with CURVE, its public certificate
         (or key); ``None`` means ``$HERALD_CURVE_SERVER`` if set.
     :param curve_cert: this client's secret certificate, which the broker
@@ -345,12 +433,14 @@ class Subscriber:
 
     def __init__(
         self,
-        endpoint: Optional[str] = None,
+        endpoint: Endpoint = None,
         topics: Iterable[str] = (),
         *,
         raw: bool = False,
         hwm: Optional[int] = None,
         max_payload: Optional[int] = None,
+        heartbeat: Optional[float] = None,
+        heartbeat_timeout: Optional[float] = None,
         curve_server: Optional[str] = None,
         curve_cert: Optional[str] = None,
     ) -> None:
@@ -364,6 +454,12 @@ class Subscriber:
                 _check(lib.herald_subscriber_set_option(self._handle, _Option.HWM, hwm))
             if max_payload is not None:
                 _check(lib.herald_subscriber_set_option(self._handle, _Option.MAX_PAYLOAD, max_payload))
+            if heartbeat is not None:
+                _check(lib.herald_subscriber_set_option(self._handle, _Option.HEARTBEAT_MS,
+                                                        max(1, _ms(heartbeat))))
+            if heartbeat_timeout is not None:
+                _check(lib.herald_subscriber_set_option(self._handle, _Option.HEARTBEAT_TIMEOUT_MS,
+                                                        max(1, _ms(heartbeat_timeout))))
             fd = ctypes.c_int()
             _check(lib.herald_subscriber_fd(self._handle, ctypes.byref(fd)))
             self._fd = fd.value
@@ -403,8 +499,9 @@ class Subscriber:
     @property
     def connected(self) -> bool:
         """True while the connection to the broker is up (handshake done,
-        not dropped since). It may be read from any thread; False once
-        closed. Needs a libherald with HERALD_1.1."""
+        not dropped since); with several brokers, while at least one is
+        (:meth:`stats` gives each). It may be read from any thread; False
+        once closed. Needs a libherald with HERALD_1.1."""
         if not has("herald_subscriber_connected"):
             raise HeraldError(ErrorCode.INVALID, "the loaded libherald is older than HERALD_1.1")
         handle = getattr(self, "_handle", None)
@@ -420,6 +517,22 @@ class Subscriber:
             raise HeraldError(ErrorCode.INVALID, "the loaded libherald is older than HERALD_1.2")
         handle = getattr(self, "_handle", None)
         return bool(lib.herald_subscriber_refused(handle)) if handle else False
+
+    def stats(self) -> dict:
+        """Each broker's link, and what was skipped::
+
+            {"brokers": [{"endpoint": str, "up": bool}, ...],
+             "connected": bool, "skipped": int}
+
+        ``connected`` is :attr:`connected`: at least one broker is. May be
+        read from any thread. Needs a libherald with HERALD_1.3."""
+        _need("herald_subscriber_brokers")
+        h = self._live()
+        brokers = [{"endpoint": lib.herald_subscriber_broker_endpoint(h, i).decode(),
+                    "up": bool(lib.herald_subscriber_broker_connected(h, i))}
+                   for i in range(lib.herald_subscriber_brokers(h))]
+        return {"brokers": brokers, "connected": any(b["up"] for b in brokers),
+                "skipped": self.skipped}
 
     def fileno(self) -> int:
         """The library's pollable descriptor (edge-triggered; see herald.h)."""

@@ -69,7 +69,7 @@ _added: set = set()
 
 
 def _since(name: str, restype, *argtypes) -> None:
-    """Declare a function added after HERALD_1.0 (in HERALD_1.1 or 1.2). An
+    """Declare a function added after HERALD_1.0 (in HERALD_1.1, 1.2 or 1.3). An
     older libherald.so.1 lacks it; the binding then does without (has()
     says)."""
     try:
@@ -98,6 +98,10 @@ _fn("herald_publish", _int, _vp, _str, _str, _sz)
 _fn("herald_publish_json", _int, _vp, _str, _str, _sz)
 _since("herald_publisher_close", _int, _c.POINTER(_vp))
 _since("herald_publisher_new_secure", _vp, _str, _str, _str, _c.POINTER(_int))
+_since("herald_publisher_brokers", _int, _vp)
+_since("herald_publisher_broker_endpoint", _str, _vp, _int)
+_since("herald_publisher_broker_up", _int, _vp, _int)
+_since("herald_publisher_stat", _c.c_uint64, _vp, _int, _int)
 
 _fn("herald_subscriber_new", _vp, _str, _c.POINTER(_int))
 _fn("herald_subscriber_destroy", None, _c.POINTER(_vp))
@@ -111,6 +115,9 @@ _fn("herald_subscriber_skipped", _c.c_uint64, _vp)
 _since("herald_subscriber_connected", _int, _vp)
 _since("herald_subscriber_new_secure", _vp, _str, _str, _str, _c.POINTER(_int))
 _since("herald_subscriber_refused", _int, _vp)
+_since("herald_subscriber_brokers", _int, _vp)
+_since("herald_subscriber_broker_endpoint", _str, _vp, _int)
+_since("herald_subscriber_broker_connected", _int, _vp, _int)
 
 _fn("herald_event_topic", _str, _vp)
 _fn("herald_event_payload", _vp, _vp, _c.POINTER(_sz))
