@@ -370,6 +370,7 @@ class TwoBrokers:
             timeout, what)["t"]
 
     def finish(self) -> tuple[dict, dict]:
+        self.b1_stats = self.b1.stats()
         record = self.pub.stop()
         drain(self.clients)
         report = by_name(self.clients.report())
@@ -377,18 +378,20 @@ class TwoBrokers:
         stop_all(*self.edges, self.b1, self.b2)
         return record, report
 
-    def losses(self, record, report, origin, windows) -> tuple[list[str], int]:
-        """Checks each client's loss: none twice, none outside windows.
-        Returns a line per client and the largest loss."""
-        times, lines, worst = record["times"], [], 0
+    def losses(self, record, report, origin, windows) -> tuple[list[str], int, int]:
+        """Checks each client's loss: none twice, none outside the windows
+        (the fault's, the move back's). Returns a line per client, the
+        largest loss, and the largest in the move back's window."""
+        times, lines, worst, worst_back = record["times"], [], 0, 0
         for name, entry in report.items():
             lost = missed(times, received(entry), self.steady)
             assert entry["dups"] == 0, f"{name} received {entry['dups']} events twice"
             wrong = outside(lost, times, windows)
             assert not wrong, f"{name} missed events outside the fault: {span(wrong, times, origin)}"
-            worst = max(worst, len(lost))
-            lines.append(f"{name}: missed {span(lost, times, origin)}")
-        return lines, worst
+            back = outside(lost, times, windows[:1])
+            worst, worst_back = max(worst, len(lost)), max(worst_back, len(back))
+            lines.append(f"{name}: missed {span(lost, times, origin)}; of them {len(back)} on the move back")
+        return lines, worst, worst_back
 
     def lossy(self, record, report) -> str:
         """The topics on which some client missed events (b1's, mostly)."""
@@ -410,6 +413,10 @@ class TwoBrokers:
                 firsts.append(min(after) - t if after else float("inf"))
             out[topic] = max(firsts)
         return out
+
+    def moved_back(self, worst_back: int, unrouted: int) -> str:
+        return (f"lost on the move back to b1: up to {worst_back} a client; b1 counted {unrouted} "
+                f"events that no subscription took (messages_unrouted)")
 
     def late(self, record, report) -> list[str]:
         """Per client: events delivered over a second after they were
@@ -433,9 +440,10 @@ class TwoBrokers:
                         reordered += 1
                     earliest = min(earliest, arr[s])
             worst = max((arr[s] - times[s] for s in slow), default=0.0)
-            out.append(f"{name}: {len(slow)} late by over 1 s (up to {worst:.3f} s), "
-                       f"{reordered} arrived after a later event of their topic")
-        return out
+            if slow or reordered:
+                out.append(f"{name}: {len(slow)} late by over 1 s (up to {worst:.3f} s), "
+                           f"{reordered} arrived after a later event of their topic")
+        return out or ["no event arrived over 1 s late or after a later one of its topic"]
 
 
 def counted(record: dict) -> tuple[int, str]:
@@ -479,7 +487,7 @@ def test_broker_kill(net, tmp_path):
     pause = s.resumed_after(record, report, killed)
     slowest = max(pause.values())
     assert slowest <= FAILOVER_S, f"the topics came back {slowest:.3f} s after the kill: {pause}"
-    lines, worst = s.losses(record, report, killed,
+    lines, worst, worst_back = s.losses(record, report, killed,
                             [(killed - 0.5, killed + FAILOVER_S), (back - 0.5, back + FAILOVER_S)])
     n, detail = counted(record)
     assert worst == 0 or n > 0, \
@@ -494,7 +502,8 @@ def test_broker_kill(net, tmp_path):
         print(f"  {line}")
     print(f"  while b1 was down: {seq1 - seq0} events published, {through_b2} sent through b2")
     print(f"  b1 started again {restarted - killed:.3f} s after the kill; the publisher saw it "
-          f"{back - restarted:.3f} s after its start, and its topics moved back")
+          f"{back - restarted:.3f} s after its start, and its topics moved back; "
+          + s.moved_back(worst_back, s.b1_stats.get("messages_unrouted", -1)))
     for line in lines:
         print(f"  {line}")
 
@@ -507,6 +516,7 @@ def test_broker_link_down(net, tmp_path):
     they subscribe at b1 again and the publisher moves its topics back,
     with nothing restarted."""
     s = TwoBrokers(net, tmp_path)
+    unrouted = s.b1.stats().get("messages_unrouted", 0)
     mark, seq = s.mark(), s.pub.last()["seq"]
     down = net.link("b1", False)
     noticed = s.wait_b1(False, mark, LINK_DOWN_S, "the publisher to see b1 down (heartbeats)")
@@ -531,7 +541,7 @@ def test_broker_link_down(net, tmp_path):
     slowest = max(pause.values())
     assert slowest <= noticed - down + FAILOVER_S, \
         f"the topics came back {slowest:.3f} s after the link went down: {pause}"
-    lines, worst = s.losses(record, report, down,
+    lines, worst, worst_back = s.losses(record, report, down,
                             [(down - 0.5, noticed + FAILOVER_S), (back - 0.5, back + FAILOVER_S)])
     n, detail = counted(record)
     assert worst == 0 or n > 0, \
@@ -541,7 +551,8 @@ def test_broker_link_down(net, tmp_path):
               f"again within {slowest:.3f} s; b1 back at the "
               f"publisher {back - up:.3f} s after the link; clients missed up to {worst}, the publisher "
               f"counted {n} ({detail}); not counted: {max(0, worst - n)}")
-    print(f"  topics with losses: {s.lossy(record, report) or 'none'}")
+    print(f"  topics with losses: {s.lossy(record, report) or 'none'}; "
+          + s.moved_back(worst_back, s.b1_stats.get("messages_unrouted", 0) - unrouted))
     for line in s.late(record, report):
         print(f"  {line}")
     for host, said in edge_lines.items():
