@@ -540,7 +540,8 @@ def test_broker_link_down(net, tmp_path):
                     "b1's topics to move back to it", start=s.mark())
     s.wait_resumed(seq, 10, "every topic to reach every client through b1 again")
     time.sleep(1.0)
-    edge_lines = {e.host: [line.strip() for line in e.log if s.b1.egress in line] for e in s.edges}
+    edge_lines = {e.host: [line.split(" ", 1)[1].strip() for line in e.log
+                           if s.b1.egress in line and "broker link" in line] for e in s.edges}
     record, report = s.finish()
 
     for host, said in edge_lines.items():
