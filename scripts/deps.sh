@@ -11,7 +11,8 @@ RUN_PKGS=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-de
           libjansson-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev python3
           python3-aiohttp python3-jwt openssl)
 TEST_PKGS=(python3-pytest python3-zmq python3-websockets python3-cryptography
-           valgrind clang libclang-rt-14-dev binutils g++ chromium curl)
+           valgrind clang libclang-rt-14-dev binutils g++ chromium curl
+           systemd iproute2)
 # In dependency order: the node example links the binding's folder.
 NPM_DIRS=(examples/chat)
 

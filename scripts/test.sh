@@ -11,19 +11,22 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh test
 
 status=0
+# run_tree DIR [cmake options...]; $PARALLEL is ctest's -j for that tree.
 run_tree() {
     local dir=$1
     shift
     echo "=== $dir: build"
     scripts/build.sh "$dir" "$@"
     echo "=== $dir: test"
-    ctest --test-dir "$dir" --output-on-failure "${CTEST_ARGS[@]}" || status=1
+    ctest --test-dir "$dir" --output-on-failure -j"${PARALLEL:-1}" "${CTEST_ARGS[@]}" || status=1
 }
 
 CTEST_ARGS=("$@")
 run_tree build
 run_tree build-asan -DHERALD_SANITIZE=ON
-run_tree build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+# Each fuzz smoke is one process on one core, with nothing timed: they run
+# side by side, one per core.
+PARALLEL=$(nproc) run_tree build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DHERALD_FUZZ=ON -DBUILD_TESTING=OFF -DHERALD_FUZZ_SECONDS="${HERALD_FUZZ_SECONDS:-10}"
 
 if [ "$status" -ne 0 ]; then
