@@ -67,6 +67,15 @@
 
 enum { S_PENDING, S_UP, S_DOWN };
 
+//  A broker that comes back gets its topics again only after it has been
+//  up this long beyond the heartbeats' bound (HEARTBEAT_MS +
+//  HEARTBEAT_TIMEOUT_MS): the time a subscriber with the same settings
+//  takes to see the same fault, and libzmq's reconnect interval (at most
+//  1 s) to link again and send its subscriptions. Moving back sooner would
+//  send events to a broker that no subscriber is linked to yet, where they
+//  are confirmed and reach no one.
+#define S_FAILBACK_EXTRA_MS 1000
+
 typedef struct {
     char endpoint[HERALD__ENDPOINT_MAX];    //  the ingress
     char egress[HERALD__ENDPOINT_MAX];      //  the confirmation link's, or ""
@@ -88,6 +97,8 @@ typedef struct {
     uint64_t lost;
     uint64_t rerouted;          //  sent here while their owner was not live
     uint64_t failovers;         //  times this link was seen to drop
+    int settling;               //  up again after a drop, not yet owner again
+    int64_t up_us;              //  when the handshake that ended the drop succeeded
     int64_t marked_us;          //  when the last marker went
 } s_link_t;
 
@@ -337,6 +348,12 @@ s_push_events (s_link_t *l, int64_t now)
     int event;
     while ((event = herald__monitor_read (l->push_mon)) != 0) {
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            //  (A link may report more than one handshake: only the one
+            //  that ends a drop starts the settling.)
+            if (l->state != S_UP) {
+                l->settling = l->state == S_DOWN && l->failovers > 0;
+                l->up_us = now;
+            }
             l->state = S_UP;
             l->refused = 0;
         }
@@ -440,26 +457,35 @@ s_refresh (herald__links_t *self)
         }
         if (l->state == S_PENDING && now >= l->pending_until)
             l->state = S_DOWN;
+        int64_t settle_ms = (int64_t) self->hb.ivl + self->hb.timeout + S_FAILBACK_EXTRA_MS;
+        if (l->settling && now - l->up_us >= settle_ms * 1000)
+            l->settling = 0;
         s_retry (l->push, l->endpoint, &l->given_up, &l->retry_us, now);
         s_mark (self, l, now);
     }
 }
 
-//  The first live broker from owner on, in list order: its index; -1 if a
-//  pending one comes first (its first handshake is awaited), unless
+//  The first live broker from owner on, in list order, passing over those
+//  still settling after a return unless no other is live: its index; -1
+//  if a pending one comes first (its first handshake is awaited), unless
 //  past_pending; -2 if none is live or pending.
 static int
 s_route (const herald__links_t *self, size_t owner, int past_pending)
 {
-    int pending = 0;
+    int pending = 0, settling = -1;
     for (int k = 0; k < self->n; k++) {
         int i = (int) ((owner + (size_t) k) % (size_t) self->n);
-        if (self->link[i].state == S_UP)
+        const s_link_t *l = &self->link[i];
+        if (l->state == S_UP && !l->settling)
             return i;
-        if (self->link[i].state == S_PENDING && !past_pending)
+        if (l->state == S_UP && settling < 0)
+            settling = i;
+        if (l->state == S_PENDING && !past_pending)
             return -1;
-        pending |= self->link[i].state == S_PENDING;
+        pending |= l->state == S_PENDING;
     }
+    if (settling >= 0)
+        return settling;
     return pending ? -1 : -2;
 }
 

@@ -261,9 +261,17 @@ def test_kill_9_a_broker_mid_stream(pair):
         # The broker is back: the subscriber and the publisher reconnect
         # (libherald backs off to 1 s), and the broker holds publishers'
         # events for --hold-ms so that the subscriber is subscribed first.
+        # Its topics go back to it once it has been up for the heartbeats'
+        # bound and a second more (2 + 1 s), when the subscribers are
+        # linked to it again.
         restarted_at = time.monotonic()
         pair.restart(victim, "--hold-ms", "2000")
-        time.sleep(3.5)
+        deadline = restarted_at + 10
+        while (pub.stats()["brokers"][victim]["sent"] == down["brokers"][victim]["sent"]
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
+        moved_after = time.monotonic() - restarted_at
+        time.sleep(0.5)
     finally:
         stream.finish()
     back = pub.stats()
@@ -284,6 +292,7 @@ def test_kill_9_a_broker_mid_stream(pair):
           f"counted {back['lost']} lost (in doubt), {back['rerouted']} rerouted, "
           f"{back['failovers']} failover(s)"
           f"\n  while down: {json.dumps(down)}\n  after the restart: {json.dumps(back)}"
+          f"\n  its topics moved back {moved_after:.2f} s after the restart"
           f"\n  close: {closed}")
     assert not stream.errors, stream.errors[:3]
     assert stream.duplicates == 0
@@ -297,6 +306,7 @@ def test_kill_9_a_broker_mid_stream(pair):
     assert back["brokers"][victim]["sent"] > down["brokers"][victim]["sent"]
     assert pushed(pair.brokers[victim]) > 0
     assert moved_back, "none of the restarted broker's topics arrived after the restart"
+    assert moved_after >= 2.0, "its topics moved back before the subscribers could link again"
     # Nothing else was lost: every event missed was sent around the kill.
     assert all(killed_at - 1.0 < stream.sent[i][1] < killed_at + 1.0 for i in missed), missed
 
