@@ -125,6 +125,9 @@ def secured(broker, keys, schema):
 
 def publish(edge, topic, payload=MESSAGE, topics=1):
     edge.wait_metric("herald_edge_topics", lambda v: v >= topics)
+    # The edge has subscribed; the broker must have the subscription too,
+    # or an event published at once can beat it there (on a busy machine).
+    edge.broker.wait_stats(lambda s: s["subscriptions"] >= topics)
     with herald.Publisher(edge.broker.ingress) as pub:
         pub.publish(topic, payload)
 

@@ -192,8 +192,10 @@ def node_client(url, channel):
     modules = ROOT / "tests" / "node" / "node_modules" / "graphql-ws"
     assert node and modules.exists(), \
         "needs node and tests/node's npm packages: run scripts/deps.sh test"
+    # Node is not built with the sanitizers: no preloaded runtime for it.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     proc = subprocess.Popen([node, str(ROOT / "tests" / "node" / "reconnecting_client.mjs"),
-                             url, channel], stdout=subprocess.PIPE, text=True)
+                             url, channel], stdout=subprocess.PIPE, text=True, env=env)
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(l.strip()) for l in proc.stdout],
                      daemon=True).start()
