@@ -228,7 +228,9 @@ HERALD_EXPORT int herald_msgpack_to_json (const void *data, size_t size,
  *  the same brokers in the same order. Each topic is owned by one broker
  *  (docs/wire.md, "Several brokers": FNV-1a 64 of the topic modulo the
  *  list's length) and is sent to the first live broker from its owner
- *  on, wrapping around; it moves back when the owner is live again. A
+ *  on, wrapping around; it moves back once the owner has been live again
+ *  for HERALD_OPT_HEARTBEAT_MS + HERALD_OPT_HEARTBEAT_TIMEOUT_MS + 1 s
+ *  (when subscribers with the same settings are linked to it again). A
  *  publisher confirms what each broker forwarded by echo, through that
  *  broker's egress (its ingress port + 1, or the list in
  *  $HERALD_CONFIRM_ENDPOINT), and counts as lost what a broker had not
