@@ -572,8 +572,8 @@ def workers_runs(build: Path, ingress: str, egress: str, quick: bool, log) -> di
     try:
         nb, topics = (100, 10) if quick else (10_000, 1_000)
         log(f"(workers b) many topics: {nb} subscribers over {topics} topics")
-        ladder = [2_000] if quick else [40_000, 60_000, 80_000, 100_000, 120_000, 140_000, 160_000,
-                                        200_000, 240_000, 280_000, 320_000, 400_000, 480_000]
+        ladder = [2_000] if quick else [20_000, 40_000, 60_000, 80_000, 100_000, 120_000, 140_000,
+                                        160_000, 200_000, 240_000, 280_000, 320_000, 400_000, 480_000]
         results["topics"] = ramp(build, targets, ingress, nb, topics, ladder, duration, log,
                                  procs=procs, quick=quick, retries=0 if quick else 1)
         results["topics_connections"] = nb
@@ -669,12 +669,16 @@ def workers_table(w: dict) -> str:
         a, b = pair(key)
         ba, bb = best(a or []), best(b or [])
         va, vb = (ba or {}).get("delivered_per_s", 0), (bb or {}).get("delivered_per_s", 0)
+
+        def top(value, results):
+            # Below the ladder's first step, only a bound is known.
+            return f"{value:,.0f}" if value or not results else f"below {results[0]['offered']:,.0f}"
         # What bounds it: the CPU at the first step not delivered in full.
         beside = "; ".join(f"{name}: behind at {r['offered']:,.0f}/s ({_cpu(r)})"
                            for name, rs in ((one, a), (two, b)) if rs
                            for r in rs[-1:] if not r["ok"])
-        rows.append(f"| {label} | {va:,.0f} | {vb:,.0f} | {ratio(va, vb)} | {beside} | {target} |"
-                    if has else f"| {label} | {va:,.0f} | no --workers | | {beside} | {target} |")
+        rows.append(f"| {label} | {top(va, a)} | {top(vb, b)} | {ratio(va, vb)} | {beside} | {target} |"
+                    if has else f"| {label} | {top(va, a)} | no --workers | | {beside} | {target} |")
     target, floor = w.get("target"), w.get("floor")
     if target and floor:
         a, b = target.get(one), target.get(two)
