@@ -7,12 +7,19 @@
 #include <time.h>
 
 static hlog_level_t s_level = HLOG_INFO;
+static char s_tag[32];
 static const char *s_names[] = { "error", "warn", "info", "debug" };
 
 void
 hlog_set_level (hlog_level_t level)
 {
     s_level = level;
+}
+
+void
+hlog_set_tag (const char *tag)
+{
+    snprintf (s_tag, sizeof s_tag, "%s%s", tag ? tag : "", tag && *tag ? ": " : "");
 }
 
 hlog_level_t
@@ -45,9 +52,9 @@ hlog (hlog_level_t level, const char *fmt, ...)
     //  Format the whole line first so that concurrent writers never
     //  interleave inside a record.
     char line[1024];
-    int n = snprintf (line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
+    int n = snprintf (line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s",
                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, s_names[level]);
+                      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, s_names[level], s_tag);
     va_list ap;
     va_start (ap, fmt);
     int m = vsnprintf (line + n, sizeof line - (size_t) n - 1, fmt, ap);

@@ -18,6 +18,11 @@ typedef enum {
 void hlog_set_level (hlog_level_t level);
 hlog_level_t hlog_get_level (void);
 
+/*  Start every line after this with "TAG: " (a process among several of
+ *  one service, such as "worker 1"); NULL or "" for none. At most 29
+ *  characters are kept. */
+void hlog_set_tag (const char *tag);
+
 /*  Parse "error", "warn", "info" or "debug". Returns 0, or -1 if unknown. */
 int hlog_parse_level (const char *name, hlog_level_t *level);
 

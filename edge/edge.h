@@ -1,9 +1,10 @@
 /*  edge.h: herald-edge's configuration and entry point.
  *
- *  main.c fills an edge_config_t from the command line; edge_prepare
- *  (startup.c) checks what the edge needs, and edge_run (net/server.c)
- *  serves until SIGINT or SIGTERM. docs/edge.md documents every field as
- *  a flag, and docs/architecture.md the parts.
+ *  main.c fills an edge_config_t from the command line; edge_run
+ *  (supervisor.c) calls edge_prepare (startup.c), which checks what the
+ *  edge needs, then forks the workers, each of which serves (edge_serve,
+ *  net/server.c) until SIGINT or SIGTERM. docs/edge.md documents every
+ *  field as a flag, and docs/architecture.md the parts.
  */
 #ifndef HERALD_EDGE_H
 #define HERALD_EDGE_H
@@ -13,6 +14,7 @@
 #include "opts.h"
 
 typedef struct {
+    int workers;                //  worker processes (--workers, "auto" resolved)
     const char *host;           //  interface to listen on; "" for all
     int port;
     const char *broker;         //  the broker's egress endpoint
@@ -61,17 +63,20 @@ typedef struct {
 
 typedef struct gql_schema gql_schema_t;
 typedef struct auth_keys auth_keys_t;
+typedef struct shm shm_t;
 
 //  Descriptors beyond the connections: listeners, the broker link, files
 //  being served.
 #define EDGE_SPARE_FDS 256
 
-/*  Before serving: ignores SIGPIPE, raises the descriptor limit to what
- *  --max-connections needs (*max_connections gets what the limit allows),
- *  loads the schema and the key files (into *keys) and checks that the
- *  TLS files can be read. Returns the schema, or NULL (with the problem
- *  logged, and *keys NULL). */
-gql_schema_t *edge_prepare (const edge_config_t *config, int *max_connections,
+/*  Before serving: ignores SIGPIPE, raises the descriptor limit (each
+ *  process's) to what --max-connections needs, loads the schema and the
+ *  key files (into *keys) and checks that the TLS files can be read.
+ *  *per_worker gets the connections one worker can hold (its descriptor
+ *  limit), *total those the edge takes: --max-connections, or less if
+ *  the workers together cannot hold that many (logged). Returns the
+ *  schema, or NULL (with the problem logged, and *keys NULL). */
+gql_schema_t *edge_prepare (const edge_config_t *config, int *per_worker, int *total,
                             auth_keys_t **keys);
 
 /*  Reads every --jwt-key and --jwt-secret file into a new key set. Returns
@@ -79,9 +84,26 @@ gql_schema_t *edge_prepare (const edge_config_t *config, int *max_connections,
  *  edge then keeps the keys it has, or does not start). */
 auth_keys_t *edge_load_keys (const edge_config_t *config, char *why, size_t why_len);
 
-/*  Serve until SIGINT or SIGTERM. Returns the process exit status: 0 after
- *  a clean shutdown, 1 if the edge could not start. */
+/*  The supervisor: prepares, forks config->workers workers, starts again
+ *  any that dies, and passes signals on, until SIGINT or SIGTERM. Returns
+ *  the process exit status: 0 after a clean shutdown, 1 if the edge could
+ *  not start (or a worker did not stop cleanly). */
 int edge_run (const edge_config_t *config);
+
+/*  What the supervisor hands a worker it forked. */
+typedef struct {
+    int index;                  //  0 .. workers - 1
+    int listen_fd;              //  its listening socket (taken)
+    int ready_fd;               //  written once the worker serves
+    int max_connections;        //  what this process can hold
+    shm_t *shm;                 //  what the workers share (net/shm.h)
+    gql_schema_t *schema;       //  taken
+    auth_keys_t *keys;          //  taken
+} edge_worker_t;
+
+/*  A worker: serves until SIGINT or SIGTERM, then drains. Returns its
+ *  exit status: 0 after a clean shutdown, 1 if it could not start. */
+int edge_serve (const edge_config_t *config, edge_worker_t *worker);
 
 /*  --check: load the schema and check that the TLS files can be read, then
  *  print each subscription field with its topic template to stdout.

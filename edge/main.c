@@ -2,13 +2,16 @@
  *  span several flags, and the exit status. What the edge checks before
  *  serving is in startup.c, and the server in net/ (docs/architecture.md).
  */
+#define _GNU_SOURCE             //  sched_getaffinity, CPU_COUNT
 #include "auth.h"
 #include "edge.h"
 #include "gql.h"
 #include "herald.h"
 #include "log.h"
 #include "opts.h"
+#include "shm.h"
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 
 typedef struct {
     edge_config_t edge;
+    const char *workers;
     hlog_level_t log_level;
 } s_config_t;
 
@@ -68,6 +72,31 @@ s_check_patterns (const char *list, char *why, size_t why_len)
     return 0;
 }
 
+//  --workers: auto, or a count.
+static int
+s_check_workers (const char *value, char *why, size_t why_len)
+{
+    char *end;
+    long n = strcmp (value, "auto") == 0 ? 1 : strtol (value, &end, 10);
+    if (strcmp (value, "auto") == 0 || (*value && *end == 0 && n >= 1 && n <= SHM_MAX_WORKERS))
+        return 0;
+    snprintf (why, why_len, "takes auto or a number from 1 to %d, not \"%.40s\"",
+              SHM_MAX_WORKERS, value);
+    return -1;
+}
+
+//  auto: one worker per CPU this process may run on (its affinity, as
+//  taskset or a cgroup's cpuset sets it).
+static int
+s_workers (const char *value)
+{
+    if (strcmp (value, "auto") != 0)
+        return atoi (value);
+    cpu_set_t set;
+    int n = sched_getaffinity (0, sizeof set, &set) == 0 ? CPU_COUNT (&set) : 1;
+    return n < 1 ? 1 : n > SHM_MAX_WORKERS ? SHM_MAX_WORKERS : n;
+}
+
 static const opt_t s_opts[] = {
     { "schema", 0, OPT_STRING, E (schema_path), "FILE", NULL, 0, 0,
       "the GraphQL schema (SDL) with @topic directives; required", "Service:", NULL },
@@ -75,6 +104,10 @@ static const opt_t s_opts[] = {
       "address to listen on; '' for all", NULL, NULL },
     { "port", 0, OPT_INT, E (port), "N", "8080", 0, 65535,
       "port; 0 picks a free one, which is logged", NULL, NULL },
+    { "workers", 0, OPT_STRING, offsetof (s_config_t, workers), "N", "auto", 0, 0,
+      "worker processes, each with its own connections and broker link, all on the one port "
+      "(SO_REUSEPORT); auto: one per CPU the edge may run on. A worker that dies is started "
+      "again", NULL, s_check_workers },
     { "broker", 0, OPT_STRING, E (broker), "EP", HERALD_DEFAULT_SUB_ENDPOINT, 0, 0,
       "the broker's egress; without the flag, $HERALD_SUB_ENDPOINT if it is set", NULL, NULL },
     { "static", 0, OPT_STRING, E (static_dir), "DIR", NULL, 0, 0,
@@ -102,7 +135,8 @@ static const opt_t s_opts[] = {
       "a connection the edge closes is freed within S seconds, whether or not the client "
       "reads its close frame and answers it", NULL, NULL },
     { "max-connections", 0, OPT_INT, E (max_connections), "N", "100000", 1, 10000000,
-      "WebSocket connections at once; more get HTTP 503", "Limits:", NULL },
+      "WebSocket connections at once, over every worker; more get HTTP 503", "Limits:",
+      NULL },
     { "max-connections-per-ip", 0, OPT_INT, E (max_connections_per_ip), "N", "0", 0, 10000000,
       "WebSocket connections at once from one client address (an IPv4-mapped IPv6 address "
       "counts as its IPv4); more get HTTP 429; 0 off", NULL, NULL },
@@ -188,8 +222,10 @@ static const opt_spec_t s_spec = {
     "GraphQL subscriptions over WebSocket for browsers, fed by a Herald broker.\n"
     "Serves ws://HOST:PORT/graphql (subprotocols graphql-transport-ws and\n"
     "graphql-ws), /healthz, /metrics, and files from --static.\n",
-    "SIGTERM and SIGINT close every connection and exit 0; SIGHUP reads the\n"
-    "--jwt-key and --jwt-secret files again. Exit status: 0 after a clean\n"
+    "The process started is the supervisor; it forks the workers and starts\n"
+    "again any that dies. SIGTERM and SIGINT close every connection with\n"
+    "1001 \"going away\" and exit 0; SIGHUP reads the --jwt-key and\n"
+    "--jwt-secret files again, in every worker. Exit status: 0 after a clean\n"
     "shutdown, 1 if the edge could not start, 2 for a usage error.\n",
     s_opts
 };
@@ -246,6 +282,7 @@ s_parse (int argc, char **argv, s_config_t *cfg)
     //  (--curve-server and --curve-cert left NULL: libherald reads
     //  $HERALD_CURVE_SERVER and $HERALD_CURVE_CERT itself.)
     e->max_connections_given = given[opts_index (&s_spec, "max-connections")];
+    e->workers = s_workers (cfg->workers);
     if (next < argc) {
         snprintf (err, sizeof err, "unexpected argument \"%.200s\"", argv[next]);
         return opts_usage_error (&s_spec, err);
@@ -275,7 +312,5 @@ main (int argc, char **argv)
     if (cfg.edge.check)
         return edge_check (&cfg.edge);
     hlog_info ("herald-edge %s starting", HERALD_EDGE_VERSION);
-    status = edge_run (&cfg.edge);
-    hlog_info (status == 0 ? "stopped" : "could not start");
-    return status;
+    return edge_run (&cfg.edge);
 }

@@ -171,22 +171,36 @@ edge_check (const edge_config_t *cfg)
     return 0;
 }
 
+//  The descriptor limit is each process's: a worker holds what it allows,
+//  and the workers together --max-connections, or what they can hold.
+static void
+s_connection_limits (const edge_config_t *cfg, int *per_worker, int *total)
+{
+    rlim_t spare = EDGE_SPARE_FDS;
+    rlim_t nofile = s_raise_nofile ((rlim_t) cfg->max_connections + spare);
+    *per_worker = cfg->max_connections;
+    if ((rlim_t) cfg->max_connections + spare > nofile)
+        *per_worker = nofile > spare ? (int) (nofile - spare) : 1;
+    long long all = (long long) *per_worker * cfg->workers;
+    *total = all < cfg->max_connections ? (int) all : cfg->max_connections;
+    //  Only a limit the operator asked for deserves a warning.
+    if (*total < cfg->max_connections)
+        hlog (cfg->max_connections_given ? HLOG_WARN : HLOG_INFO,
+              "the descriptor limit is %llu a process, so at most %d connections are accepted "
+              "(%d a worker, %d workers; --max-connections %d); raise it with ulimit -n, or "
+              "run more workers", (unsigned long long) nofile, *total, *per_worker,
+              cfg->workers, cfg->max_connections);
+    else if (*per_worker < cfg->max_connections)
+        hlog_debug ("a worker holds at most %d connections (the descriptor limit is %llu)",
+                    *per_worker, (unsigned long long) nofile);
+}
+
 gql_schema_t *
-edge_prepare (const edge_config_t *cfg, int *max_connections, auth_keys_t **keys)
+edge_prepare (const edge_config_t *cfg, int *per_worker, int *total, auth_keys_t **keys)
 {
     *keys = NULL;
     signal (SIGPIPE, SIG_IGN);
-    rlim_t spare = EDGE_SPARE_FDS;
-    rlim_t nofile = s_raise_nofile ((rlim_t) cfg->max_connections + spare);
-    *max_connections = cfg->max_connections;
-    if ((rlim_t) cfg->max_connections + spare > nofile) {
-        *max_connections = nofile > spare ? (int) (nofile - spare) : 1;
-        //  Only a limit the operator asked for deserves a warning.
-        hlog (cfg->max_connections_given ? HLOG_WARN : HLOG_INFO,
-              "the descriptor limit is %llu, so at most %d connections are accepted "
-              "(--max-connections %d); raise it with ulimit -n",
-              (unsigned long long) nofile, *max_connections, cfg->max_connections);
-    }
+    s_connection_limits (cfg, per_worker, total);
     gql_schema_t *schema = s_load_schema (cfg->schema_path);
     if (schema && (s_check_tls_files (cfg) != 0 || !(*keys = s_load_keys (cfg))))
         gql_schema_destroy (&schema);

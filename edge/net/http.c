@@ -40,8 +40,9 @@ s_by_result (jbuf_t *b, const char *name, const char *help, const uint64_t *coun
 }
 
 static void
-s_auth_metrics (jbuf_t *b, const metrics_t *m, const session_stats_t *s)
+s_auth_metrics (jbuf_t *b, const session_stats_t *s)
 {
+    shm_t *shm = net_edge.shm;
     s_by_result (b, "herald_edge_auth_total",
                  "Tokens checked at connect (\"missing\": none, where --auth required needs one), "
                  "by result.", s->auth);
@@ -54,23 +55,100 @@ s_auth_metrics (jbuf_t *b, const metrics_t *m, const session_stats_t *s)
               "Subscriptions ended because a refreshed token no longer allows them.", s->revoked);
     s_metric (b, "herald_edge_tokens_expired_total", "counter",
               "Connections closed (4403) because their token expired.", s->expired);
-    s_metric (b, "herald_edge_key_reloads_total", "counter", "SIGHUP reloads of the key files.",
-              m->key_reloads);
+    s_metric (b, "herald_edge_key_reloads_total", "counter",
+              "SIGHUP reloads of the key files (one per SIGHUP, once every worker has read "
+              "them).", shm_key_reloads (shm));
     s_metric (b, "herald_edge_key_reloads_failed_total", "counter",
-              "SIGHUP reloads that failed, keeping the keys in use.", m->key_reloads_failed);
+              "SIGHUP reloads that failed, keeping the keys in use.",
+              atomic_load (&shm->reloads_failed));
     s_metric (b, "herald_edge_keys", "gauge", "Keys that tokens are checked with.",
-              net_edge.keys ? auth_keys_count (net_edge.keys) : 0);
+              atomic_load (&shm->keys));
+}
+
+//  One line per worker for a gauge or counter of its slot.
+typedef uint64_t (s_slot_fn) (shm_slot_t *slot);
+
+static void
+s_per_worker (jbuf_t *b, const char *name, const char *type, const char *help, s_slot_fn *fn)
+{
+    char line[512];
+    snprintf (line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    jbuf_puts (b, line);
+    for (int w = 0; w < net_edge.shm->workers; w++) {
+        snprintf (line, sizeof line, "%s{worker=\"%d\"} %llu\n", name, w,
+                  (unsigned long long) fn (&net_edge.shm->slots[w]));
+        jbuf_puts (b, line);
+    }
+}
+
+static uint64_t
+s_slot_up (shm_slot_t *slot)
+{
+    return atomic_load (&slot->state) == SHM_READY;
+}
+
+static uint64_t
+s_slot_connections (shm_slot_t *slot)
+{
+    return slot->stats.m.connections;
+}
+
+static uint64_t
+s_slot_subscriptions (shm_slot_t *slot)
+{
+    return slot->stats.hub.subscriptions;
+}
+
+static uint64_t
+s_slot_broker (shm_slot_t *slot)
+{
+    return (uint64_t) atomic_load (&slot->broker_connected);
+}
+
+//  1 while every worker that serves has its broker link up.
+static int
+s_broker_connected (void)
+{
+    shm_t *shm = net_edge.shm;
+    int up = 0, serving = 0;
+    for (int w = 0; w < shm->workers; w++)
+        if (atomic_load (&shm->slots[w].state) == SHM_READY) {
+            serving++;
+            up += atomic_load (&shm->slots[w].broker_connected) != 0;
+        }
+    return serving > 0 && up == serving;
 }
 
 static void
+s_worker_metrics (jbuf_t *b)
+{
+    shm_t *shm = net_edge.shm;
+    s_metric (b, "herald_edge_workers", "gauge", "Worker processes serving now (--workers).",
+              (uint64_t) shm_ready (shm));
+    s_metric (b, "herald_edge_worker_restarts_total", "counter",
+              "Workers started again after one died.", atomic_load (&shm->restarts));
+    s_per_worker (b, "herald_edge_worker_up", "gauge", "1 while the worker serves.", s_slot_up);
+    s_per_worker (b, "herald_edge_worker_connections", "gauge",
+                  "Open WebSocket connections, by worker.", s_slot_connections);
+    s_per_worker (b, "herald_edge_worker_subscriptions", "gauge",
+                  "Active subscriptions, by worker.", s_slot_subscriptions);
+    s_per_worker (b, "herald_edge_worker_broker_connected", "gauge",
+                  "1 while the worker's link to the broker is up.", s_slot_broker);
+}
+
+//  The whole edge's, whichever worker answers: every worker's counts,
+//  and those of workers that died, summed.
+static void
 s_metrics_text (jbuf_t *b)
 {
-    const metrics_t *m = &net_edge.m;
-    const hub_stats_t *h = hub_stats (net_edge.hub);
-    const session_stats_t *s = sessions_stats (net_edge.sessions);
+    shm_stats_t total;
+    shm_sum (net_edge.shm, &total);
+    const metrics_t *m = &total.m;
+    const hub_stats_t *h = &total.hub;
+    const session_stats_t *s = &total.sessions;
     s_metric (b, "herald_edge_broker_connected", "gauge",
-              "1 while the link to the broker is up, 0 while it is down.",
-              net_edge.upstream && upstream_connected (net_edge.upstream));
+              "1 while the link to the broker is up (of every worker), 0 while it is down.",
+              (uint64_t) s_broker_connected ());
     s_metric (b, "herald_edge_connections", "gauge", "Open WebSocket connections.",
               m->connections);
     s_metric (b, "herald_edge_connections_total", "counter",
@@ -87,13 +165,18 @@ s_metrics_text (jbuf_t *b)
     s_metric (b, "herald_edge_ip_rate_limited_total", "counter",
               "WebSocket upgrades refused (429) by --max-connects-per-ip-per-second.",
               m->ip_rate_limited);
-    const addrlimit_stats_t *a = net_edge.addrs ? addrlimit_stats (net_edge.addrs) : NULL;
+    addrlimit_stats_t a = { 0 };
+    if (net_edge.shm->addrs) {
+        shm_lock (net_edge.shm);
+        a = *addrlimit_stats (net_edge.shm->addrs);
+        shm_unlock (net_edge.shm);
+    }
     s_metric (b, "herald_edge_ip_addresses", "gauge",
               "Client addresses the limits per address keep: those with connections open, "
-              "and those whose connects are still counted.", a ? a->entries : 0);
+              "and those whose connects are still counted.", a.entries);
     s_metric (b, "herald_edge_ip_addresses_forgotten_total", "counter",
               "Addresses with no connection open forgotten, least recently used first, "
-              "to keep the table within --max-connections of them.", a ? a->forgotten : 0);
+              "to keep the table within --max-connections of them.", a.forgotten);
     s_metric (b, "herald_edge_subscriptions", "gauge", "Active subscriptions.",
               h->subscriptions);
     s_metric (b, "herald_edge_topics", "gauge", "Topics subscribed at the broker.", h->topics);
@@ -111,7 +194,7 @@ s_metrics_text (jbuf_t *b)
               "Events received from the broker for a subscribed topic.", h->events);
     s_metric (b, "herald_edge_events_invalid_total", "counter",
               "Events whose payload could not be read, or that libherald skipped.",
-              h->events_invalid + (net_edge.upstream ? upstream_skipped (net_edge.upstream) : 0));
+              h->events_invalid + m->events_skipped);
     s_metric (b, "herald_edge_events_unrouted_total", "counter",
               "Events from the broker for a topic no subscription here wants (a prefix "
               "match upstream, or one that arrived just after its last unsubscribe).",
@@ -138,7 +221,8 @@ s_metrics_text (jbuf_t *b)
                   net_close_codes[i], (unsigned long long) m->closes[i]);
         jbuf_puts (b, line);
     }
-    s_auth_metrics (b, m, s);
+    s_auth_metrics (b, s);
+    s_worker_metrics (b);
 }
 
 //  Starts an HTTP response; the body goes out when the socket is writable.
@@ -182,7 +266,7 @@ s_headers_too_large (struct lws *wsi)
     size_t total = s_header_bytes (wsi);
     if (total <= net_edge.cfg->max_header)
         return 0;
-    net_edge.m.headers_too_large++;
+    net_edge.m->headers_too_large++;
     hlog_debug ("refused a request with %zu bytes of headers (--max-header-bytes %zu)", total,
                 net_edge.cfg->max_header);
     lws_return_http_status (wsi, HTTP_STATUS_HEADERS_TOO_LARGE,
@@ -202,8 +286,13 @@ s_http (struct lws *wsi, conn_t *c)
         uri[0] = 0;
     unsigned status = HTTP_STATUS_OK;
     const char *type = "text/plain; charset=utf-8";
-    if (strcmp (uri, "/healthz") == 0)
-        jbuf_puts (&body, "ok\n");
+    if (strcmp (uri, "/healthz") == 0) {
+        //  Degraded while a worker is down: the edge serves, with fewer.
+        int ready = shm_ready (net_edge.shm), all = net_edge.shm->workers;
+        char line[96];
+        snprintf (line, sizeof line, "degraded: %d of %d workers serving\n", ready, all);
+        jbuf_puts (&body, ready == all ? "ok\n" : line);
+    }
     else if (strcmp (uri, "/metrics") == 0) {
         type = "text/plain; version=0.0.4; charset=utf-8";
         s_metrics_text (&body);
@@ -252,18 +341,25 @@ s_too_many (struct lws *wsi, int64_t retry_s, const char *text)
     return lws_write (wsi, start, (size_t) n, LWS_WRITE_HTTP) == n ? 1 : -1;
 }
 
-//  The limits per address come after every other check: only an upgrade
-//  the edge would take costs its address a token. Returns what the lws
-//  callback must return.
+//  The edge's room and the limits per address come after every other
+//  check: only an upgrade the edge would take costs its address a token.
+//  (upgrade_check saw the edge full already if it was; here the place is
+//  taken, under the lock the workers share.) Returns what the lws callback
+//  must return.
 static int
 s_admit_peer (struct lws *wsi)
 {
     int64_t retry_ms;
     switch (peer_admit (wsi, &retry_ms)) {
-        case ADDRLIMIT_CONNECTIONS:
+        case PEER_FULL:
+            net_edge.m->connections_rejected++;
+            lws_return_http_status (wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+                                    "too many connections");
+            return 1;
+        case PEER_ADDRESS_FULL:
             return s_too_many (wsi, 0, "too many connections from this address "
                                "(see --max-connections-per-ip)\n");
-        case ADDRLIMIT_RATE:
+        case PEER_ADDRESS_RATE:
             return s_too_many (wsi, (retry_ms + 999) / 1000,
                                "too many new connections from this address: retry after the "
                                "time in Retry-After (see --max-connects-per-ip-per-second)\n");
@@ -297,8 +393,8 @@ s_confirm_upgrade (struct lws *wsi, const char *upgrade)
     upgrade_policy_t policy = { .allow_origin = net_edge.cfg->allow_origin,
                                 .max_header_bytes = net_edge.cfg->max_header,
                                 .tls_only = net_edge.cfg->tls_cert != NULL,
-                                .connections = (long) net_edge.m.connections,
-                                .max_connections = net_edge.max_connections };
+                                .connections = (long) shm_admitted (net_edge.shm),
+                                .max_connections = net_edge.shm->max_connections };
     upgrade_verdict_t v = upgrade_check (&req, &policy);
     switch (v.reason) {
         case UPGRADE_ACCEPT:
@@ -306,16 +402,16 @@ s_confirm_upgrade (struct lws *wsi, const char *upgrade)
         case UPGRADE_NOT_WEBSOCKET:
             return -1;
         case UPGRADE_HEADERS_TOO_LARGE:
-            net_edge.m.headers_too_large++;
+            net_edge.m->headers_too_large++;
             hlog_debug ("refused an upgrade with %zu bytes of headers (--max-header-bytes %zu)",
                         req.header_bytes, policy.max_header_bytes);
             break;
         case UPGRADE_ORIGIN:
-            net_edge.m.origins_rejected++;
+            net_edge.m->origins_rejected++;
             hlog_debug ("refused a WebSocket from origin %s", req.origin ? req.origin : "(long)");
             break;
         case UPGRADE_FULL:
-            net_edge.m.connections_rejected++;
+            net_edge.m->connections_rejected++;
             break;
         default:
             break;

@@ -1,8 +1,12 @@
 /*  net.h: what the files of herald-edge's socket glue share.
  *
- *  The glue is libwebsockets on a libuv loop, in five files:
- *    server.c    the context, the loop, signals (SIGHUP reloads the keys),
- *                and lws's callback table;
+ *  The glue is libwebsockets on a libuv loop, one per worker process, in
+ *  these files:
+ *    server.c    a worker: the context, the loop, signals (SIGHUP reloads
+ *                the keys, SIGTERM drains), and lws's callback table;
+ *    listen.c    the listening sockets, and a worker's accept loop;
+ *    shm.c       what the workers share: counts, admissions, the table
+ *                of addresses;
  *    ws.c        a WebSocket connection: its protocol state machine, its
  *                outbound queue, its timers and its close;
  *    http.c      /healthz, /metrics, and the answers to refused upgrades;
@@ -20,6 +24,7 @@
 #include "outq.h"
 #include "proto.h"
 #include "session.h"
+#include "shm.h"
 #include "timerheap.h"
 #include "upstream.h"
 #include "wsmsg.h"
@@ -51,7 +56,6 @@ typedef struct conn {
     char *close_reason;             //  once closing (malloc'ed: idle connections hold none)
     char *http_body;                //  HTTP: the response body, after LWS_PRE
     size_t http_len;
-    addrlimit_entry_t *peer;        //  its address's entry in the limits per address, or NULL
     //  What each delivered result reads.
     struct lws *wsi;
     proto_conn_t *proto;            //  the transport, in transport[]; NULL until established
@@ -63,29 +67,6 @@ typedef struct conn {
     _Alignas (max_align_t) unsigned char transport[];
 } conn_t;
 
-//  Close codes counted in the metrics: every one the edge sends.
-#define NET_CLOSE_CODE(name, code) +1
-enum { NET_CLOSE_CODES = 0 PROTO_CLOSE_MAP (NET_CLOSE_CODE) };
-#undef NET_CLOSE_CODE
-extern const int net_close_codes[NET_CLOSE_CODES];
-
-//  What the glue counts; the hub and the sessions count the rest.
-typedef struct {
-    size_t connections;
-    uint64_t connections_total;
-    uint64_t connections_rejected;
-    uint64_t origins_rejected;
-    uint64_t headers_too_large;
-    uint64_t slow_consumers;
-    uint64_t messages_out;
-    uint64_t bytes_out;
-    uint64_t closes[NET_CLOSE_CODES];
-    uint64_t key_reloads;           //  SIGHUP: key files read again
-    uint64_t key_reloads_failed;    //  ... and kept the old keys
-    uint64_t ip_connections_rejected;
-    uint64_t ip_rate_limited;
-} metrics_t;
-
 typedef struct {
     const edge_config_t *cfg;
     struct lws_context *lws;
@@ -96,7 +77,8 @@ typedef struct {
     uv_timer_t timer;               //  for the earliest protocol deadline (ws.c)
     timerheap_t *timers;            //  every connection's protocol deadline
     uv_prepare_t prepare;           //  flushes queues before the loop waits
-    int handles;                    //  of the above, how many were opened
+    uv_timer_t drain;               //  after SIGTERM: until the connections are closed
+    int64_t drain_deadline;
     conn_t *flush_head;             //  connections with new output
     gql_schema_t *schema;
     hub_t *hub;
@@ -105,12 +87,15 @@ typedef struct {
     auth_keys_t *keys;              //  what tokens are checked with (SIGHUP replaces them)
     auth_patterns_t *public_topics; //  --public-topics, or NULL
     proto_config_t proto;
-    int max_connections;            //  --max-connections, within the fd limit
-    metrics_t m;
-    addrlimit_t *addrs;             //  the limits per address; NULL while they are off
+    int max_connections;            //  what this worker can hold (its descriptors)
+    shm_t *shm;                     //  what the workers share
+    int worker;                     //  this worker's slot in it
+    shm_slot_t *slot;
+    metrics_t *m;                   //  the slot's, which only this worker writes
+    int ready_fd;                   //  tells the supervisor this worker serves
 } edge_t;
 
-//  One edge per process; lws and libuv callbacks find it here.
+//  One worker per process; lws and libuv callbacks find it here.
 extern edge_t net_edge;
 
 //  ws.c: lws's callback for a WebSocket connection's reasons.
@@ -120,23 +105,24 @@ int ws_callback (struct lws *wsi, enum lws_callback_reasons reason, conn_t *c, v
 void ws_flush (uv_prepare_t *handle);
 //  ws.c: the protocol deadlines that are due (net_edge.timer's callback).
 void ws_on_timer (uv_timer_t *handle);
+//  ws.c: a connection told to go away (SIGTERM), from
+//  lws_callback_all_protocol with LWS_CALLBACK_USER: closes it 1001.
+void ws_going_away (conn_t *c);
 
 //  http.c: lws's callback for HTTP reasons; returns 1 if it handled the
 //  reason (and sets *rc to what lws must get).
 int http_callback (struct lws *wsi, enum lws_callback_reasons reason, conn_t *c, void *in,
                    int *rc);
 
-//  peer.c: the limits per client address. peer_start makes the table if
-//  a limit is set (returns 0, or -1 logged); peer_stop frees it.
-int peer_start (void);
-void peer_stop (void);
-//  Before an upgrade is taken: whether its address may connect (counted
-//  and logged if not); *retry_ms as addrlimit_admit gives it.
-addrlimit_verdict_t peer_admit (struct lws *wsi, int64_t *retry_ms);
-//  When the WebSocket is established: c->peer holds its address. Returns
-//  0, or -1 if memory ran out. peer_release, when it is freed, lets go
-//  (once: a second call does nothing).
-int peer_hold (conn_t *c);
-void peer_release (conn_t *c);
+//  peer.c: admissions. Before an upgrade is taken: whether the edge has
+//  room (--max-connections, over every worker) and the client's address
+//  may connect (the limits per address, over every worker), counted and
+//  logged if not; *retry_ms as addrlimit_admit gives it. PEER_OK holds a
+//  place for the connection on its wsi, which peer_release (at
+//  LWS_CALLBACK_WSI_DESTROY, whether or not the upgrade went through)
+//  gives back, once.
+typedef enum { PEER_OK = 0, PEER_FULL, PEER_ADDRESS_FULL, PEER_ADDRESS_RATE } peer_verdict_t;
+peer_verdict_t peer_admit (struct lws *wsi, int64_t *retry_ms);
+void peer_release (struct lws *wsi);
 
 #endif

@@ -1,10 +1,18 @@
-/*  peer.c: the glue of the limits per client address
- *  (--max-connections-per-ip, --max-connects-per-ip-per-second): the
- *  peer's address read from the socket, the check before an upgrade is
- *  taken (http.c answers a refusal), and the entry each WebSocket holds
- *  from its start until it is freed. The table itself is pure code,
- *  session/addrlimit.c. With both limits off, the default, there is no
- *  table and nothing here reads an address.
+/*  peer.c: admissions: the place a new WebSocket takes against
+ *  --max-connections, which is the whole edge's (every worker's), and the
+ *  glue of the limits per client address (--max-connections-per-ip,
+ *  --max-connects-per-ip-per-second), whose table every worker shares
+ *  (shm.h): the peer's address read from the socket, the check before an
+ *  upgrade is taken (http.c answers a refusal), and the hold each
+ *  WebSocket keeps from then until lws destroys it. The table itself is
+ *  pure code, session/addrlimit.c. With both limits off, the default,
+ *  there is no table and nothing here reads an address.
+ *
+ *  What a connection holds is kept on its wsi (lws's opaque user data, a
+ *  handle rather than a pointer), because lws replaces the per-session
+ *  memory when an HTTP connection becomes a WebSocket, and frees a wsi
+ *  whose upgrade fails after the check without a callback of the
+ *  WebSocket's: LWS_CALLBACK_WSI_DESTROY comes for every one.
  *
  *  The address is the TCP peer's: behind a reverse proxy every client has
  *  the proxy's, so there the proxy is the place to limit.
@@ -18,49 +26,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-//  The hash's seed must be one a client cannot guess.
-static uint64_t
-s_seed (void)
-{
-    uint64_t seed;
-    if (getentropy (&seed, sizeof seed) != 0)
-        seed = (uint64_t) zclock_usecs () ^ ((uint64_t) getpid () << 32);
-    return seed;
-}
-
-int
-peer_start (void)
-{
-    const edge_config_t *cfg = net_edge.cfg;
-    if (cfg->max_connections_per_ip <= 0 && cfg->connect_rate_per_ip <= 0)
-        return 0;
-    //  As many addresses without a connection (refused, or refilling
-    //  their bucket) as there may be connections: the table holds at
-    //  most twice --max-connections entries.
-    addrlimit_config_t ac = { .max_connections = cfg->max_connections_per_ip,
-                              .rate = cfg->connect_rate_per_ip,
-                              .burst = cfg->connect_burst_per_ip,
-                              .max_idle = (size_t) net_edge.max_connections,
-                              .seed = s_seed () };
-    net_edge.addrs = addrlimit_new (&ac);
-    if (!net_edge.addrs) {
-        hlog_error ("out of memory");
-        return -1;
-    }
-    return 0;
-}
-
-void
-peer_stop (void)
-{
-    addrlimit_destroy (&net_edge.addrs);
-}
-
 //  The connection's peer address as the table's key, and as text if
-//  text is not NULL. Returns 0, or -1 if it has none (not IP). lws
-//  listens on an IPv6 socket even for an IPv4 --host, so IPv4 clients
-//  mostly come as IPv4-mapped addresses: the key is the same either way
-//  (addrlimit_key), and the text is the IPv4 one an operator knows.
+//  text is not NULL. Returns 0, or -1 if it has none (not IP). The socket
+//  for every address (--host '') is IPv6, so IPv4 clients come to it as
+//  IPv4-mapped addresses: the key is the same either way (addrlimit_key),
+//  and the text is the IPv4 one an operator knows.
 static int
 s_key (struct lws *wsi, addrlimit_key_t *key, char *text, size_t text_len)
 {
@@ -87,27 +57,62 @@ s_key (struct lws *wsi, addrlimit_key_t *key, char *text, size_t text_len)
     return 0;
 }
 
-addrlimit_verdict_t
+//  Under the lock: the edge's room, then the address's. Returns what
+//  the connection holds (0: refused, with *v why).
+static uint64_t
+s_take (const addrlimit_key_t *key, int64_t now, int64_t *retry_ms, peer_verdict_t *v)
+{
+    edge_t *e = &net_edge;
+    if (shm_admit (e->shm, e->worker) != 0) {
+        *v = PEER_FULL;
+        return 0;
+    }
+    if (!key)
+        return SHM_ADMITTED;
+    switch (addrlimit_admit (e->shm->addrs, key, now, retry_ms)) {
+        case ADDRLIMIT_CONNECTIONS: *v = PEER_ADDRESS_FULL; break;
+        case ADDRLIMIT_RATE: *v = PEER_ADDRESS_RATE; break;
+        default: {
+            uint64_t held = shm_hold (e->shm, e->worker, key, now);
+            if (held)
+                return held;
+            *v = PEER_FULL;
+            break;
+        }
+    }
+    shm_release (e->shm, e->worker);
+    return 0;
+}
+
+peer_verdict_t
 peer_admit (struct lws *wsi, int64_t *retry_ms)
 {
+    edge_t *e = &net_edge;
     *retry_ms = 0;
     addrlimit_key_t key;
-    if (!net_edge.addrs || s_key (wsi, &key, NULL, 0) != 0)
-        return ADDRLIMIT_OK;
-    addrlimit_verdict_t v = addrlimit_admit (net_edge.addrs, &key, zclock_mono (), retry_ms);
-    if (v == ADDRLIMIT_OK)
+    int keyed = e->shm->addrs && s_key (wsi, &key, NULL, 0) == 0;
+    peer_verdict_t v = PEER_OK;
+    int64_t now = zclock_mono ();
+    shm_lock (e->shm);
+    uint64_t held = s_take (keyed ? &key : NULL, now, retry_ms, &v);
+    shm_unlock (e->shm);
+    if (held) {
+        lws_set_opaque_user_data (wsi, (void *) (uintptr_t) held);
+        return PEER_OK;
+    }
+    if (v == PEER_FULL)
         return v;
     //  At debug only: a flood must not flood the log. The metrics count.
-    const edge_config_t *cfg = net_edge.cfg;
+    const edge_config_t *cfg = e->cfg;
     char text[INET6_ADDRSTRLEN];
     s_key (wsi, &key, text, sizeof text);
-    if (v == ADDRLIMIT_CONNECTIONS) {
-        net_edge.m.ip_connections_rejected++;
+    if (v == PEER_ADDRESS_FULL) {
+        e->m->ip_connections_rejected++;
         hlog_debug ("refused a WebSocket from %s: it has %d connections open "
                     "(--max-connections-per-ip)", text, cfg->max_connections_per_ip);
     }
     else {
-        net_edge.m.ip_rate_limited++;
+        e->m->ip_rate_limited++;
         hlog_debug ("refused a WebSocket from %s: over %d connects a second "
                     "(--max-connects-per-ip-per-second), retry in %lld ms", text,
                     cfg->connect_rate_per_ip, (long long) *retry_ms);
@@ -115,21 +120,18 @@ peer_admit (struct lws *wsi, int64_t *retry_ms)
     return v;
 }
 
-int
-peer_hold (conn_t *c)
-{
-    addrlimit_key_t key;
-    if (!net_edge.addrs || s_key (c->wsi, &key, NULL, 0) != 0)
-        return 0;
-    c->peer = addrlimit_hold (net_edge.addrs, &key, zclock_mono ());
-    return c->peer ? 0 : -1;
-}
-
 void
-peer_release (conn_t *c)
+peer_release (struct lws *wsi)
 {
-    //  After peer_stop (at exit) the entries are gone with the table.
-    if (net_edge.addrs)
-        addrlimit_release (net_edge.addrs, &c->peer, zclock_mono ());
-    c->peer = NULL;
+    edge_t *e = &net_edge;
+    uint64_t held = (uint64_t) (uintptr_t) lws_get_opaque_user_data (wsi);
+    if (!held || !e->shm)
+        return;
+    lws_set_opaque_user_data (wsi, NULL);
+    if (held != SHM_ADMITTED) {
+        shm_lock (e->shm);
+        shm_unhold (e->shm, e->worker, held, zclock_mono ());
+        shm_unlock (e->shm);
+    }
+    shm_release (e->shm, e->worker);
 }

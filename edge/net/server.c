@@ -1,8 +1,12 @@
-/*  server.c: herald-edge's libwebsockets context on its libuv loop.
+/*  server.c: a worker of herald-edge: its libwebsockets context on its
+ *  libuv loop.
  *
- *  libwebsockets serves one port on a libuv loop that this file owns (a
- *  "foreign" loop for lws), so that the broker's descriptor (upstream.c)
- *  is watched by the same loop:
+ *  The supervisor (edge/supervisor.c) forks the workers; each one runs
+ *  this file's edge_serve, with a listening socket of its own on the
+ *  edge's port (listen.c) and a broker link of its own. libwebsockets
+ *  serves the connections the worker accepts, on a libuv loop that this
+ *  file owns (a "foreign" loop for lws), so that the broker's descriptor
+ *  (upstream.c) is watched by the same loop:
  *
  *    /graphql   WebSocket, subprotocols graphql-transport-ws and graphql-ws (ws.c)
  *    /healthz   200 "ok" (http.c)
@@ -15,12 +19,14 @@
  *  topic go to the upstream. It starts them, serves until a signal, and
  *  stops them.
  */
+#include "listen.h"
 #include "log.h"
 #include "net.h"
 #include "readhook.h"
 
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 edge_t net_edge;
 
@@ -40,6 +46,15 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     if (http_callback (wsi, reason, user, in, &rc))
         return rc;
     switch (reason) {
+        case LWS_CALLBACK_WSI_DESTROY:
+            //  Every wsi, whatever became of it: gives back the place
+            //  that peer_admit took for an upgrade.
+            peer_release (wsi);
+            return 0;
+        case LWS_CALLBACK_USER:
+            //  lws_callback_all_protocol, at SIGTERM.
+            ws_going_away (user);
+            return 0;
         case LWS_CALLBACK_ESTABLISHED:
         case LWS_CALLBACK_RECEIVE:
         case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
@@ -105,13 +120,13 @@ s_context_info (const edge_config_t *cfg, struct lws_context_creation_info *info
 
     static void *loops[1];
     loops[0] = &net_edge.loop;
-    info->port = cfg->port;
-    info->iface = *cfg->host ? cfg->host : NULL;
+    //  The worker accepts from its own socket (listen.c) and hands each
+    //  connection to lws.
+    info->port = CONTEXT_PORT_NO_LISTEN_SERVER;
     info->protocols = s_protocols;
     info->mounts = cfg->static_dir ? &static_mount : &metrics_mount;
     info->options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8
-                   | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN
-                   | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+                   | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
     if (cfg->tls_cert) {
         //  Plain HTTP on the TLS port is answered with a redirect to
         //  https, and a plain WebSocket upgrade with an error (below),
@@ -148,10 +163,9 @@ s_context_info (const edge_config_t *cfg, struct lws_context_creation_info *info
         info->retry_and_idle_policy = &retry;
 }
 
-//  Creates the lws context and its listening socket. Returns the vhost,
-//  or NULL (logged). A failed context can leave handles of its (now
-//  unloaded) event-loop plugin in our loop, so then the loop must not run
-//  again: *poisoned is set.
+//  Creates the lws context. Returns the vhost, or NULL (logged). A failed
+//  context can leave handles of its (now unloaded) event-loop plugin in
+//  our loop, so then the loop must not run again: *poisoned is set.
 static struct lws_vhost *
 s_listen (const edge_config_t *cfg, int *poisoned)
 {
@@ -163,12 +177,10 @@ s_listen (const edge_config_t *cfg, int *poisoned)
         return vhost;
     *poisoned = 1;
     if (cfg->tls_cert)
-        hlog_error ("cannot listen on %s:%d with TLS (is the address in use, or are "
-                    "%s and %s not a PEM certificate and its key?)",
-                    *cfg->host ? cfg->host : "*", cfg->port, cfg->tls_cert, cfg->tls_key);
+        hlog_error ("cannot serve TLS (are %s and %s not a PEM certificate and its key?)",
+                    cfg->tls_cert, cfg->tls_key);
     else
-        hlog_error ("cannot listen on %s:%d (is the address in use?)",
-                    *cfg->host ? cfg->host : "*", cfg->port);
+        hlog_error ("cannot create the libwebsockets context");
     if (net_edge.lws)
         lws_context_destroy (net_edge.lws);
     net_edge.lws = NULL;
@@ -178,7 +190,10 @@ s_listen (const edge_config_t *cfg, int *poisoned)
 //  SIGHUP: the key files again, all or nothing, so that keys rotate
 //  without a restart and a bad file costs nothing. Identities already
 //  given hold no key, so the old set can go at once; on the one loop
-//  thread no check is under way.
+//  thread no check is under way. The supervisor has read the files first
+//  (and counted and logged the outcome); the worker marks the reload done
+//  with the generation the supervisor gave it, so that two SIGHUPs that
+//  arrive as one are both done.
 static void
 s_on_hup (uv_signal_t *handle, int signum)
 {
@@ -186,42 +201,97 @@ s_on_hup (uv_signal_t *handle, int signum)
     (void) signum;
     edge_t *e = &net_edge;
     char why[512];
-    e->m.key_reloads++;
+    uint64_t gen = atomic_load (&e->shm->reload_gen);
     auth_keys_t *keys = edge_load_keys (e->cfg, why, sizeof why);
-    if (!keys) {
-        e->m.key_reloads_failed++;
-        hlog_warn ("SIGHUP: keeping the %zu keys in use: %s", auth_keys_count (e->keys), why);
-        return;
+    if (!keys)
+        hlog_debug ("SIGHUP: keeping the %zu keys in use: %s", auth_keys_count (e->keys), why);
+    else {
+        sessions_set_keys (e->sessions, keys);
+        auth_keys_destroy (&e->keys);
+        e->keys = keys;
+        hlog_debug ("SIGHUP: %zu keys loaded", auth_keys_count (keys));
     }
-    sessions_set_keys (e->sessions, keys);
-    auth_keys_destroy (&e->keys);
-    e->keys = keys;
-    hlog_info ("SIGHUP: %zu keys loaded from %d files", auth_keys_count (keys),
-               e->cfg->jwt_keys.n + e->cfg->jwt_secrets.n);
+    atomic_store (&e->slot->keys, auth_keys_count (e->keys));
+    atomic_store (&e->slot->reloads, gen);
 }
 
+//  The drain is over: every connection closed (or the time is up). The
+//  rest of the shutdown: closing the handles and lws lets the loop end.
 static void
-s_on_signal (uv_signal_t *handle, int signum)
+s_shutdown (void)
 {
-    (void) handle;
-    hlog_info ("%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    uv_signal_stop (&net_edge.sigint);
-    uv_signal_stop (&net_edge.sigterm);
-    uv_signal_stop (&net_edge.sighup);
+    uv_timer_stop (&net_edge.drain);
+    uv_close ((uv_handle_t *) &net_edge.drain, NULL);
+    //  Signals that come from now on (the supervisor's SIGTERM after a ^C)
+    //  wait, and go with the process, rather than kill it mid-exit.
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGHUP);
+    sigprocmask (SIG_BLOCK, &set, NULL);
+    uv_signal_t *signals[3] = { &net_edge.sigint, &net_edge.sigterm, &net_edge.sighup };
+    for (int i = 0; i < 3; i++) {
+        uv_signal_stop (signals[i]);
+        uv_close ((uv_handle_t *) signals[i], NULL);
+    }
     uv_prepare_stop (&net_edge.prepare);
     uv_close ((uv_handle_t *) &net_edge.prepare, NULL);
     uv_timer_stop (&net_edge.timer);
     uv_close ((uv_handle_t *) &net_edge.timer, NULL);
-    uv_close ((uv_handle_t *) &net_edge.sigint, NULL);
-    uv_close ((uv_handle_t *) &net_edge.sigterm, NULL);
-    uv_close ((uv_handle_t *) &net_edge.sighup, NULL);
     //  Closing the connections ends their sessions, which unsubscribes
     //  everything (through the hub), so the upstream goes last. lws
     //  finishes destroying the context once the loop has run down
-    //  (edge_run calls it again then).
+    //  (edge_serve calls it again then).
     lws_context_destroy (net_edge.lws);
     upstream_close (net_edge.upstream);
     net_edge.upstream = NULL;
+}
+
+static void
+s_on_drain (uv_timer_t *handle)
+{
+    (void) handle;
+    if (net_edge.m->connections == 0 || (int64_t) uv_now (&net_edge.loop) >= net_edge.drain_deadline)
+        s_shutdown ();
+}
+
+//  SIGTERM, SIGINT: no new connections; every WebSocket is closed 1001
+//  "going away" (each close has --close-timeout to finish); then, once
+//  they are all closed, or a second after that timeout, the worker stops.
+static void
+s_on_signal (uv_signal_t *handle, int signum)
+{
+    (void) handle;
+    edge_t *e = &net_edge;
+    //  The handlers stay until the worker stops: a terminal's ^C reaches
+    //  every process of the group, and the supervisor's SIGTERM follows.
+    if (atomic_load (&e->slot->state) == SHM_DRAINING)
+        return;
+    atomic_store (&e->slot->state, SHM_DRAINING);
+    hlog_info ("%s: closing %zu connections, then stopping", signum == SIGINT ? "SIGINT"
+               : "SIGTERM", e->m->connections);
+    listen_stop ();
+    for (const struct lws_protocols *p = s_protocols; p->name; p++)
+        lws_callback_all_protocol (e->lws, p, LWS_CALLBACK_USER);
+    e->drain_deadline = (int64_t) uv_now (&e->loop) + (int64_t) e->cfg->close_timeout_s * 1000
+                        + 1000;
+    uv_timer_start (&e->drain, s_on_drain, 0, 20);
+}
+
+//  Before the loop waits: what /metrics reads of this worker that its
+//  parts do not count in the slot themselves, then every queue flushed.
+//  (So a client that got an answer finds the counts of it in /metrics,
+//  whichever worker answers.)
+static void
+s_on_prepare (uv_prepare_t *handle)
+{
+    edge_t *e = &net_edge;
+    if (e->upstream) {
+        atomic_store (&e->slot->broker_connected, upstream_connected (e->upstream));
+        e->m->events_skipped = upstream_skipped (e->upstream);
+    }
+    ws_flush (handle);
 }
 
 //  The edge's own loop handles: the flush before each wait, and the
@@ -230,17 +300,19 @@ static int
 s_open_handles (void)
 {
     uv_signal_t *signals[3] = { &net_edge.sigint, &net_edge.sigterm, &net_edge.sighup };
-    uv_handle_t *opened[5];
+    uv_handle_t *opened[6];
     int n = 0, err = uv_prepare_init (&net_edge.loop, &net_edge.prepare);
     if (err == 0)
         opened[n++] = (uv_handle_t *) &net_edge.prepare;
     if (err == 0 && (err = uv_timer_init (&net_edge.loop, &net_edge.timer)) == 0)
         opened[n++] = (uv_handle_t *) &net_edge.timer;
+    if (err == 0 && (err = uv_timer_init (&net_edge.loop, &net_edge.drain)) == 0)
+        opened[n++] = (uv_handle_t *) &net_edge.drain;
     for (int i = 0; i < 3 && err == 0; i++)
         if ((err = uv_signal_init (&net_edge.loop, signals[i])) == 0)
             opened[n++] = (uv_handle_t *) signals[i];
     if (err == 0)
-        err = uv_prepare_start (&net_edge.prepare, ws_flush);
+        err = uv_prepare_start (&net_edge.prepare, s_on_prepare);
     if (err == 0)
         err = uv_signal_start (&net_edge.sigint, s_on_signal, SIGINT);
     if (err == 0)
@@ -288,15 +360,30 @@ s_session_config (const edge_config_t *cfg, session_config_t *sc)
     return 0;
 }
 
+//  The worker serves: the supervisor is told (and logs the edge's port
+//  once every worker is serving).
+static void
+s_ready (void)
+{
+    edge_t *e = &net_edge;
+    atomic_store (&e->slot->pid, (int) getpid ());
+    atomic_store (&e->slot->state, SHM_READY);
+    unsigned char w = (unsigned char) e->worker;
+    if (e->ready_fd >= 0 && write (e->ready_fd, &w, 1) != 1)
+        hlog_debug ("cannot tell the supervisor that worker %d serves", e->worker);
+    hlog_debug ("serving (pid %d)", (int) getpid ());
+}
+
 //  Starts every part, in the order that each needs the one before.
 //  Returns 0, or -1 (logged) with what started left for s_stop.
 static int
-s_start (const edge_config_t *cfg, int *loop_open, int *poisoned)
+s_start (const edge_config_t *cfg, edge_worker_t *w, int *loop_open, int *poisoned)
 {
     edge_t *e = &net_edge;
-    e->schema = edge_prepare (cfg, &e->max_connections, &e->keys);
-    if (!e->schema)
-        return -1;
+    e->schema = w->schema;
+    e->keys = w->keys;
+    w->schema = NULL;
+    w->keys = NULL;
     int err = uv_loop_init (&e->loop);
     if (err != 0) {
         hlog_error ("cannot create the event loop: %s", uv_strerror (err));
@@ -320,14 +407,20 @@ s_start (const edge_config_t *cfg, int *loop_open, int *poisoned)
         hlog_error ("out of memory");
         return -1;
     }
+    //  Counted where every worker reads them.
+    hub_place_stats (e->hub, &e->slot->stats.hub);
+    sessions_place_stats (e->sessions, &e->slot->stats.sessions);
     sessions_set_keys (e->sessions, e->keys);
-    if (peer_start () != 0 || s_open_handles () != 0)
+    if (s_open_handles () != 0)
         return -1;
+    int fd = w->listen_fd;
+    w->listen_fd = -1;
+    if (listen_start (&e->loop, fd, vhost) != 0) {
+        close (fd);
+        return -1;
+    }
     upstream_start (e->upstream, e->hub);
-    //  With --port 0 the kernel picks the port: log the real one.
-    hlog_info ("listening on %s://%s:%d (WebSocket at /graphql), broker %s",
-               cfg->tls_cert ? "https" : "http", *cfg->host ? cfg->host : "0.0.0.0",
-               lws_get_vhost_listen_port (vhost), cfg->broker);
+    s_ready ();
     return 0;
 }
 
@@ -337,6 +430,7 @@ static void
 s_stop (int loop_open, int poisoned)
 {
     edge_t *e = &net_edge;
+    listen_stop ();
     if (e->lws)
         lws_context_destroy (e->lws);
     e->lws = NULL;
@@ -353,22 +447,35 @@ s_stop (int loop_open, int poisoned)
     auth_patterns_destroy (&e->public_topics);
     hub_destroy (&e->hub);
     timerheap_destroy (&e->timers);
-    peer_stop ();
     gql_schema_destroy (&e->schema);
     outq_shutdown ();
     readhook_shutdown ();
 }
 
 int
-edge_run (const edge_config_t *cfg)
+edge_serve (const edge_config_t *cfg, edge_worker_t *w)
 {
     memset (&net_edge, 0, sizeof net_edge);
     net_edge.cfg = cfg;
     net_edge.proto = (proto_config_t) { .init_timeout_ms = cfg->init_timeout_ms,
                                         .keepalive_ms = cfg->legacy_ka_ms };
+    net_edge.shm = w->shm;
+    net_edge.worker = w->index;
+    net_edge.slot = &w->shm->slots[w->index];
+    net_edge.m = &net_edge.slot->stats.m;
+    net_edge.max_connections = w->max_connections;
+    net_edge.ready_fd = w->ready_fd;
     readhook_init ();
     int loop_open = 0, poisoned = 0, status = 1;
-    if (s_start (cfg, &loop_open, &poisoned) == 0) {
+    if (s_start (cfg, w, &loop_open, &poisoned) == 0) {
+        //  The signals the supervisor kept blocked until the worker could
+        //  take them (libuv's handlers are in place now).
+        sigset_t set;
+        sigemptyset (&set);
+        sigaddset (&set, SIGTERM);
+        sigaddset (&set, SIGINT);
+        sigaddset (&set, SIGHUP);
+        sigprocmask (SIG_UNBLOCK, &set, NULL);
         uv_run (&net_edge.loop, UV_RUN_DEFAULT);
         status = 0;
     }

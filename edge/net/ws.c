@@ -49,7 +49,7 @@ s_conn_closing (conn_t *c, int code, const char *reason)
     }
     for (size_t i = 0; i < NET_CLOSE_CODES; i++)
         if (net_close_codes[i] == code)
-            net_edge.m.closes[i]++;
+            net_edge.m->closes[i]++;
     lws_sul_schedule (net_edge.lws, 0, &c->close_sul, s_on_close_deadline,
                       (lws_usec_t) net_edge.cfg->close_timeout_s * LWS_US_PER_SEC);
     return 0;
@@ -119,7 +119,7 @@ s_conn_write (conn_t *c)
         //  one send, buffering any part the socket does not take.
         if (lws_write (c->wsi, (unsigned char *) data, len, LWS_WRITE_HTTP) < 0)
             return -1;
-        net_edge.m.bytes_out += len;
+        net_edge.m->bytes_out += len;
         outq_consume (&c->out, len);
     }
     return 0;
@@ -167,7 +167,7 @@ s_conn_send (conn_t *c, const char *const *parts, const size_t *lens, int n)
         lws_callback_on_writable (c->wsi);
     if (c->out.messages >= cfg->max_queue_messages
         || c->out.bytes + size + OUTQ_HEADER_MAX > cfg->max_queue_bytes) {
-        net_edge.m.slow_consumers++;
+        net_edge.m->slow_consumers++;
         c->slow = 1;
         hlog_debug ("closing a slow consumer (%zu messages, %zu bytes queued)",
                     c->out.messages, c->out.bytes);
@@ -180,7 +180,7 @@ s_conn_send (conn_t *c, const char *const *parts, const size_t *lens, int n)
         s_conn_close (c, PROTO_CLOSE_INTERNAL, "Internal server error");
         return;
     }
-    net_edge.m.messages_out++;
+    net_edge.m->messages_out++;
     if (was_empty)
         s_flush_list (c);
 }
@@ -245,11 +245,10 @@ s_conn_cleanup (conn_t *c)
     c->proto = NULL;
     outq_clear (&c->out);
     wsmsg_release (&c->rx);
-    peer_release (c);
     free (c->close_reason);
     c->close_reason = NULL;
     if (c->established) {
-        net_edge.m.connections--;
+        net_edge.m->connections--;
         c->established = 0;
     }
 }
@@ -339,14 +338,12 @@ static int
 s_established (conn_t *c, struct lws *wsi)
 {
     c->wsi = wsi;
-    if (peer_hold (c) != 0)
-        return -1;
     c->fd = (int) lws_get_socket_fd (wsi);
     c->rx.max = net_edge.cfg->max_message;
     readhook_watch (c->fd, c);
     c->established = 1;
-    net_edge.m.connections++;
-    net_edge.m.connections_total++;
+    net_edge.m->connections++;
+    net_edge.m->connections_total++;
     int id = (int) lws_get_protocol (wsi)->id;
     if (id == PROTOCOL_REJECT) {
         s_conn_close (c, PROTO_CLOSE_SUBPROTOCOL, "Subprotocol not acceptable");
@@ -418,6 +415,13 @@ s_writeable (conn_t *c, struct lws *wsi)
     if (c->out.head || c->close_code)
         lws_callback_on_writable (wsi);
     return 0;
+}
+
+void
+ws_going_away (conn_t *c)
+{
+    if (c && c->established)
+        s_conn_close (c, PROTO_CLOSE_GOING_AWAY, "Going away: the server is shutting down");
 }
 
 int

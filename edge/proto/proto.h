@@ -33,6 +33,7 @@ typedef enum {
 //  each is sent. A code joins the list when something sends it.
 #define PROTO_CLOSE_MAP(XX)                                                  \
     XX (NORMAL, 1000)                                                        \
+    XX (GOING_AWAY, 1001)                                                    \
     XX (PROTOCOL_ERROR, 1002)                                                \
     XX (TOO_BIG, 1009)                                                       \
     XX (BAD_REQUEST, 4400)                                                   \

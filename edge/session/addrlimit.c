@@ -1,6 +1,7 @@
 /*  addrlimit.c: the limits per client address. See addrlimit.h.
  *
- *  A hash table of entries, chained, keyed by the 16 address bytes. The
+ *  A hash table of entries, chained, keyed by the 16 address bytes, in one
+ *  block of the caller's memory with a pool of entries after it. The
  *  hash is seeded with a secret: a client that picks its addresses (an
  *  IPv6 /64 holds 2^64 of them) cannot aim them all at one chain. Entries
  *  that hold no connection are also on a list, least recently used first,
@@ -9,6 +10,8 @@
  */
 #include "addrlimit.h"
 
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +19,11 @@
 //  that no call does more than a bounded amount of work, yet the list
 //  drains faster than one new address a call can fill it.
 #define S_SWEEP 2
-#define S_INITIAL_BUCKETS 64
+#define S_MIN_BUCKETS 64
 
 struct addrlimit_entry {
     addrlimit_key_t key;
-    struct addrlimit_entry *next;       //  in its hash chain
+    struct addrlimit_entry *next;       //  in its hash chain, or in the free list
     struct addrlimit_entry *idle_prev;  //  in the idle list, while it holds no connection
     struct addrlimit_entry *idle_next;
     double tokens;                      //  the bucket, as of tokens_at
@@ -29,14 +32,23 @@ struct addrlimit_entry {
     int idle;
 };
 
+//  One block: this header, then the buckets, then the entries.
 struct addrlimit {
     addrlimit_config_t config;
     addrlimit_entry_t **buckets;
     size_t nbuckets;                    //  a power of two
+    addrlimit_entry_t *pool;            //  capacity entries
+    size_t capacity;
+    size_t used;                        //  entries of the pool ever handed out
+    addrlimit_entry_t *free_list;       //  entries handed out and freed since
     addrlimit_entry_t *idle_head;       //  used least recently
     addrlimit_entry_t *idle_tail;
     addrlimit_stats_t stats;
+    uint64_t epoch;
+    int own;                            //  from addrlimit_new: free() it
 };
+
+#define S_ALIGN(n) (((n) + alignof (max_align_t) - 1) & ~(alignof (max_align_t) - 1))
 
 int
 addrlimit_key (addrlimit_key_t *key, const void *bytes, size_t len)
@@ -53,23 +65,76 @@ addrlimit_key (addrlimit_key_t *key, const void *bytes, size_t len)
     return 0;
 }
 
+//  The configuration as the table uses it: at least one entry of each kind.
+static addrlimit_config_t
+s_normal (const addrlimit_config_t *config)
+{
+    addrlimit_config_t c = *config;
+    if (c.burst < 1)
+        c.burst = c.rate;
+    if (c.max_idle < 1)
+        c.max_idle = 1;
+    if (c.max_held < 1)
+        c.max_held = 1;
+    return c;
+}
+
+//  The layout of a table: entries and buckets. Returns the bytes, or 0 on
+//  overflow.
+static size_t
+s_layout (const addrlimit_config_t *c, size_t *capacity, size_t *nbuckets)
+{
+    const size_t big = SIZE_MAX / 4 / sizeof (addrlimit_entry_t);
+    if (c->max_held > big || c->max_idle > big - c->max_held)
+        return 0;
+    *capacity = c->max_held + c->max_idle;
+    *nbuckets = S_MIN_BUCKETS;
+    while (*nbuckets < *capacity)
+        *nbuckets *= 2;
+    return S_ALIGN (sizeof (addrlimit_t)) + S_ALIGN (*nbuckets * sizeof (addrlimit_entry_t *))
+           + *capacity * sizeof (addrlimit_entry_t);
+}
+
+size_t
+addrlimit_size (const addrlimit_config_t *config)
+{
+    addrlimit_config_t c = s_normal (config);
+    size_t capacity, nbuckets;
+    return s_layout (&c, &capacity, &nbuckets);
+}
+
+addrlimit_t *
+addrlimit_init (void *mem, size_t size, const addrlimit_config_t *config)
+{
+    addrlimit_config_t c = s_normal (config);
+    size_t capacity, nbuckets, need = s_layout (&c, &capacity, &nbuckets);
+    if (!mem || need == 0 || size < need)
+        return NULL;
+    addrlimit_t *self = mem;
+    memset (self, 0, sizeof *self);
+    self->config = c;
+    self->buckets = (addrlimit_entry_t **) ((char *) mem + S_ALIGN (sizeof *self));
+    self->nbuckets = nbuckets;
+    self->pool = (addrlimit_entry_t *) ((char *) self->buckets
+                                        + S_ALIGN (nbuckets * sizeof *self->buckets));
+    self->capacity = capacity;
+    //  The entries are written as they are first handed out, so pages of
+    //  the pool that no address ever needs are never touched.
+    memset (self->buckets, 0, nbuckets * sizeof *self->buckets);
+    return self;
+}
+
 addrlimit_t *
 addrlimit_new (const addrlimit_config_t *config)
 {
-    addrlimit_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->config = *config;
-    if (self->config.burst < 1)
-        self->config.burst = self->config.rate;
-    if (self->config.max_idle < 1)
-        self->config.max_idle = 1;
-    self->nbuckets = S_INITIAL_BUCKETS;
-    self->buckets = calloc (self->nbuckets, sizeof *self->buckets);
-    if (!self->buckets) {
-        free (self);
+    size_t size = addrlimit_size (config);
+    void *mem = size ? malloc (size) : NULL;
+    addrlimit_t *self = addrlimit_init (mem, size, config);
+    if (!self) {
+        free (mem);
         return NULL;
     }
+    self->own = 1;
     return self;
 }
 
@@ -78,15 +143,27 @@ addrlimit_destroy (addrlimit_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    addrlimit_t *self = *self_p;
-    for (size_t i = 0; i < self->nbuckets; i++)
-        for (addrlimit_entry_t *e = self->buckets[i], *next; e; e = next) {
-            next = e->next;
-            free (e);
-        }
-    free (self->buckets);
-    free (self);
+    if ((*self_p)->own)
+        free (*self_p);
     *self_p = NULL;
+}
+
+void
+addrlimit_reset (addrlimit_t *self)
+{
+    self->stats.forgotten += self->stats.entries;
+    self->stats.entries = self->stats.idle = 0;
+    memset (self->buckets, 0, self->nbuckets * sizeof *self->buckets);
+    self->used = 0;
+    self->free_list = NULL;
+    self->idle_head = self->idle_tail = NULL;
+    self->epoch++;
+}
+
+uint64_t
+addrlimit_epoch (const addrlimit_t *self)
+{
+    return self->epoch;
 }
 
 //  splitmix64's finaliser: every input bit moves every output bit.
@@ -120,36 +197,33 @@ s_link (const addrlimit_t *self, const addrlimit_key_t *key)
     return link;
 }
 
-//  Doubles the buckets once there are more entries than buckets. Without
-//  memory for that the chains just grow longer.
-static void
-s_grow (addrlimit_t *self)
+static void s_free (addrlimit_t *self, addrlimit_entry_t *e);
+
+//  An entry from the pool: a freed one, else one never used, else the
+//  idle entry used least recently, forgotten. NULL if every entry holds
+//  connections.
+static addrlimit_entry_t *
+s_take (addrlimit_t *self)
 {
-    if (self->stats.entries <= self->nbuckets || self->nbuckets > SIZE_MAX / 2 / sizeof (void *))
-        return;
-    size_t old_n = self->nbuckets;
-    addrlimit_entry_t **old = self->buckets;
-    addrlimit_entry_t **fresh = calloc (old_n * 2, sizeof *fresh);
-    if (!fresh)
-        return;
-    self->buckets = fresh;
-    self->nbuckets = old_n * 2;
-    for (size_t i = 0; i < old_n; i++)
-        for (addrlimit_entry_t *e = old[i], *next; e; e = next) {
-            next = e->next;
-            addrlimit_entry_t **head = &fresh[s_bucket (self, &e->key)];
-            e->next = *head;
-            *head = e;
-        }
-    free (old);
+    if (!self->free_list && self->used == self->capacity && self->idle_head) {
+        s_free (self, self->idle_head);
+        self->stats.forgotten++;
+    }
+    addrlimit_entry_t *e = self->free_list;
+    if (e)
+        self->free_list = e->next;
+    else if (self->used < self->capacity)
+        e = &self->pool[self->used++];
+    return e;
 }
 
 static addrlimit_entry_t *
 s_insert (addrlimit_t *self, const addrlimit_key_t *key, int64_t now)
 {
-    addrlimit_entry_t *e = calloc (1, sizeof *e);
+    addrlimit_entry_t *e = s_take (self);
     if (!e)
         return NULL;
+    memset (e, 0, sizeof *e);
     e->key = *key;
     e->tokens = self->config.burst;
     e->tokens_at = now;
@@ -157,7 +231,6 @@ s_insert (addrlimit_t *self, const addrlimit_key_t *key, int64_t now)
     e->next = *head;
     *head = e;
     self->stats.entries++;
-    s_grow (self);
     return e;
 }
 
@@ -185,7 +258,8 @@ s_free (addrlimit_t *self, addrlimit_entry_t *e)
     addrlimit_entry_t **link = s_link (self, &e->key);
     *link = e->next;
     s_idle_remove (self, e);
-    free (e);
+    e->next = self->free_list;
+    self->free_list = e;
     self->stats.entries--;
 }
 

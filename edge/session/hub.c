@@ -61,7 +61,8 @@ struct hub {
     void *ctx;
     zhashx_t *topics;
     jbuf_t render;              //  reused for every rendering
-    hub_stats_t stats;
+    hub_stats_t *stats;             //  own_stats, or where the owner placed them
+    hub_stats_t own_stats;
 };
 
 static void
@@ -110,6 +111,7 @@ hub_new (const hub_ops_t *ops, void *ctx, size_t limit)
         return NULL;
     self->ops = ops;
     self->ctx = ctx;
+    self->stats = &self->own_stats;
     self->topics = zhashx_new ();
     if (!self->topics) {
         free (self);
@@ -135,7 +137,14 @@ hub_destroy (hub_t **self_p)
 const hub_stats_t *
 hub_stats (const hub_t *self)
 {
-    return &self->stats;
+    return self->stats;
+}
+
+void
+hub_place_stats (hub_t *self, hub_stats_t *where)
+{
+    *where = *self->stats;
+    self->stats = where;
 }
 
 //  Unlinks an empty variant from its group and frees it; then the group,
@@ -156,7 +165,7 @@ s_variant_drop (hub_t *self, variant_t *v)
         gp = &(*gp)->next;
     *gp = g->next;
     s_group_free (g);
-    self->stats.groups--;
+    self->stats->groups--;
 }
 
 //  Releases a topic that has no groups left, upstream and here.
@@ -167,7 +176,7 @@ s_topic_drop_if_empty (hub_t *self, topic_t *topic)
         return;
     self->ops->topic_remove (self->ctx, topic->name);
     zhashx_delete (self->topics, topic->name);      //  frees it
-    self->stats.topics--;
+    self->stats->topics--;
 }
 
 //  Finds or makes the topic's group for sub's shape. NULL on failure.
@@ -190,7 +199,7 @@ s_group_get (hub_t *self, topic_t *topic, gql_sub_t *sub)
     g->topic = topic;
     g->next = topic->groups;
     topic->groups = g;
-    self->stats.groups++;
+    self->stats->groups++;
     return g;
 }
 
@@ -219,7 +228,7 @@ hub_subscribe (hub_t *self, gql_sub_t *sub, hub_deliver_fn *deliver, void *owner
             goto fail;
         }
         zhashx_insert (self->topics, name, topic);
-        self->stats.topics++;
+        self->stats->topics++;
     }
     g = s_group_get (self, topic, sub);
     if (!g)
@@ -255,7 +264,7 @@ hub_subscribe (hub_t *self, gql_sub_t *sub, hub_deliver_fn *deliver, void *owner
     hs->prefix_len = prefix_len;
     memcpy (hs->prefix, prefix, prefix_len);
     v->subs[v->count++] = hs;
-    self->stats.subscriptions++;
+    self->stats->subscriptions++;
     gql_sub_destroy (&sub);     //  a twin of the variant's, not needed
     return hs;
 
@@ -268,7 +277,7 @@ fail_group:
             gp = &(*gp)->next;
         *gp = g->next;
         s_group_free (g);
-        self->stats.groups--;
+        self->stats->groups--;
     }
 fail_topic:
     s_topic_drop_if_empty (self, topic);
@@ -294,7 +303,7 @@ hub_unsubscribe (hub_t *self, hub_sub_t *hs)
     v->subs[hs->index] = v->subs[--v->count];
     v->subs[hs->index]->index = hs->index;
     free (hs);
-    self->stats.subscriptions--;
+    self->stats->subscriptions--;
     if (v->count == 0) {
         s_variant_drop (self, v);
         s_topic_drop_if_empty (self, topic);
@@ -308,7 +317,7 @@ s_deliver (hub_t *self, const variant_t *v, const char *body, size_t body_len)
         const hub_sub_t *hs = v->subs[i];
         hs->deliver (hs->owner, hs->prefix, hs->prefix_len, body, body_len);
     }
-    self->stats.deliveries += v->count;
+    self->stats->deliveries += v->count;
 }
 
 //  Renders with one variant's subscription. Returns 0 for a result
@@ -322,10 +331,10 @@ s_render (hub_t *self, const variant_t *v, const msgpack_object *payload, const 
         "{\"data\":null,\"errors\":[{\"message\":\"the result is larger than the edge's limit\"}]}";
     jbuf_t *r = &self->render;
     jbuf_reset (r);
-    self->stats.renders++;
+    self->stats->renders++;
     int rc = gql_execute (v->sub, payload, r);
     if (rc < 0 || jbuf_failed (r)) {
-        self->stats.results_too_large++;
+        self->stats->results_too_large++;
         *body = too_big;
         *body_len = sizeof too_big - 1;
         return 0;               //  the same for every variant
@@ -340,15 +349,15 @@ hub_publish (hub_t *self, const char *name, const void *payload, size_t size)
 {
     topic_t *topic = zhashx_lookup (self->topics, name);
     if (!topic) {
-        self->stats.events_unrouted++;
+        self->stats->events_unrouted++;
         return;
     }
-    self->stats.events++;
+    self->stats->events++;
     msgpack_unpacked u;
     msgpack_unpacked_init (&u);
     size_t off = 0;
     if (msgpack_unpack_next (&u, payload, size, &off) != MSGPACK_UNPACK_SUCCESS) {
-        self->stats.events_invalid++;
+        self->stats->events_invalid++;
         msgpack_unpacked_destroy (&u);
         return;
     }

@@ -73,4 +73,9 @@ void hub_publish (hub_t *self, const char *topic, const void *payload, size_t si
 
 const hub_stats_t *hub_stats (const hub_t *self);
 
+/*  From now on the hub keeps its stats at where (with the counts so far):
+ *  memory the caller owns, which must outlive the hub, such as a slot of a
+ *  mapping that other processes read (herald-edge's workers). */
+void hub_place_stats (hub_t *self, hub_stats_t *where);
+
 #endif

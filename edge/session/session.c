@@ -23,7 +23,8 @@ struct sessions {
     const gql_schema_t *schema;
     hub_t *hub;
     const auth_keys_t *keys;
-    session_stats_t stats;
+    session_stats_t *stats;             //  own_stats, or where the owner placed them
+    session_stats_t own_stats;
 };
 
 typedef struct {
@@ -62,6 +63,7 @@ sessions_new (const session_config_t *config, const gql_schema_t *schema, hub_t 
     if (!self)
         return NULL;
     self->config = *config;
+    self->stats = &self->own_stats;
     if (self->config.subscribe_rate > 0 && self->config.subscribe_burst < 1)
         self->config.subscribe_burst = self->config.subscribe_rate;
     if (!self->config.wall_ms)
@@ -83,7 +85,14 @@ sessions_destroy (sessions_t **self_p)
 const session_stats_t *
 sessions_stats (const sessions_t *self)
 {
-    return &self->stats;
+    return self->stats;
+}
+
+void
+sessions_place_stats (sessions_t *self, session_stats_t *where)
+{
+    *where = *self->stats;
+    self->stats = where;
 }
 
 void
@@ -219,7 +228,7 @@ s_rate (session_t *self, int64_t now, char **errors)
         self->refused = 0;
         return SESSION_STARTED;
     }
-    self->sessions->stats.rate_limited++;
+    self->sessions->stats->rate_limited++;
     if (++self->refused > cfg->subscribe_burst)
         return SESSION_FLOOD;
     *errors = s_errors ("too many subscribe requests: the limit is %d a second, in bursts of "
@@ -268,7 +277,7 @@ s_subscribe (session_t *self, const session_op_t *op, char **errors)
         return *errors ? SESSION_REFUSED : SESSION_FAILED;
     if (!s_allowed (self, self->identity, gql_sub_topic (gsub))) {
         gql_sub_destroy (&gsub);
-        all->stats.forbidden++;
+        all->stats->forbidden++;
         *errors = s_forbidden ();
         return *errors ? SESSION_REFUSED : SESSION_FAILED;
     }
@@ -306,7 +315,7 @@ session_start (session_t *self, const session_op_t *op, int64_t now_ms, char **e
         return rc;
     rc = s_subscribe (self, op, errors);
     if (rc != SESSION_STARTED)
-        self->sessions->stats.refused++;
+        self->sessions->stats->refused++;
     return rc;
 }
 
@@ -341,7 +350,7 @@ session_authenticate (session_t *self, const char *token, size_t len)
         auth_identity_destroy (&self->identity);
         self->identity = identity;
     }
-    all->stats.auth[rc]++;
+    all->stats->auth[rc]++;
     return rc;
 }
 
@@ -364,7 +373,7 @@ session_refresh (session_t *self, const char *token, size_t len, session_revoked
             rc = AUTH_SUBJECT;
         }
     }
-    all->stats.refresh[rc]++;
+    all->stats->refresh[rc]++;
     if (rc != AUTH_OK)
         return rc;
     auth_identity_destroy (&self->identity);
@@ -381,7 +390,7 @@ session_refresh (session_t *self, const char *token, size_t len, session_revoked
         }
         if (!errors && !(errors = s_forbidden ()))
             return AUTH_INTERNAL;
-        all->stats.revoked++;
+        all->stats->revoked++;
         revoked (ctx, op->id, errors);
         s_drop (self, op);
     }
@@ -405,7 +414,7 @@ session_expires_in (const session_t *self)
 void
 session_expired (session_t *self)
 {
-    self->sessions->stats.expired++;
+    self->sessions->stats->expired++;
 }
 
 const char *

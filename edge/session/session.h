@@ -69,6 +69,9 @@ sessions_t *sessions_new (const session_config_t *config, const gql_schema_t *sc
 void sessions_destroy (sessions_t **self_p);
 const session_stats_t *sessions_stats (const sessions_t *self);
 
+/*  From now on the sessions keep their stats at where, as hub_place_stats. */
+void sessions_place_stats (sessions_t *self, session_stats_t *where);
+
 /*  The keys that tokens are checked with (borrowed; NULL: none, so every
  *  token is AUTH_UNKNOWN_KEY). May be replaced at any time between calls
  *  (a key reload); identities already given stay. */

@@ -1,12 +1,17 @@
 /*  test_addrlimit.c: the limits per client address (edge/session/addrlimit.c):
  *  keys, the connection count, the token bucket and its Retry-After, that
- *  a release counts once, and that memory stays bounded under a flood
- *  from many addresses.
+ *  a release counts once, that memory stays bounded under a flood from
+ *  many addresses, that a full table refuses to hold more, and that a
+ *  table laid out in a shared mapping works from several processes (as
+ *  herald-edge's workers use it).
  */
 #include "addrlimit.h"
 #include "testutil.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static addrlimit_key_t
 s_v4 (unsigned a, unsigned b, unsigned c, unsigned d)
@@ -36,7 +41,8 @@ static addrlimit_t *
 s_table (int max_connections, int rate, int burst, size_t max_idle)
 {
     addrlimit_config_t cfg = { .max_connections = max_connections, .rate = rate,
-                               .burst = burst, .max_idle = max_idle, .seed = 12345 };
+                               .burst = burst, .max_idle = max_idle, .max_held = 20000,
+                               .seed = 12345 };
     return addrlimit_new (&cfg);
 }
 
@@ -247,7 +253,7 @@ test_flood_is_bounded (void)
     addrlimit_destroy (&t);
 }
 
-//  Many addresses holding connections: the table grows, and empties.
+//  Many addresses holding connections: the table holds them, and empties.
 static void
 test_many_held (void)
 {
@@ -271,6 +277,113 @@ test_many_held (void)
     addrlimit_destroy (&t);
 }
 
+//  More addresses holding connections than max_held: an idle entry is
+//  forgotten to make room, and once none is left, hold refuses (and
+//  admit lets the connection go ahead uncounted).
+static void
+test_full (void)
+{
+    addrlimit_config_t cfg = { .max_connections = 1, .rate = 1, .burst = 1, .max_idle = 2,
+                               .max_held = 2, .seed = 7 };
+    addrlimit_t *t = addrlimit_new (&cfg);
+    REQUIRE (t);
+    addrlimit_key_t k[5] = { s_v4 (10, 0, 0, 1), s_v4 (10, 0, 0, 2), s_v4 (10, 0, 0, 3),
+                             s_v4 (10, 0, 0, 4), s_v4 (10, 0, 0, 5) };
+    addrlimit_entry_t *held[4];
+    for (int i = 0; i < 4; i++) {
+        CHECK_INT (s_admit (t, k[i], 0), ADDRLIMIT_OK);
+        held[i] = addrlimit_hold (t, &k[i], 0);
+        REQUIRE (held[i]);
+    }
+    CHECK_INT (addrlimit_stats (t)->entries, 4);
+    //  Every entry holds a connection: no room for a fifth address.
+    CHECK_INT (s_admit (t, k[4], 0), ADDRLIMIT_OK);
+    CHECK (addrlimit_hold (t, &k[4], 0) == NULL);
+    //  One lets go: its entry stays idle (its bucket is empty), and is
+    //  forgotten for the new address.
+    addrlimit_release (t, &held[0], 0);
+    CHECK_INT (addrlimit_stats (t)->idle, 1);
+    addrlimit_entry_t *fifth = addrlimit_hold (t, &k[4], 0);
+    REQUIRE (fifth);
+    CHECK_INT (addrlimit_stats (t)->forgotten, 1);
+    CHECK_INT (addrlimit_connections (t, &k[0]), 0);
+    CHECK_INT (addrlimit_connections (t, &k[4]), 1);
+    for (int i = 1; i < 4; i++)
+        addrlimit_release (t, &held[i], 0);
+    addrlimit_release (t, &fifth, 0);
+    addrlimit_destroy (&t);
+}
+
+//  A reset forgets everything and moves the epoch.
+static void
+test_reset (void)
+{
+    addrlimit_t *t = s_table (1, 0, 0, 8);
+    REQUIRE (t);
+    addrlimit_key_t a = s_v4 (10, 0, 0, 1);
+    addrlimit_entry_t *held = addrlimit_hold (t, &a, 0);
+    REQUIRE (held);
+    CHECK_INT (s_admit (t, a, 0), ADDRLIMIT_CONNECTIONS);
+    CHECK_INT ((int) addrlimit_epoch (t), 0);
+    addrlimit_reset (t);
+    CHECK_INT ((int) addrlimit_epoch (t), 1);
+    CHECK_INT (addrlimit_stats (t)->entries, 0);
+    CHECK_INT (addrlimit_stats (t)->forgotten, 1);
+    CHECK_INT (s_admit (t, a, 0), ADDRLIMIT_OK);
+    held = addrlimit_hold (t, &a, 0);
+    REQUIRE (held);
+    addrlimit_release (t, &held, 0);
+    CHECK_INT (addrlimit_stats (t)->entries, 0);
+    addrlimit_destroy (&t);
+}
+
+//  The table in memory the caller gives: too little is refused, and in a
+//  shared mapping, what a child process holds the parent sees, and what
+//  the parent then releases the child sees gone.
+static void
+test_shared_mapping (void)
+{
+    addrlimit_config_t cfg = { .max_connections = 2, .max_idle = 4, .max_held = 4, .seed = 9 };
+    size_t size = addrlimit_size (&cfg);
+    REQUIRE (size > 0);
+    void *mem = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    REQUIRE (mem != MAP_FAILED);
+    CHECK (addrlimit_init (mem, size - 1, &cfg) == NULL);
+    addrlimit_t *t = addrlimit_init (mem, size, &cfg);
+    REQUIRE (t == mem);
+    addrlimit_key_t a = s_v4 (192, 0, 2, 1);
+    int pipes[2];
+    REQUIRE (pipe (pipes) == 0);
+    pid_t pid = fork ();
+    REQUIRE (pid >= 0);
+    if (pid == 0) {
+        //  The child holds two connections and hands the entry back.
+        addrlimit_entry_t *e1 = addrlimit_hold (t, &a, 0);
+        addrlimit_entry_t *e2 = addrlimit_hold (t, &a, 0);
+        int ok = e1 && e1 == e2 && write (pipes[1], &e1, sizeof e1) == (ssize_t) sizeof e1;
+        _exit (ok ? 0 : 1);
+    }
+    int status = -1;
+    REQUIRE (waitpid (pid, &status, 0) == pid);
+    CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    addrlimit_entry_t *e = NULL;
+    REQUIRE (read (pipes[0], &e, sizeof e) == (ssize_t) sizeof e);
+    CHECK_INT (addrlimit_connections (t, &a), 2);
+    CHECK_INT (s_admit (t, a, 0), ADDRLIMIT_CONNECTIONS);
+    addrlimit_entry_t *copy = e;
+    addrlimit_release (t, &e, 0);
+    addrlimit_release (t, &copy, 0);
+    pid = fork ();
+    REQUIRE (pid >= 0);
+    if (pid == 0)
+        _exit (addrlimit_connections (t, &a) == 0 && addrlimit_stats (t)->entries == 0 ? 0 : 1);
+    REQUIRE (waitpid (pid, &status, 0) == pid);
+    CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    close (pipes[0]);
+    close (pipes[1]);
+    munmap (mem, size);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -283,5 +396,8 @@ main (int argc, char **argv)
     RUN (test_entries_freed_when_full);
     RUN (test_flood_is_bounded);
     RUN (test_many_held);
+    RUN (test_full);
+    RUN (test_reset);
+    RUN (test_shared_mapping);
     return TEST_RESULT ();
 }
