@@ -190,7 +190,7 @@ def sustained(r: dict, offered: float) -> bool:
 
 
 def measure(build, target, ingress, connections, channels, offered, duration, log,
-            procs=1, quick=False) -> dict:
+            procs=1, quick=False, connect_timeout=120) -> dict:
     """One loadgen run at `offered` deliveries/s, logged and judged; the
     load generator reads with `procs` processes. `quick` (the smoke test)
     shortens the warm-up and the settling, and measures fewer events."""
@@ -202,7 +202,7 @@ def measure(build, target, ingress, connections, channels, offered, duration, lo
     duration = max(duration, warmup + events / rate)
     r = loadgen(build, target, ingress, connections=connections, channels=channels,
                 rate=f"{rate:.3f}", duration=f"{duration:.2f}", warmup=warmup, settle=settle, drain=3,
-                procs=procs)
+                procs=procs, connect_timeout=connect_timeout)
     r["offered"] = offered
     r["ok"] = sustained(r, offered)
     if not r["ok"]:
@@ -250,7 +250,8 @@ def best(results: list[dict]) -> dict | None:
     return max(ok, key=lambda r: r["delivered_per_s"]) if ok else None
 
 
-def idle_memory(build, target: Target, connections: int, log, procs=1, quick=False) -> dict:
+def idle_memory(build, target: Target, connections: int, log, procs=1, quick=False,
+                connect_timeout=120) -> dict:
     """Fresh process; RSS before and after `connections` subscribed idle
     connections (spread over 100 topics), opened by `procs` load generator
     processes. The RSS is the sum over the target's process and every
@@ -262,7 +263,7 @@ def idle_memory(build, target: Target, connections: int, log, procs=1, quick=Fal
         token = ["--token", target.token] if getattr(target, "token", None) else []
         proc = subprocess.Popen([str(build / "tests" / "bench" / "herald-loadgen"), "--url", target.url,
                                  "--connections", str(connections), "--channels", "100",
-                                 "--procs", str(procs),
+                                 "--procs", str(procs), "--connect-timeout", str(connect_timeout),
                                  "--hold", "600", "--label", target.name, *token],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         m = None
@@ -628,12 +629,12 @@ def scale_runs(build: Path, ingress: str, egress: str, quick: bool, log) -> dict
         t = edge_target(build, env, f"herald-w{workers}", workers,
                         ["--max-connections", str(n + n // 5)])
         log(f"(scale) {n} idle subscribed connections, --workers {workers}, --procs {procs}")
-        idle = idle_memory(build, t, n, log, procs=procs, quick=quick)
+        idle = idle_memory(build, t, n, log, procs=procs, quick=quick, connect_timeout=300)
         log(f"(scale) {n} subscribed connections, all receiving {events} event(s)/s")
         t.start()
         try:
             live = measure(build, t, ingress, n, 1, n * events, 1.5 if quick else 3, log,
-                           procs=procs, quick=quick)
+                           procs=procs, quick=quick, connect_timeout=300)
         finally:
             t.stop()
         results["sizes"][n] = {"idle": idle, "receiving": live}

@@ -146,6 +146,7 @@ typedef struct {
     int concurrency;        //  handshakes in flight at once
     double settle;          //  seconds between subscribing and publishing
     double drain;           //  seconds to wait for the last deliveries
+    double connect_timeout; //  seconds the connect phase may take
     const char *label;
     const char *init;       //  the connection_init message
     int server_pid;         //  --server-pid: whose CPU to sample too
@@ -870,8 +871,13 @@ s_reader (int k)
             opened++;
         }
         s_loop (s_now_ns () + 5000000, s_all_settled);
-        if (s_now_ns () - s_t0 > 120000000000ull) {
-            fprintf (stderr, "loadgen: connecting took over 120 s\n");
+        if (s_now_ns () - s_t0 > (uint64_t) (G.connect_timeout * 1e9)) {
+            fprintf (stderr, "loadgen: connecting took over %.0f s\n", G.connect_timeout);
+            for (int i = 0; i < opened; i++)
+                if (G.conns[i].state != C_LIVE)
+                    s_conn_fail (&G.conns[i], "not open in time");
+            G.me->failed += G.count - opened;
+            G.me->errors += (uint64_t) (G.count - opened);
             break;
         }
     }
@@ -1032,6 +1038,8 @@ s_usage (FILE *f)
         "  --payload B          bytes of text per event (100)\n"
         "  --settle S           seconds between subscribing and publishing (1)\n"
         "  --drain S            seconds to wait for deliveries after publishing (2)\n"
+        "  --connect-timeout S  seconds the connect phase may take; the connections not\n"
+        "                       open by then count as failed (120)\n"
         "  --hold S             with no --publish: keep the connections open S seconds,\n"
         "                       measuring what the server sends after --warmup\n"
         "                       (against tests/bench/trivial.mjs: this tool's ceiling)\n"
@@ -1057,6 +1065,7 @@ main (int argc, char **argv)
     G.payload = 100;
     G.settle = 1;
     G.drain = 2;
+    G.connect_timeout = 120;
     G.label = "";
     static const struct option opts[] = {
         { "url", 1, NULL, 'u' }, { "connections", 1, NULL, 'n' }, { "channels", 1, NULL, 't' },
@@ -1064,7 +1073,8 @@ main (int argc, char **argv)
         { "rate", 1, NULL, 'r' }, { "duration", 1, NULL, 'd' }, { "warmup", 1, NULL, 'w' },
         { "payload", 1, NULL, 'b' }, { "settle", 1, NULL, 'S' }, { "drain", 1, NULL, 'D' },
         { "hold", 1, NULL, 'H' }, { "label", 1, NULL, 'l' }, { "token", 1, NULL, 'T' },
-        { "server-pid", 1, NULL, 'P' }, { "procs", 1, NULL, 'j' }, { "help", 0, NULL, 'h' },
+        { "server-pid", 1, NULL, 'P' }, { "procs", 1, NULL, 'j' },
+        { "connect-timeout", 1, NULL, 'C' }, { "help", 0, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     int o;
@@ -1087,6 +1097,7 @@ main (int argc, char **argv)
             case 'T': token = optarg; break;
             case 'P': G.server_pid = atoi (optarg); break;
             case 'j': G.procs = atoi (optarg); break;
+            case 'C': G.connect_timeout = atof (optarg); break;
             case 'h': s_usage (stdout); return 0;
             default: s_usage (stderr); return 2;
         }
@@ -1105,7 +1116,7 @@ main (int argc, char **argv)
     if (!scheme || sscanf (url + scheme, "%63[^:]:%d%127s", G.host, &G.port, G.path) != 3
         || G.connections < 1 || G.procs < 1 || G.procs > MAX_PROCS || G.procs > G.connections
         || G.channels < 1 || G.channels > MAX_CHANNELS || G.channels > G.connections
-        || G.concurrency < 1
+        || G.concurrency < 1 || G.connect_timeout <= 0
         || G.sources < 1 || G.sources > 250 || G.rate <= 0 || G.payload < 30 || G.payload > 3000) {
         fprintf (stderr, "loadgen: bad arguments (try --help)\n");
         return 2;
