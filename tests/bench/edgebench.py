@@ -625,19 +625,29 @@ def scale_runs(build: Path, ingress: str, egress: str, quick: bool, log) -> dict
     events = 20 if quick else 1
     results["events"] = events
     for n in ([200] if quick else [50_000, 100_000]):
-        # --max-connections is the edge's total; leave room above n.
-        t = edge_target(build, env, f"herald-w{workers}", workers,
-                        ["--max-connections", str(n + n // 5)])
-        log(f"(scale) {n} idle subscribed connections, --workers {workers}, --procs {procs}")
-        idle = idle_memory(build, t, n, log, procs=procs, quick=quick, connect_timeout=300)
-        log(f"(scale) {n} subscribed connections, all receiving {events} event(s)/s")
-        t.start()
-        try:
-            live = measure(build, t, ingress, n, 1, n * events, 1.5 if quick else 3, log,
-                           procs=procs, quick=quick, connect_timeout=300)
-        finally:
-            t.stop()
-        results["sizes"][n] = {"idle": idle, "receiving": live}
+        results["sizes"][n] = {}
+        # Each as configured by default, then with --ping-interval 0: the
+        # WebSocket pings are lws's timers, one per connection in its
+        # sorted list, which a worker holding thousands of connections
+        # pays for once they start (after 30 s): the second run shows what
+        # the edge carries without them.
+        for variant, extra in (("default", []), ("no pings", ["--ping-interval", "0"])):
+            # --max-connections is the edge's total; leave room above n.
+            t = edge_target(build, env, f"herald-w{workers}", workers,
+                            ["--max-connections", str(n + n // 5), *extra])
+            r = results["sizes"][n][variant] = {}
+            if variant == "default" or results["sizes"][n]["default"]["idle"]["live"] < n:
+                log(f"(scale) {n} idle subscribed connections, --workers {workers}, --procs {procs}"
+                    f" ({variant})")
+                r["idle"] = idle_memory(build, t, n, log, procs=procs, quick=quick,
+                                        connect_timeout=180)
+            log(f"(scale) {n} subscribed connections, all receiving {events} event(s)/s ({variant})")
+            t.start()
+            try:
+                r["receiving"] = measure(build, t, ingress, n, 1, n * events, 1.5 if quick else 3, log,
+                                         procs=procs, quick=quick, connect_timeout=180)
+            finally:
+                t.stop()
     return results
 
 
@@ -715,20 +725,23 @@ def scale_table(sc: dict) -> str:
     if sc.get("skipped"):
         rows.append(f"| (c) 50,000 and 100,000 connections | not run: {sc['skipped']} | | |")
         return "\n".join(rows)
-    for n, r in sc["sizes"].items():
-        idle, live = r["idle"], r["receiving"]
-        rows.append(f"| (c) RSS per idle subscribed connection, {n:,} connections, --workers "
-                    f"{sc['workers']} ({idle['processes']} processes summed) | "
-                    f"{idle['per_conn_bytes']:,.0f} B ({idle['live']:,} live) | "
-                    f"{idle['per_conn_bytes'] / one['per_conn_bytes']:.2f}x one worker's at "
-                    f"{one['live']:,} | ≤ 4,096 B |")
-        rows.append(f"| (d) connects + subscribes per second, {n:,} connections | "
-                    f"{idle['connects_per_s']:,.0f} | one worker: {one['connects_per_s']:,.0f} at "
-                    f"{one['live']:,} | |")
-        rows.append(f"| (scale) {n:,} subscribed connections, all receiving {sc['events']} event/s | "
-                    f"{live['live']:,} live, {live['delivered_per_s']:,.0f} of {live['offered']:,.0f} "
-                    f"deliveries/s, lost {live['lost']}, p50 / p99 {_lat(live)} | {_cpu(live)} | "
-                    f"all receiving, none lost |")
+    for n, per in sc["sizes"].items():
+        for variant, r in per.items():
+            flag = "" if variant == "default" else ", --ping-interval 0"
+            idle, live = r.get("idle"), r["receiving"]
+            if idle:
+                rows.append(f"| (c) RSS per idle subscribed connection, {n:,} connections, --workers "
+                            f"{sc['workers']}{flag} ({idle['processes']} processes summed) | "
+                            f"{idle['per_conn_bytes']:,.0f} B ({idle['live']:,} live) | "
+                            f"{idle['per_conn_bytes'] / one['per_conn_bytes']:.2f}x one worker's at "
+                            f"{one['live']:,} | ≤ 4,096 B |")
+                rows.append(f"| (d) connects + subscribes per second, {n:,} connections{flag} | "
+                            f"{idle['connects_per_s']:,.0f} | one worker: {one['connects_per_s']:,.0f} at "
+                            f"{one['live']:,} | |")
+            rows.append(f"| (scale) {n:,} subscribed connections{flag}, all receiving {sc['events']} "
+                        f"event/s | {live['live']:,} live, {live['delivered_per_s']:,.0f} of "
+                        f"{live['offered']:,.0f} deliveries/s, lost {live['lost']:,}, p50 / p99 "
+                        f"{_lat(live)} | {_cpu(live)} | all receiving, none lost |")
     return "\n".join(rows)
 
 
