@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -102,7 +103,8 @@ class Target:
         self.proc = None
         self.port = None
         self.tls = False
-        # herald-edge --workers N: a supervisor and N worker processes.
+        # herald-edge --workers N: a supervisor and N worker processes (it
+        # logs "listening" once they all serve).
         self.workers = workers
 
     def start(self) -> None:
@@ -125,33 +127,7 @@ class Target:
             if time.monotonic() > deadline:
                 raise SystemExit(f"{self.name} did not start in time")
         # Drain its log so that it never blocks on a full pipe.
-        import threading
         threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()
-        if self.workers > 1:
-            self._wait_for_workers(deadline)
-
-    def _wait_for_workers(self, deadline: float) -> None:
-        """Connections that come before every worker listens would all land
-        on the first ones: wait until the supervisor has its N workers and
-        the edge answers /healthz, then a little more for the last to bind."""
-        import urllib.request
-        while len(process_tree(self.proc.pid)) < self.workers + 1:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{self.name}: {self.workers} workers did not start")
-            time.sleep(0.05)
-        while True:
-            try:
-                scheme = "https" if self.tls else "http"
-                import ssl
-                ctx = ssl._create_unverified_context() if self.tls else None
-                urllib.request.urlopen(f"{scheme}://127.0.0.1:{self.port}/healthz", timeout=2,
-                                       context=ctx).read()
-                break
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"{self.name}: /healthz did not answer")
-                time.sleep(0.05)
-        time.sleep(0.5)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
