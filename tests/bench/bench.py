@@ -11,8 +11,10 @@
    machine's cores can carry.
 2. Python and Node: publish() calls per second.
 3. herald-edge against graphql-ws on Node (edgebench.py).
+4. herald-edge with one worker against --workers 2 (edgebench.py).
+5. 50,000 and 100,000 connections on one edge, --workers 6 (edgebench.py).
 
-    tests/bench/bench.py [--build DIR] [--only backbone|edge] [--quick]
+    tests/bench/bench.py [--build DIR] [--only backbone|edge|auth|workers|scale] [--quick]
 """
 
 import argparse
@@ -150,8 +152,9 @@ def backbone(build: Path, eps: dict, broker_pid: int, count: int, rounds: int, p
 def main() -> None:
     ap = argparse.ArgumentParser(description="Herald benchmarks (docs/benchmarks.md)")
     ap.add_argument("--build", default=str(ROOT / "build"))
-    ap.add_argument("--only", choices=["backbone", "edge", "auth"],
-                    help="run one part (auth: the edge's token rows alone)")
+    ap.add_argument("--only", choices=["backbone", "edge", "auth", "workers", "scale"],
+                    help="run one part (auth: the edge's token rows alone; workers: 1 worker "
+                    "against --workers 2; scale: 50,000 and 100,000 connections)")
     ap.add_argument("--count", type=int, default=1_000_000, help="messages per backbone round")
     ap.add_argument("--rounds", type=int, default=3, help="backbone rounds")
     ap.add_argument("--quick", action="store_true", help="a few seconds, to check it runs")
@@ -171,10 +174,10 @@ def main() -> None:
     try:
         if args.only in (None, "backbone"):
             sections.append(backbone(build, eps, proc.pid, count, rounds, py_count))
+        sys.path.insert(0, str(Path(__file__).parent))
+        import edgebench
+        log = lambda m: print(m, flush=True)     # noqa: E731
         if args.only in (None, "edge", "auth"):
-            sys.path.insert(0, str(Path(__file__).parent))
-            import edgebench
-            log = lambda m: print(m, flush=True)     # noqa: E731
             if args.only == "auth":
                 results = {"auth": edgebench.auth_runs(build, eps["ingress"], eps["egress"],
                                                        args.quick, log)}
@@ -185,6 +188,19 @@ def main() -> None:
                             "\n\n" + edgebench.table(results)
                             + f"\n\nPlot: {out_dir / 'latency.svg'}; raw results: "
                             f"{out_dir / 'edge-results.json'}")
+        extra = {}
+        if args.only in (None, "workers"):
+            extra["workers"] = edgebench.workers_runs(build, eps["ingress"], eps["egress"], args.quick, log)
+            sections.append("herald-edge, 1 worker against --workers 2 (herald-loadgen --procs "
+                            f"{extra['workers']['procs']}, same events)\n\n"
+                            + edgebench.workers_table(extra["workers"]))
+        if args.only in (None, "scale"):
+            extra["scale"] = edgebench.scale_runs(build, eps["ingress"], eps["egress"], args.quick, log)
+            sections.append("herald-edge at 50,000 and 100,000 connections\n\n"
+                            + edgebench.scale_table(extra["scale"]))
+        if extra:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / "workers-results.json").write_text(json.dumps(extra, indent=1))
     finally:
         proc.terminate()
         proc.wait(timeout=30)

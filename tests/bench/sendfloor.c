@@ -3,8 +3,9 @@
  *
  *  An edge delivers an event to N subscribers with N send() calls, one per
  *  TCP connection. This tool measures that floor on its own: it opens N
- *  loopback TCP connections to a child process that reads them all on
- *  epoll (as a load generator does), then R times a second sends one
+ *  loopback TCP connections to child processes that read them on epoll
+ *  (as a load generator does: one process, or --readers of them, as
+ *  herald-loadgen --procs), then R times a second sends one
  *  message of S bytes to every connection, from T threads that each own a
  *  slice of them, and times each round.
  *
@@ -17,7 +18,7 @@
  *  the edge's latency target.
  *
  *      sendfloor [--connections N] [--size S] [--rate R] [--duration SEC]
- *                [--threads T]
+ *                [--threads T] [--readers P]
  */
 #include "benchutil.h"
 
@@ -41,6 +42,7 @@
 #include <unistd.h>
 
 #define MAX_THREADS 64
+#define MAX_READERS 64
 
 typedef struct {
     int *fds;                   //  this thread's connections
@@ -148,13 +150,14 @@ s_usage (FILE *f)
         "  --rate R          rounds per second (20)\n"
         "  --duration SEC    seconds of rounds (5)\n"
         "  --threads T       sending threads, each owning N/T connections (1)\n"
+        "  --readers P       reading processes, each connecting N/P of them (1)\n"
         "  -h, --help        show this help\n");
 }
 
 int
 main (int argc, char **argv)
 {
-    long n = 10000, size = 200, rate = 20, threads = 1;
+    long n = 10000, size = 200, rate = 20, threads = 1, readers = 1;
     double duration = 5;
     static const struct option opts[] = {
         { "connections", required_argument, NULL, 'n' },
@@ -162,6 +165,7 @@ main (int argc, char **argv)
         { "rate", required_argument, NULL, 'r' },
         { "duration", required_argument, NULL, 'd' },
         { "threads", required_argument, NULL, 't' },
+        { "readers", required_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -173,12 +177,14 @@ main (int argc, char **argv)
             case 'r': rate = atol (optarg); break;
             case 'd': duration = atof (optarg); break;
             case 't': threads = atol (optarg); break;
+            case 'R': readers = atol (optarg); break;
             case 'h': s_usage (stdout); return 0;
             default: s_usage (stderr); return 2;
         }
     }
     if (optind < argc || n < 1 || size < 1 || size > 65536 || rate < 1 || duration <= 0
-        || threads < 1 || threads > MAX_THREADS || threads > n) {
+        || threads < 1 || threads > MAX_THREADS || threads > n
+        || readers < 1 || readers > MAX_READERS || readers > n) {
         s_usage (stderr);
         return 2;
     }
@@ -207,7 +213,8 @@ main (int argc, char **argv)
     slice_t slices[MAX_THREADS];
     int listener = socket (AF_INET, SOCK_STREAM, 0);
     int report[2] = { -1, -1 };
-    pid_t child = -1;
+    pid_t kids[MAX_READERS];
+    int nkids = 0;
     if (!fds || !msg || !round_s || !worst || listener < 0 || pipe (report) != 0)
         goto out;
     memset (msg, 'x', (size_t) size);
@@ -220,23 +227,27 @@ main (int argc, char **argv)
         perror ("sendfloor: listen");
         goto out;
     }
-    child = fork ();
-    if (child == 0) {
-        close (listener);
-        close (report[0]);
-        _exit (s_reader (&addr, (int) n, report[1]));
+    //  Reader k connects its share of the n connections; each reports its
+    //  bytes on the one pipe (8-byte writes are atomic on a pipe).
+    for (long k = 0; k < readers; k++) {
+        pid_t pid = fork ();
+        if (pid == 0) {
+            close (listener);
+            close (report[0]);
+            _exit (s_reader (&addr, (int) (n * (k + 1) / readers - n * k / readers), report[1]));
+        }
+        if (pid < 0)
+            goto out;
+        kids[nkids++] = pid;
     }
     close (report[1]);
     report[1] = -1;
-    if (child < 0)
-        goto out;
     for (long i = 0; i < n; i++) {
-        //  If the reader fails, its connections never come: stop then.
+        //  If a reader fails, its connections never come: stop then.
         struct pollfd pfd = { .fd = listener, .events = POLLIN };
         while (poll (&pfd, 1, 1000) == 0)
-            if (waitpid (child, NULL, WNOHANG) == child) {
-                child = -1;
-                fprintf (stderr, "sendfloor: the reader stopped after %ld connections\n", i);
+            if (waitpid (-1, NULL, WNOHANG) > 0) {
+                fprintf (stderr, "sendfloor: a reader stopped after %ld connections\n", i);
                 goto out;
             }
         fds[i] = accept (listener, NULL, NULL);
@@ -291,18 +302,25 @@ main (int argc, char **argv)
     pthread_barrier_destroy (&start);
     pthread_barrier_destroy (&done);
 
-    //  Closing every connection ends the reader, which reports its bytes.
+    //  Closing every connection ends the readers, which report their bytes.
     for (long i = 0; i < n; i++) {
         close (fds[i]);
         fds[i] = -1;
     }
     unsigned long long received = 0;
-    if (read (report[0], &received, sizeof received) != (ssize_t) sizeof received)
-        received = 0;
-    int wstatus = 0;
-    if (wait4 (child, &wstatus, 0, &child_ru) != child)
-        memset (&child_ru, 0, sizeof child_ru);
-    child = -1;
+    int readers_ok = 1;
+    double reader_cpu = 0;
+    for (int k = 0; k < nkids; k++) {
+        unsigned long long got = 0;
+        if (read (report[0], &got, sizeof got) == (ssize_t) sizeof got)
+            received += got;
+        int wstatus = 0;
+        if (wait4 (kids[k], &wstatus, 0, &child_ru) == kids[k])
+            reader_cpu += bench_rusage_seconds (&child_ru);
+        if (!WIFEXITED (wstatus) || WEXITSTATUS (wstatus))
+            readers_ok = 0;
+    }
+    nkids = 0;
 
     //  A round takes as long as its slowest thread.
     for (int r = 0; r < rounds; r++)
@@ -314,20 +332,21 @@ main (int argc, char **argv)
     double sender_cpu = bench_rusage_seconds (&after) - bench_rusage_seconds (&before);
     unsigned long long expected = (unsigned long long) n * (unsigned long long) size
                                   * (unsigned long long) rounds;
-    printf ("{\"connections\":%ld,\"size\":%ld,\"rate\":%ld,\"threads\":%ld,\"rounds\":%d,"
+    printf ("{\"connections\":%ld,\"size\":%ld,\"rate\":%ld,\"threads\":%ld,\"readers\":%ld,"
+            "\"rounds\":%d,"
             "\"round_ms\":{\"p50\":%.2f,\"max\":%.2f},\"p99_floor_ms\":%.2f,"
             "\"us_per_send\":%.2f,\"sends_per_s\":%.0f,"
             "\"cpu_percent\":{\"sender\":%.0f,\"reader\":%.0f},"
             "\"bytes_expected\":%llu,\"bytes_received\":%llu,\"failed\":%s}\n",
-            n, size, rate, threads, rounds, p50 * 1e3, max * 1e3, 0.99 * p50 * 1e3,
+            n, size, rate, threads, readers, rounds, p50 * 1e3, max * 1e3, 0.99 * p50 * 1e3,
             p50 * (double) threads / (double) n * 1e6, (double) n * (double) rounds / elapsed,
-            100 * sender_cpu / elapsed, 100 * bench_rusage_seconds (&child_ru) / elapsed,
+            100 * sender_cpu / elapsed, 100 * reader_cpu / elapsed,
             expected, received, failed ? "true" : "false");
-    status = failed || received != expected || !WIFEXITED (wstatus) || WEXITSTATUS (wstatus);
+    status = failed || received != expected || !readers_ok;
 out:
-    if (child > 0) {
-        kill (child, SIGTERM);
-        waitpid (child, NULL, 0);
+    for (int k = 0; k < nkids; k++) {
+        kill (kids[k], SIGTERM);
+        waitpid (kids[k], NULL, 0);
     }
     if (listener >= 0)
         close (listener);
