@@ -51,6 +51,12 @@ typedef struct conn {
     int slow;                       //  closing as a slow consumer
     int close_sent;                 //  the close has been handed to lws
     timerheap_slot_t deadline;      //  the protocol's next deadline, in the edge's heap
+    timerheap_slot_t ping;          //  when to look at its silence, in the edge's ping heap
+    int64_t heard;                  //  when its reads were last seen to move (ms, zclock_mono)
+    uint64_t reads;                 //  readhook_reads when last looked at
+    int64_t ping_sent;              //  when our unanswered ping went; 0: none is out
+    int ping_due;                   //  a ping waits for the socket to be writable
+    int silent;                     //  no answer to a ping: drop it when writable
     lws_sorted_usec_list_t close_sul;   //  once closing: when to give up on the client
     wsmsg_t rx;                     //  a message being reassembled
     char *close_reason;             //  once closing (malloc'ed: idle connections hold none)
@@ -77,6 +83,7 @@ typedef struct {
     uv_signal_t sighup;             //  reads the key files again
     uv_timer_t timer;               //  for the earliest protocol deadline (ws.c)
     timerheap_t *timers;            //  every connection's protocol deadline
+    timerheap_t *pings;             //  every connection's next look at its silence (--ping-interval)
     uv_prepare_t prepare;           //  flushes queues before the loop waits
     uv_timer_t drain;               //  after SIGTERM: until the connections are closed
     int64_t drain_deadline;

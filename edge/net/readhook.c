@@ -22,6 +22,7 @@ typedef struct {
     void *owner;                //  NULL when the descriptor is not watched
     wsframe_t frames;
     int reported;
+    uint64_t reads;             //  reads that returned bytes (any frame: pongs too)
 } watch_t;
 
 static pthread_t s_loop;
@@ -118,10 +119,19 @@ readhook_shutdown (void)
     s_ready = 0;
 }
 
+uint64_t
+readhook_reads (int fd)
+{
+    watch_t *w = s_get (fd);
+    return w ? w->reads : 0;
+}
+
 static void
 s_seen (int fd, const void *data, ssize_t n)
 {
     watch_t *w = n > 0 ? s_get (fd) : NULL;
+    if (w)
+        w->reads++;
     if (!w || !wsframe_feed (&w->frames, data, (size_t) n) || w->reported)
         return;
     w->reported = 1;

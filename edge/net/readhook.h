@@ -11,6 +11,8 @@
 #ifndef HERALD_READHOOK_H
 #define HERALD_READHOOK_H
 
+#include <stdint.h>
+
 /*  Call once, from the thread that runs the loop, before any connection. */
 void readhook_init (void);
 
@@ -21,6 +23,11 @@ void readhook_watch (int fd, void *owner);
 
 /*  Stop, when the connection closes. */
 void readhook_unwatch (int fd);
+
+/*  How many reads on fd have returned bytes since it was watched: the
+ *  edge's pings (ws.c) take a change as the client being alive, whatever
+ *  it sent (a pong, which lws answers without a callback of ours, too). */
+uint64_t readhook_reads (int fd);
 
 /*  1 if a frame without a mask has been read on fd. */
 int readhook_unmasked (int fd);

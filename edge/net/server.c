@@ -112,11 +112,10 @@ s_context_info (const edge_config_t *cfg, struct lws_context_creation_info *info
         .mount_next = &metrics_mount, .mountpoint = "/", .mountpoint_len = 1,
         .origin = cfg->static_dir, .def = "index.html", .origin_protocol = LWSMPRO_FILE,
     };
-    //  Idle connections are pinged by lws at the WebSocket level, and
-    //  closed if they stay silent.
-    static lws_retry_bo_t retry;
-    retry.secs_since_valid_ping = (uint16_t) cfg->ping_interval_s;
-    retry.secs_since_valid_hangup = (uint16_t) (cfg->ping_interval_s + cfg->ping_timeout_s);
+    //  Idle connections are pinged by the edge itself (ws.c), from a heap:
+    //  lws's own pings (retry_and_idle_policy) keep each connection's
+    //  deadline in one sorted list, re-walked at every ping and pong,
+    //  which stalls a worker with tens of thousands of connections.
 
     static void *loops[1];
     loops[0] = &net_edge.loop;
@@ -159,8 +158,6 @@ s_context_info (const edge_config_t *cfg, struct lws_context_creation_info *info
         token_limits.token_limit[t] = (unsigned short) (cfg->max_header + 1);
     info->token_limits = &token_limits;
     info->max_http_header_data2 = (unsigned) (2 * cfg->max_header + 4096);
-    if (cfg->ping_interval_s > 0)
-        info->retry_and_idle_policy = &retry;
 }
 
 //  Creates the lws context. Returns the vhost, or NULL (logged). A failed
@@ -410,10 +407,11 @@ s_start (const edge_config_t *cfg, edge_worker_t *w, int *loop_open, int *poison
         return -1;
     e->hub = hub_new (&s_hub_ops, e->upstream, cfg->max_result);
     e->timers = timerheap_new ();
+    e->pings = e->timers ? timerheap_new () : NULL;
     session_config_t sc;
     if (s_session_config (cfg, &sc) != 0)
         return -1;
-    e->sessions = e->hub && e->timers ? sessions_new (&sc, e->schema, e->hub) : NULL;
+    e->sessions = e->hub && e->pings ? sessions_new (&sc, e->schema, e->hub) : NULL;
     if (!e->sessions) {
         hlog_error ("out of memory");
         return -1;
@@ -458,6 +456,7 @@ s_stop (int loop_open, int poisoned)
     auth_patterns_destroy (&e->public_topics);
     hub_destroy (&e->hub);
     timerheap_destroy (&e->timers);
+    timerheap_destroy (&e->pings);
     gql_schema_destroy (&e->schema);
     outq_shutdown ();
     readhook_shutdown ();

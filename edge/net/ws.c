@@ -194,6 +194,9 @@ static void
 s_arm (void)
 {
     int64_t next = timerheap_next (net_edge.timers);
+    int64_t ping = timerheap_next (net_edge.pings);
+    if (ping >= 0 && (next < 0 || ping < next))
+        next = ping;
     if (next < 0 || (s_armed_at >= 0 && s_armed_at <= next))
         return;
     int64_t wait = next - zclock_mono ();
@@ -217,6 +220,57 @@ s_conn_schedule (conn_t *c)
     s_arm ();
 }
 
+//  Pings, as RFC 6455 keep-alives: a client heard from within
+//  --ping-interval needs none. Receiving costs nothing here (readhook.c
+//  counts each read), and a connection's slot comes due at most once an
+//  interval (or a timeout), however busy it is: then a count that moved
+//  since the last look means the client was heard.
+static void
+s_ping_at (conn_t *c, int64_t when)
+{
+    if (timerheap_set (net_edge.pings, &c->ping, when) != 0)
+        s_conn_close (c, PROTO_CLOSE_INTERNAL, "Internal server error");
+}
+
+static void
+s_ping_check (conn_t *c, int64_t now)
+{
+    const edge_config_t *cfg = net_edge.cfg;
+    if (c->close_code || !c->wsi)
+        return;
+    uint64_t reads = readhook_reads (c->fd);
+    if (reads != c->reads) {
+        c->reads = reads;                   //  heard from since the last look
+        c->heard = now;
+    }
+    if (c->ping_sent && c->heard >= c->ping_sent)
+        c->ping_sent = 0;                   //  answered (anything counts)
+    if (c->ping_sent) {
+        int64_t hangup = c->ping_sent + (int64_t) cfg->ping_timeout_s * 1000;
+        if (now < hangup) {
+            s_ping_at (c, hangup);
+            return;
+        }
+        //  Silent through a ping and its timeout: the peer is gone (or
+        //  the path to it), so no close handshake can finish. Dropped at
+        //  its next writable callback, whose -1 makes lws close the socket
+        //  at once, with no close frame.
+        hlog_debug ("dropping a connection silent for %d s after a ping", cfg->ping_timeout_s);
+        c->silent = 1;
+        lws_callback_on_writable (c->wsi);
+        return;
+    }
+    int64_t quiet_until = c->heard + (int64_t) cfg->ping_interval_s * 1000;
+    if (now < quiet_until) {
+        s_ping_at (c, quiet_until);
+        return;
+    }
+    c->ping_sent = now;
+    c->ping_due = 1;
+    lws_callback_on_writable (c->wsi);
+    s_ping_at (c, now + (int64_t) cfg->ping_timeout_s * 1000);
+}
+
 void
 ws_on_timer (uv_timer_t *handle)
 {
@@ -229,6 +283,8 @@ ws_on_timer (uv_timer_t *handle)
         proto_on_timer (c->proto, now);
         s_conn_schedule (c);
     }
+    while ((due = timerheap_pop (net_edge.pings, now)))
+        s_ping_check (lws_container_of (due, conn_t, ping), now);
     s_arm ();
 }
 
@@ -238,6 +294,7 @@ s_conn_cleanup (conn_t *c)
     if (c->established)
         readhook_unwatch (c->fd);
     timerheap_cancel (net_edge.timers, &c->deadline);
+    timerheap_cancel (net_edge.pings, &c->ping);
     lws_sul_cancel (&c->close_sul);
     s_flush_unlist (c);
     //  Ends the session, which unsubscribes its operations in the hub.
@@ -360,6 +417,11 @@ s_established (conn_t *c, struct lws *wsi)
         return -1;
     if (strcmp (net_edge.cfg->auth, "off") != 0 && s_upgrade_token (c, wsi) != 0)
         return -1;
+    c->heard = zclock_mono ();
+    if (net_edge.cfg->ping_interval_s > 0) {
+        s_ping_at (c, c->heard + (int64_t) net_edge.cfg->ping_interval_s * 1000);
+        s_arm ();
+    }
     s_conn_schedule (c);
     return 0;
 }
@@ -401,6 +463,8 @@ s_receive (conn_t *c, struct lws *wsi, const char *in, size_t len)
 static int
 s_writeable (conn_t *c, struct lws *wsi)
 {
+    if (c->silent)
+        return -1;
     if (c->close_code && (c->slow || !c->out.head)) {
         //  Returning -1 here would make lws drop the socket without a
         //  close frame, as if the write had failed. Asking lws to close
@@ -414,9 +478,19 @@ s_writeable (conn_t *c, struct lws *wsi)
         }
         return 0;
     }
+    if (c->ping_due && !lws_partial_buffered (wsi)) {
+        //  Between whole frames, as the queue writes them: FIN, opcode
+        //  ping, no payload (a server's frames are not masked).
+        unsigned char ping[LWS_PRE + 2];
+        ping[LWS_PRE] = 0x89;
+        ping[LWS_PRE + 1] = 0;
+        if (lws_write (wsi, ping + LWS_PRE, 2, LWS_WRITE_HTTP) < 0)
+            return -1;
+        c->ping_due = 0;
+    }
     if (s_conn_write (c) != 0)
         return -1;
-    if (c->out.head || c->close_code)
+    if (c->out.head || c->close_code || c->ping_due)
         lws_callback_on_writable (wsi);
     return 0;
 }
