@@ -213,6 +213,9 @@ def test_direct_message_reaches_its_user_only(broker, kind, tmp_path, secret_fil
             assert refused["type"] == "error" and refused["id"] == "d", refused
             await anon.subscribe("m", SUB, {"c": "general"})
             edge.wait_metric("herald_edge_topics", lambda v: v == 3)
+            # Each worker subscribes at the broker for its own clients: the
+            # three topics are in place once the broker holds them all.
+            broker.wait_stats(lambda s: s["subscriptions"] >= 3)
 
             async def send(to, text):
                 reply = await asyncio.to_thread(post, url, DIRECT, {"to": to, "text": text, "author": kind})
