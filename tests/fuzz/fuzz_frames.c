@@ -6,7 +6,9 @@
  *  go out as one message and are read back as the broker reads them.
  *  Oracles: wire_recv returns the same number of frames, keeps the first
  *  three byte for byte, and the check agrees with the wire rules applied
- *  directly.
+ *  directly. The whole input is also read as a confirmation marker's
+ *  payload (wire_ack_decode, bytes a broker sends back to a publisher):
+ *  what it accepts encodes and decodes back to the same count.
  */
 #include "wire.h"
 
@@ -32,6 +34,13 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
 {
     if (!s_ctx)
         s_setup ();
+    uint64_t count, again;
+    if (wire_ack_decode (data, size, &count) == 0) {
+        unsigned char payload[WIRE_ACK_PAYLOAD];
+        wire_ack_encode (count, payload);
+        if (wire_ack_decode (payload, sizeof payload, &again) != 0 || again != count)
+            abort ();
+    }
     if (size < 1)
         return 0;
     int want = data[0] & 7, reserved_ok = (data[0] >> 3) & 1;
