@@ -28,6 +28,24 @@ bench_rusage_seconds (const struct rusage *ru)
            + (double) ru->ru_stime.tv_sec + (double) ru->ru_stime.tv_usec / 1e6;
 }
 
+//  The fields of /proc/PID/stat after the command name (which may hold
+//  spaces), read into buf: they start with the state (field 3). NULL if
+//  the file cannot be read.
+static inline const char *
+bench_proc_stat (int pid, char *buf, size_t size)
+{
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return NULL;
+    size_t n = fread (buf, 1, size - 1, f);
+    fclose (f);
+    buf[n] = 0;
+    char *p = strrchr (buf, ')');
+    return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
 //  CPU seconds used so far by this process (pid 0), or by pid (from
 //  /proc), or -1 if they cannot be read.
 static inline double
@@ -38,19 +56,11 @@ bench_cpu_seconds (int pid)
         getrusage (RUSAGE_SELF, &ru);
         return bench_rusage_seconds (&ru);
     }
-    char path[64], buf[1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread (buf, 1, sizeof buf - 1, f);
-    fclose (f);
-    buf[n] = 0;
-    //  Fields after the command name (which may hold spaces): state is
-    //  field 3; utime and stime are fields 14 and 15.
-    char *p = strrchr (buf, ')');
+    char buf[1024];
+    const char *p = bench_proc_stat (pid, buf, sizeof buf);
+    //  utime and stime are fields 14 and 15.
     unsigned long long utime, stime;
-    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+    if (!p || sscanf (p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
                       &utime, &stime) != 2)
         return -1;
     return (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);

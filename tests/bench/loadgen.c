@@ -175,17 +175,10 @@ s_now_ns (void)
 static int
 s_ppid (int pid)
 {
-    char path[64], buf[512];
-    snprintf (path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread (buf, 1, sizeof buf - 1, f);
-    fclose (f);
-    buf[n] = 0;
-    char *p = strrchr (buf, ')');
+    char buf[512];
+    const char *p = bench_proc_stat (pid, buf, sizeof buf);
     int ppid;
-    return p && sscanf (p + 2, "%*c %d", &ppid) == 1 ? ppid : -1;
+    return p && sscanf (p, "%*c %d", &ppid) == 1 ? ppid : -1;
 }
 
 //  CPU seconds of root and every process descended from it (an edge with
