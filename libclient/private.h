@@ -208,6 +208,10 @@ int herald__relay_connected (const herald__relay_t *relay, int i);
  *  else 0. Any thread. */
 int herald__relay_refused (const herald__relay_t *relay, int i);
 
+/*  For broker i, or any (-1): 1 once a handshake has ever been done with
+ *  it, else 0. Any thread. */
+int herald__relay_greeted (const herald__relay_t *relay, int i);
+
 /*  How many times broker i's connection has dropped so far (-1: all of
  *  them together). Any thread. */
 uint64_t herald__relay_drops (const herald__relay_t *relay, int i);

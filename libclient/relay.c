@@ -88,6 +88,7 @@ typedef struct {
     void *sub;                  //  the SUB to the broker; the thread's
     void *monitor;              //  its connection events; the thread's
     int connected;              //  atomic: handshake done, not dropped since
+    int greeted;                //  atomic: a handshake was ever done
     int refused;                //  atomic: the last handshake was refused
     uint64_t drops;             //  atomic: disconnections seen
     int64_t retry_at;           //  the thread's: when to connect again; 0 never
@@ -194,6 +195,7 @@ s_events (s_link_t *l)
     while ((event = herald__monitor_read (l->monitor)) != 0) {
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             __atomic_store_n (&l->connected, 1, __ATOMIC_RELEASE);
+            __atomic_store_n (&l->greeted, 1, __ATOMIC_RELEASE);
             __atomic_store_n (&l->refused, 0, __ATOMIC_RELEASE);
         }
         else if (HERALD__REFUSED (event)) {
@@ -537,6 +539,12 @@ int
 herald__relay_connected (const herald__relay_t *self, int i)
 {
     return s_any (self, i, offsetof (s_link_t, connected));
+}
+
+int
+herald__relay_greeted (const herald__relay_t *self, int i)
+{
+    return s_any (self, i, offsetof (s_link_t, greeted));
 }
 
 uint64_t

@@ -21,7 +21,10 @@
  *  gets a token of its own ("<token>.<index>"), since each answers only
  *  for its own connection. sync then waits for the answer of every broker
  *  that is connected, and of at least one: one that is down has nothing
- *  to deliver, and its SUB subscribes again when it is back.
+ *  to deliver, and its SUB subscribes again when it is back. A broker not
+ *  yet reached is not taken for down until one heartbeat timeout after
+ *  the subscriber was made: until then a publisher may well be sending
+ *  it events, so sync waits for its answer too.
  */
 #include "private.h"
 #include "mpjson.h"
@@ -65,6 +68,7 @@ struct herald_subscriber {
     herald__relay_t *relay;
     int n;                      //  brokers
     herald__heartbeat_t hb;     //  as last set
+    int64_t born;               //  zclock_mono () when made
     uint64_t consumed;          //  messages read from the PAIR
     zhashx_t *topics;           //  subscribed topics; the values are unused
     uint64_t skipped;           //  besides the relay's
@@ -151,6 +155,7 @@ s_new (const char *endpoint, const herald__curve_t *curve, int *err)
         herald__fail (rc, NULL);
         goto fail;
     }
+    self->born = zclock_mono ();
     const char *resolved = herald__endpoint_resolve (endpoint, "HERALD_SUB_ENDPOINT",
                                                      HERALD_DEFAULT_SUB_ENDPOINT);
     rc = strchr (resolved, ',') ? s_open_list (self, resolved, curve)
@@ -512,6 +517,16 @@ herald_recv (herald_subscriber_t *self, herald_event_t **event, int timeout_ms)
     }
 }
 
+//  Whether broker i is one that the subscriber is still reaching for the
+//  first time: never greeted nor refused, and the heartbeat timeout since
+//  the subscriber was made has not yet run out.
+static int
+s_reaching (const herald_subscriber_t *self, int i)
+{
+    return !herald__relay_greeted (self->relay, i) && !herald__relay_refused (self->relay, i)
+           && zclock_mono () < self->born + self->hb.timeout;
+}
+
 //  Whether sync is done: every broker that is connected has confirmed the
 //  subscriptions, and at least one has (with one broker: it has). Issues a
 //  fresh token to each broker that has not confirmed and holds none that
@@ -528,7 +543,7 @@ s_sync_check (herald_subscriber_t *self, int *rc)
             confirmed++;
             continue;
         }
-        if (self->n == 1 || herald__relay_connected (self->relay, i))
+        if (self->n == 1 || herald__relay_connected (self->relay, i) || s_reaching (self, i))
             done = 0;
         if (!t->token_live || t->token_gen != self->sub_gen || t->token_drops != drops)
             *rc = s_token_issue (self, i);

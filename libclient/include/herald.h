@@ -442,7 +442,9 @@ HERALD_EXPORT int herald_unsubscribe (herald_subscriber_t *sub, const char *topi
  *  of brokers: HERALD_OK once every broker that is connected has
  *  confirmed, and at least one has. A broker that is down has nothing to
  *  deliver meanwhile (its topics go to the next one), and the
- *  subscriptions are sent to it again when it is back. */
+ *  subscriptions are sent to it again when it is back. A broker never yet
+ *  reached counts as down only once HERALD_OPT_HEARTBEAT_TIMEOUT_MS has
+ *  passed since the subscriber was made; until then sync waits for it. */
 HERALD_EXPORT int herald_subscriber_sync (herald_subscriber_t *sub, int timeout_ms);
 
 /*  A file descriptor that becomes readable when events may be waiting, for

@@ -507,6 +507,27 @@ def test_curve_confirmations_need_subscriber_rights(tmp_path):
             assert b.stop() == 0, b.text()
 
 
+def test_sync_waits_for_a_broker_still_starting(pair):
+    """A broker that comes up shortly after the subscriber was made (both
+    started together): sync waits for its confirmation rather than taking
+    it for down, so an event published to it right after sync arrives."""
+    late = 1
+    assert pair.brokers[late].stop() == 0
+    topic = next(t for t in TOPICS if owner(t) == late)
+    with herald.Subscriber(pair.list("egress"), [topic]) as sub:
+        start = time.monotonic()
+        threading.Timer(0.4, pair.restart, (late,)).start()
+        sub.sync(5)
+        took = time.monotonic() - start
+        assert [b["up"] for b in sub.stats()["brokers"]] == [True, True]
+        with herald.Publisher(pair.list("ingress")) as pub:
+            pub.publish(topic, {"i": 1})
+            assert sub.recv(5) == (topic, {"i": 1})
+            assert pub.stats()["brokers"][late]["sent"] == 1
+    print(f"\na broker up 0.4 s after the subscriber: sync returned after {took * 1000:.0f} ms")
+    assert took >= 0.35, took
+
+
 def test_a_silent_broker_at_the_start(broker, monkeypatch):
     """A broker that takes the TCP connection and never answers (a hung
     host): a publish to a topic it owns waits for its first handshake for
@@ -518,8 +539,12 @@ def test_a_silent_broker_at_the_start(broker, monkeypatch):
         monkeypatch.setenv("HERALD_CONFIRM_ENDPOINT", f"{quiet},{broker.egress}")
         assert owner("room.0") == 0
         with herald.Subscriber([quiet, broker.egress], ["room.0"]) as sub:
+            start = time.monotonic()
             sub.sync(5)             # the broker that is connected confirmed
+            waited = time.monotonic() - start
             assert [b["up"] for b in sub.stats()["brokers"]] == [False, True]
+            # the silent one was waited for one heartbeat timeout (1.5 s)
+            assert 1.4 < waited < 3.0, waited
             pub = herald.Publisher([quiet, broker.ingress], send_timeout=0.3)
             start = time.monotonic()
             pub.publish("room.0", {"i": 1})
