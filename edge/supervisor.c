@@ -129,6 +129,7 @@ s_spawn (s_sup_t *sup, int i)
     }
     if (pid == 0)
         s_worker_main (sup, i, parent);
+    hlog_info ("worker %d started (pid %d)", i, (int) pid);
     w->pid = pid;
     w->ready = 0;
     w->started = s_now ();
@@ -328,8 +329,9 @@ s_on_signal (s_sup_t *sup)
                 break;
             default:
                 if (!sup->stopping)
-                    hlog_info ("%s: shutting down (%d workers close their connections)",
-                               si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", s_running (sup));
+                    hlog_info ("%s: shutting down (%d worker%s closing its connections)",
+                               si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", s_running (sup),
+                               s_running (sup) == 1 ? "" : "s each");
                 s_stop (sup, 0);
                 break;
         }

@@ -70,6 +70,7 @@ typedef struct conn {
 typedef struct {
     const edge_config_t *cfg;
     struct lws_context *lws;
+    struct lws_vhost *vhost;
     uv_loop_t loop;
     uv_signal_t sigint;
     uv_signal_t sigterm;

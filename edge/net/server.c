@@ -211,6 +211,12 @@ s_on_hup (uv_signal_t *handle, int signum)
         e->keys = keys;
         hlog_debug ("SIGHUP: %zu keys loaded", auth_keys_count (keys));
     }
+    //  The supervisor read the same files a moment before: a worker that
+    //  ends with other keys saw them change in between.
+    if (auth_keys_count (e->keys) != atomic_load (&e->shm->keys))
+        hlog_warn ("SIGHUP: this worker has %zu keys, the supervisor %llu: did the key files "
+                   "change during the reload? Send SIGHUP again", auth_keys_count (e->keys),
+                   (unsigned long long) atomic_load (&e->shm->keys));
     atomic_store (&e->slot->keys, auth_keys_count (e->keys));
     atomic_store (&e->slot->reloads, gen);
 }
@@ -272,8 +278,9 @@ s_on_signal (uv_signal_t *handle, int signum)
     hlog_info ("%s: closing %zu connections, then stopping", signum == SIGINT ? "SIGINT"
                : "SIGTERM", e->m->connections);
     listen_stop ();
-    for (const struct lws_protocols *p = s_protocols; p->name; p++)
-        lws_callback_all_protocol (e->lws, p, LWS_CALLBACK_USER);
+    //  (NULL: every protocol of the vhost; lws keeps its own copy of the
+    //  table, so ours would match nothing.)
+    lws_callback_all_protocol_vhost_args (e->vhost, NULL, LWS_CALLBACK_USER, NULL, 0);
     e->drain_deadline = (int64_t) uv_now (&e->loop) + (int64_t) e->cfg->close_timeout_s * 1000
                         + 1000;
     uv_timer_start (&e->drain, s_on_drain, 0, 20);
@@ -391,7 +398,7 @@ s_start (const edge_config_t *cfg, edge_worker_t *w, int *loop_open, int *poison
     }
     *loop_open = 1;
     outq_set_headroom (LWS_PRE);
-    struct lws_vhost *vhost = s_listen (cfg, poisoned);
+    struct lws_vhost *vhost = e->vhost = s_listen (cfg, poisoned);
     if (!vhost)
         return -1;
     e->upstream = upstream_new (&e->loop, cfg->broker, cfg->upstream_hwm);

@@ -245,6 +245,10 @@ s_conn_cleanup (conn_t *c)
     c->proto = NULL;
     outq_clear (&c->out);
     wsmsg_release (&c->rx);
+    //  Its place goes with its count (lws frees the wsi a little later,
+    //  once the socket's shutdown is done; peer_release then does nothing).
+    if (c->wsi)
+        peer_release (c->wsi);
     free (c->close_reason);
     c->close_reason = NULL;
     if (c->established) {

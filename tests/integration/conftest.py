@@ -212,6 +212,27 @@ class Edge(Service):
         import ssl
         return ssl.create_default_context(cafile=self.args[self.args.index("--tls-cert") + 1])
 
+    def pids(self) -> list:
+        """The edge's processes: the supervisor (self.proc) and its workers."""
+        try:
+            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                return [self.proc.pid, *(int(p) for p in f.read().split())]
+        except OSError:
+            return [self.proc.pid]
+
+    def signal_all(self, sig: int) -> None:
+        """Send sig to every process of the edge (SIGSTOP stalls it all)."""
+        for pid in self.pids():
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def status_kb(self, field: str, missing: int | None = None) -> int:
+        """A kB figure of /proc/PID/status (VmRSS, VmHWM) summed over the
+        edge's processes, as proc_status_kb."""
+        return sum(proc_status_kb(pid, field, missing) for pid in self.pids())
+
     def metrics(self) -> dict:
         """The /metrics page as {name or name{labels}: value}."""
         import urllib.request

@@ -125,6 +125,9 @@ def secured(broker, keys, schema):
 
 def publish(edge, topic, payload=MESSAGE, topics=1):
     edge.wait_metric("herald_edge_topics", lambda v: v >= topics)
+    # The edge has subscribed; the broker must have the subscription too,
+    # or an event published at once can beat it there (on a busy machine).
+    edge.broker.wait_stats(lambda s: s["subscriptions"] >= topics)
     with herald.Publisher(edge.broker.ingress) as pub:
         pub.publish(topic, payload)
 
@@ -226,8 +229,12 @@ def test_a_bad_token_closes_4403(secured, keys, reason, protocol):
     assert m[f'herald_edge_auth_total{{result="{reason}"}}'] == 1
     assert m['herald_edge_auth_total{result="ok"}'] == 0
     assert m['herald_edge_closes_total{code="4403"}'] == 1
-    # The log says why, and never holds the token.
+    # The log says why, and never holds the token. (A worker writes it;
+    # the test reads the log in another thread: give it a moment.)
     secured.wait_metric("herald_edge_connections", lambda v: v == 0)
+    deadline = time.monotonic() + 5
+    while f"Forbidden: {reason}" not in secured.text() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert f"Forbidden: {reason}" in secured.text()
     assert not token or token not in secured.text()
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 import herald
-from conftest import SANITIZED, Edge, proc_status_kb
+from conftest import SANITIZED, Edge
 from wsutil import Client
 
 SUB = "subscription($c: String!) { messageAdded(channel: $c) { id text author { name } } }"
@@ -26,7 +26,9 @@ def test_thousand_subscribers_one_rendering_per_event(broker):
     # The test process holds 1000 sockets too.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4096)), hard))
-    edge = Edge(broker)
+    # One worker: the test counts the renderings and upstream topics of one
+    # hub; each worker has its own (test_edge_workers.py sums them).
+    edge = Edge(broker, "--workers", "1")
     try:
         async def main():
             clients = []
@@ -73,7 +75,11 @@ def test_thousand_subscribers_one_rendering_per_event(broker):
         assert edge.stop() == 0, edge.text()
 
 
-def test_distinct_selections_render_separately(edge):
+def test_distinct_selections_render_separately(broker):
+    # One worker, as above: the groups and topics of one hub, and the
+    # subscriptions it makes at the broker.
+    edge = Edge(broker, "--workers", "1")
+
     async def main():
         a = await Client.open(edge.url)
         b = await Client.open(edge.url)
@@ -97,7 +103,10 @@ def test_distinct_selections_render_separately(edge):
         assert edge.broker.wait_stats(lambda s: s["subscriptions"] == 1)["subscriptions"] == 1
         await a.close()
         await b.close()
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        assert edge.stop() == 0, edge.text()
 
 
 @pytest.mark.parametrize("tls", [False, True], ids=["ws", "wss"])
@@ -121,7 +130,7 @@ def test_slow_consumer_is_closed_and_others_keep_receiving(broker, tls, request)
             # The slow client stops reading. Once the kernel's socket
             # buffers are full (a few MB), the backlog builds up in the edge.
             slow.ws.transport.pause_reading()
-            rss_before = proc_status_kb(edge.proc.pid, "VmRSS", 0)
+            rss_before = edge.status_kb("VmRSS", 0)
             count, text = 6000, "x" * 4000      # 24 MB of results for each client
 
             def publish():
@@ -148,7 +157,7 @@ def test_slow_consumer_is_closed_and_others_keep_receiving(broker, tls, request)
                 assert msg["payload"]["data"]["messageAdded"]["id"] == str(n)
             await task
             assert await watcher == (4503, "Slow consumer: outbound queue full")
-            growth = proc_status_kb(edge.proc.pid, "VmRSS", 0) - rss_before
+            growth = edge.status_kb("VmRSS", 0) - rss_before
             m = edge.metrics()
             assert m["herald_edge_slow_consumer_closes_total"] == 1
             assert m['herald_edge_closes_total{code="4503"}'] == 1

@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 import herald
-from conftest import SANITIZED, Broker, Edge, proc_status_kb
+from conftest import SANITIZED, Broker, Edge
 from wsutil import LEGACY, Client, RawSocket
 
 SUB = "subscription($c: String!) { messageAdded(channel: $c) { id text } }"
@@ -50,7 +50,7 @@ def test_burst_reaches_prompt_readers_and_a_non_reader_is_still_closed(broker):
             edge.wait_metric("herald_edge_subscriptions", lambda v: v == 5)
             stalled.ws.transport.pause_reading()
 
-            edge.proc.send_signal(signal.SIGSTOP)
+            edge.signal_all(signal.SIGSTOP)
             try:
                 await asyncio.to_thread(_publish, broker.ingress, "chat.burst",
                                         ({"id": str(n), "text": f"burst {n}"}
@@ -58,7 +58,7 @@ def test_burst_reaches_prompt_readers_and_a_non_reader_is_still_closed(broker):
                 # Everything is at the broker, or in the edge's socket.
                 broker.wait_stats(lambda s: s["messages_forwarded"] >= burst)
             finally:
-                edge.proc.send_signal(signal.SIGCONT)
+                edge.signal_all(signal.SIGCONT)
 
             async def consume(c, first, count):
                 for n in range(first, first + count):
@@ -74,7 +74,7 @@ def test_burst_reaches_prompt_readers_and_a_non_reader_is_still_closed(broker):
 
             # Now the stalled client's kernel buffers and queue fill: it is
             # closed, and the readers keep receiving, in order.
-            rss_before = proc_status_kb(edge.proc.pid, "VmRSS", 0)
+            rss_before = edge.status_kb("VmRSS", 0)
             more, text = 3000, "y" * 4000        # 12 MB for each client
 
             def publish_more():
@@ -99,7 +99,7 @@ def test_burst_reaches_prompt_readers_and_a_non_reader_is_still_closed(broker):
             await task
             assert await watcher == (4503, "Slow consumer: outbound queue full")
             assert edge.metrics()["herald_edge_slow_consumer_closes_total"] == 1
-            growth = proc_status_kb(edge.proc.pid, "VmRSS", 0) - rss_before
+            growth = edge.status_kb("VmRSS", 0) - rss_before
             print(f"edge RSS grew by {growth} KiB while 12 MB went to a stalled client")
             if not SANITIZED:
                 assert growth < 8 * 1024, f"edge RSS grew by {growth} KiB"
@@ -107,7 +107,7 @@ def test_burst_reaches_prompt_readers_and_a_non_reader_is_still_closed(broker):
                 await c.close()
         asyncio.run(main())
     finally:
-        edge.proc.send_signal(signal.SIGCONT)
+        edge.signal_all(signal.SIGCONT)
         assert edge.stop() == 0, edge.text()
 
 
@@ -132,8 +132,8 @@ def test_upstream_hwm_bounds_edge_memory_and_the_broker_counts_drops():
             await c.subscribe("h", "subscription { messageAdded(channel: \"hwm\") { id } }")
             edge.wait_metric("herald_edge_subscriptions", lambda v: v == 1)
             broker.wait_stats(lambda s: s["subscriptions"] >= 1)
-            peak_before = proc_status_kb(edge.proc.pid, "VmHWM", 0)
-            edge.proc.send_signal(signal.SIGSTOP)
+            peak_before = edge.status_kb("VmHWM", 0)
+            edge.signal_all(signal.SIGSTOP)
             try:
                 await asyncio.to_thread(_publish, broker.ingress, "chat.hwm",
                                         ({"id": str(n), "text": text} for n in range(count)))
@@ -141,14 +141,14 @@ def test_upstream_hwm_bounds_edge_memory_and_the_broker_counts_drops():
                 # sends it to any other subscriber with room.)
                 stats = broker.wait_stats(lambda s: s["messages_forwarded"] >= count, 60)
             finally:
-                edge.proc.send_signal(signal.SIGCONT)
+                edge.signal_all(signal.SIGCONT)
             ids = []
             with pytest.raises(asyncio.TimeoutError):
                 while True:
                     msg = await c.recv(2)
                     ids.append(int(msg["payload"]["data"]["messageAdded"]["id"]))
             m = edge.metrics()
-            growth = proc_status_kb(edge.proc.pid, "VmHWM", 0) - peak_before
+            growth = edge.status_kb("VmHWM", 0) - peak_before
             print(f"\n{count} events of 25 KB while the edge was stopped: the broker counted "
                   f"{stats['messages_dropped']} drops, the edge received {len(ids)}; "
                   f"the edge's peak RSS grew by {growth} KiB")
@@ -163,7 +163,7 @@ def test_upstream_hwm_bounds_edge_memory_and_the_broker_counts_drops():
         asyncio.run(main())
     finally:
         if edge:
-            edge.proc.send_signal(signal.SIGCONT)
+            edge.signal_all(signal.SIGCONT)
             assert edge.stop() == 0, edge.text()
         assert broker.stop() == 0, broker.text()
 

@@ -90,16 +90,20 @@ def test_many_events_to_many_clients_over_wss(broker, tls_edge):
                                          for _ in range(clients_n)))
         await asyncio.gather(*(c.init() for c in clients))
         await asyncio.gather(*(c.subscribe("s", SUB, {"c": "bulk"}) for c in clients))
-        # The first event's arrival shows the edge's broker subscription is
-        # in place; the numbered events follow it.
+        # A first event's arrival at every client shows the broker
+        # subscription of each worker that holds one is in place; the
+        # numbered events follow it.
         with herald.Publisher(broker.ingress) as pub:
-            while True:
+            ready = set()
+            while len(ready) < clients_n:
                 pub.publish("chat.bulk", {"id": "ready", "text": "", "channel": "bulk"})
-                try:
-                    await clients[0].recv(0.2)
-                    break
-                except asyncio.TimeoutError:
-                    pass
+                for i, c in enumerate(clients):
+                    try:
+                        if i not in ready:
+                            await c.recv(0.05)
+                            ready.add(i)
+                    except asyncio.TimeoutError:
+                        pass
             for n in range(events):
                 pub.publish("chat.bulk", {"id": str(n), "text": "x" * 2000, "channel": "bulk"})
 

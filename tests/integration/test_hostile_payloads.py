@@ -10,7 +10,7 @@ import os
 import subprocess
 
 import herald
-from conftest import CLI, SANITIZED, Edge, c_env, proc_status_kb
+from conftest import CLI, SANITIZED, Edge, c_env
 from wsutil import Client
 
 # docs/wire.md and common/mpjson.h: JSON is at most OUT_PER_BYTE bytes per
@@ -134,7 +134,7 @@ def test_edge_custom_scalar_renders_the_bomb_within_the_limit(broker, tmp_path):
             await calm.subscribe("1", 'subscription { blobAdded(channel: "calm") { id } }')
             assert edge.wait_metric("herald_edge_subscriptions", lambda v: v == 2) == 2
             upstream_ready(broker, 2)
-            before = proc_status_kb(edge.proc.pid, "VmHWM") * 1024
+            before = edge.status_kb("VmHWM") * 1024
             with herald.Publisher(broker.ingress) as pub:
                 pub.publish_raw("blob.bomb", payload)
                 pub.publish("blob.calm", {"id": "2"})
@@ -146,7 +146,7 @@ def test_edge_custom_scalar_renders_the_bomb_within_the_limit(broker, tmp_path):
             # And the hostile one its next event.
             after = (await hostile.recv(30))["payload"]
             assert after == {"data": {"blobAdded": {"id": "3", "data": [1]}}}
-            grew = proc_status_kb(edge.proc.pid, "VmHWM") * 1024 - before
+            grew = edge.status_kb("VmHWM") * 1024 - before
             await hostile.close()
             await calm.close()
             return raw, grew

@@ -42,8 +42,14 @@ def test_broker_and_edge_are_valgrind_clean(tls_cert):
     broker = ValgrindBroker()
     edge = tls_edge = None
     try:
-        edge = ValgrindEdge(broker)
-        tls_edge = ValgrindEdge(broker, "--tls-cert", str(cert), "--tls-key", str(key))
+        # Under valgrind, connections open slowly, and the clients are all
+        # open before they send connection_init: more time than the
+        # default 3 s for it. The plain edge runs its workers (a supervisor
+        # and the workers it forks, each under valgrind); the TLS edge one.
+        slow = ("--init-timeout-ms", "30000")
+        edge = ValgrindEdge(broker, *slow)
+        tls_edge = ValgrindEdge(broker, *slow, "--workers", "1", "--tls-cert", str(cert),
+                                "--tls-key", str(key))
         context = tls_edge.ssl_context
 
         async def main():

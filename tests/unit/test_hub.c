@@ -144,6 +144,26 @@ test_result_limit (void)
     hub_destroy (&hub);                         //  with a subscription left
 }
 
+//  Stats placed in the caller's memory (a worker's shared slot): they
+//  carry the counts so far, and count there from then on.
+static void
+test_placed_stats (void)
+{
+    hub_t *hub = hub_new (&s_ops, NULL, 0);
+    REQUIRE (s_sub (hub, "subscription { messageAdded(channel: \"g\") { id text } }", "A:"));
+    s_publish (hub, "chat.g", OK, sizeof OK - 1);
+    hub_stats_t placed;
+    memset (&placed, 0xff, sizeof placed);
+    hub_place_stats (hub, &placed);
+    CHECK (hub_stats (hub) == &placed);
+    CHECK_INT (placed.deliveries, 1);
+    CHECK_INT (placed.subscriptions, 1);
+    s_publish (hub, "chat.g", OK, sizeof OK - 1);
+    CHECK_INT (placed.deliveries, 2);
+    CHECK_INT (placed.events, 2);
+    hub_destroy (&hub);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -157,6 +177,7 @@ main (int argc, char **argv)
     RUN (test_refcount_and_sharing);
     RUN (test_refused_topic);
     RUN (test_result_limit);
+    RUN (test_placed_stats);
     gql_schema_destroy (&s_schema);
     return TEST_RESULT ();
 }
