@@ -245,6 +245,7 @@ def idle_memory(build, target: Target, connections: int, log, procs=1, quick=Fal
     processes. The RSS is the sum over the target's process and every
     process under it (an edge's workers)."""
     target.start()
+    proc = None
     try:
         time.sleep(0.3 if quick else 0.5)
         before = tree_rss_kb(target.proc.pid)
@@ -263,8 +264,6 @@ def idle_memory(build, target: Target, connections: int, log, procs=1, quick=Fal
         time.sleep(0.5 if quick else 2)
         after = tree_rss_kb(target.proc.pid)
         workers = len(process_tree(target.proc.pid)) - 1
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
         live = int(m.group(1)) if m else 0
         seconds = float(m.group(2)) if m else 0
         result = {"connections": connections, "live": live, "rss_before_kb": before,
@@ -276,6 +275,10 @@ def idle_memory(build, target: Target, connections: int, log, procs=1, quick=Fal
             " connects+subscribes/s")
         return result
     finally:
+        # Its readers follow it (they die with it), on every way out.
+        if proc:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
         target.stop()
 
 
