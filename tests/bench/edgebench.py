@@ -197,11 +197,14 @@ def measure(build, target, ingress, connections, channels, offered, duration, lo
 
 
 def ramp(build, targets, ingress, connections, channels, ladder, duration, log,
-         procs=1, quick=False, retries=0):
+         procs=1, quick=False, retries=0, below=2):
     """Raises deliveries/s along the ladder, alternating the targets at each
     step; a target leaves the race at its first step not delivered in full
-    (after `retries` more tries of that step, on a fresh process).
-    Returns {target: [results]}, each result with 'offered' and 'ok'."""
+    (after `retries` more tries of that step, on a fresh process). A target
+    behind at the first step tries up to `below` steps under it, halving
+    the rate, so that a ratio between the targets is still known.
+    Returns {target: [results]} in rising order of 'offered', each result
+    with 'offered' and 'ok'."""
     results = {t.name: [] for t in targets}
     running = {t.name for t in targets}
     for offered in ladder:
@@ -218,6 +221,15 @@ def ramp(build, targets, ingress, connections, channels, ladder, duration, log,
                 running.discard(t.name)
         if not running:
             break
+    for t in targets:
+        offered = ladder[0]
+        for _ in range(0 if quick else below):
+            if any(r["ok"] for r in results[t.name]):
+                break
+            offered /= 2
+            results[t.name].append(measure(build, t, ingress, connections, channels, offered,
+                                           duration, log, procs=procs, quick=quick))
+        results[t.name].sort(key=lambda r: r["offered"])
     return results
 
 
@@ -233,6 +245,7 @@ def idle_memory(build, target: Target, connections: int, log, procs=1, quick=Fal
     processes. The RSS is the sum over the target's process and every
     process under it (an edge's workers)."""
     target.start()
+    proc = None
     try:
         time.sleep(0.3 if quick else 0.5)
         before = tree_rss_kb(target.proc.pid)
@@ -251,8 +264,6 @@ def idle_memory(build, target: Target, connections: int, log, procs=1, quick=Fal
         time.sleep(0.5 if quick else 2)
         after = tree_rss_kb(target.proc.pid)
         workers = len(process_tree(target.proc.pid)) - 1
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
         live = int(m.group(1)) if m else 0
         seconds = float(m.group(2)) if m else 0
         result = {"connections": connections, "live": live, "rss_before_kb": before,
@@ -264,6 +275,10 @@ def idle_memory(build, target: Target, connections: int, log, procs=1, quick=Fal
             " connects+subscribes/s")
         return result
     finally:
+        # Its readers follow it (they die with it), on every way out.
+        if proc:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
         target.stop()
 
 
@@ -616,12 +631,12 @@ def scale_runs(build: Path, ingress: str, egress: str, quick: bool, log) -> dict
                 log(f"(scale) {n} idle subscribed connections, --workers {workers}, --procs {procs}"
                     f" ({variant})")
                 r["idle"] = idle_memory(build, t, n, log, procs=procs, quick=quick,
-                                        connect_timeout=180)
+                                        connect_timeout=240)
             log(f"(scale) {n} subscribed connections, all receiving {events} event(s)/s ({variant})")
             t.start()
             try:
                 r["receiving"] = measure(build, t, ingress, n, 1, n * events, 1.5 if quick else 3, log,
-                                         procs=procs, quick=quick, connect_timeout=180)
+                                         procs=procs, quick=quick, connect_timeout=240)
             finally:
                 t.stop()
     return results
