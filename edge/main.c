@@ -65,10 +65,10 @@ s_check_auth (const char *mode, char *why, size_t why_len)
 static int
 s_check_patterns (const char *list, char *why, size_t why_len)
 {
-    auth_patterns_t *p = auth_patterns_parse (list, why, why_len);
+    patterns_t *p = patterns_parse (list, why, why_len);
     if (!p)
         return -1;
-    auth_patterns_destroy (&p);
+    patterns_destroy (&p);
     return 0;
 }
 

@@ -16,6 +16,8 @@
 #ifndef HERALD_AUTH_H
 #define HERALD_AUTH_H
 
+#include "patterns.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,27 +90,6 @@ int auth_keys_add_secret (auth_keys_t *self, const char *name, const void *buf, 
 
 /*  Keys in the set. */
 size_t auth_keys_count (const auth_keys_t *self);
-
-//  ---------------------------------------------------------------------
-//  Topic patterns
-
-/*  Dot-separated patterns with NATS's rules: a segment "*" matches any
- *  one segment, a last segment ">" matches one or more; other segments
- *  match themselves. "chat.*" matches "chat.general" but not "chat" or
- *  "chat.a.b"; "user.>" matches "user.alice" and "user.alice.inbox". */
-typedef struct auth_patterns auth_patterns_t;
-
-/*  From a comma-separated list, as --public-topics gives them ("" or
- *  NULL: none; blanks around a pattern are ignored). Returns NULL with
- *  why[] if a pattern is malformed (empty, an empty segment, ">" not
- *  last, "*" or ">" inside a segment). */
-auth_patterns_t *auth_patterns_parse (const char *list, char *why, size_t why_len);
-void auth_patterns_destroy (auth_patterns_t **self_p);
-
-/*  1 if topic (len bytes) matches one of the patterns, else 0. Accepts
- *  NULL (no patterns). "*" and ">" stand only for segments that are not
- *  empty, so "a.*" does not match "a." and ">" does not match "". */
-int auth_patterns_match (const auth_patterns_t *self, const char *topic, size_t len);
 
 //  ---------------------------------------------------------------------
 //  Verifying a token

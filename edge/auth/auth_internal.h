@@ -73,11 +73,6 @@ json_t *auth_b64url_object (const char *in, size_t len, unsigned char *buf);
 auth_rc_t auth_claims_check (json_t *claims, const auth_config_t *config, int64_t now_ms,
                              auth_identity_t **identity);
 
-/*  Patterns from a claim's value: one string is one pattern, an array
- *  holds strings. Returns NULL if the value is of another type or a
- *  pattern is malformed (or memory ran out: *nomem is then 1). */
-auth_patterns_t *auth_patterns_from_json (const json_t *value, int *nomem);
-
 /*  Writes "name: " and the formatted text into why (why_len bytes; NULL
  *  or 0: nothing). Always returns -1, for `return s_why (...)`. */
 int auth_why (char *why, size_t why_len, const char *name, const char *fmt, ...)

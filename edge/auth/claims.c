@@ -17,7 +17,7 @@ struct auth_identity {
     json_t *claims;
     const char *sub;            //  in claims, or NULL
     int64_t expires;            //  exp in ms, or INT64_MAX
-    auth_patterns_t *patterns;  //  NULL: none
+    patterns_t *patterns;  //  NULL: none
 };
 
 static int64_t
@@ -134,6 +134,30 @@ s_lookup (const json_t *claims, const char *path, int *bad)
     return NULL;
 }
 
+//  Patterns from a claim's value: one string is one pattern, an array
+//  holds strings. Returns NULL if the value is of another type or a
+//  pattern is malformed (or memory ran out: *nomem is then 1).
+static patterns_t *
+s_patterns_from_json (const json_t *value, int *nomem)
+{
+    patterns_t *self = patterns_new ();
+    size_t i, n = json_is_array (value) ? json_array_size (value) : 1;
+    *nomem = !self;
+    for (i = 0; self && i < n; i++) {
+        const json_t *one = json_is_array (value) ? json_array_get (value, i) : value;
+        if (!json_is_string (one))
+            break;
+        const char *bad = patterns_add (self, json_string_value (one), json_string_length (one));
+        if (bad) {
+            *nomem = strcmp (bad, "out of memory") == 0;
+            break;
+        }
+    }
+    if (self && i < n)
+        patterns_destroy (&self);
+    return self;
+}
+
 auth_rc_t
 auth_claims_check (json_t *claims, const auth_config_t *config, int64_t now_ms,
                    auth_identity_t **identity)
@@ -150,7 +174,7 @@ auth_claims_check (json_t *claims, const auth_config_t *config, int64_t now_ms,
     rc = AUTH_INTERNAL;
     if (!(self = calloc (1, sizeof *self)))
         goto out;
-    if (topics && !(self->patterns = auth_patterns_from_json (topics, &nomem)))
+    if (topics && !(self->patterns = s_patterns_from_json (topics, &nomem)))
         bad = 1;
     if (bad) {
         rc = nomem ? AUTH_INTERNAL : AUTH_CLAIMS;
@@ -175,7 +199,7 @@ auth_identity_destroy (auth_identity_t **self_p)
     if (!self_p || !*self_p)
         return;
     auth_identity_t *self = *self_p;
-    auth_patterns_destroy (&self->patterns);
+    patterns_destroy (&self->patterns);
     json_decref (self->claims);
     free (self);
     *self_p = NULL;
@@ -202,5 +226,5 @@ auth_identity_claims (const auth_identity_t *self)
 int
 auth_identity_allows (const auth_identity_t *self, const char *topic, size_t len)
 {
-    return self ? auth_patterns_match (self->patterns, topic, len) : 0;
+    return self ? patterns_match (self->patterns, topic, len) : 0;
 }

@@ -93,7 +93,7 @@ typedef struct {
     sessions_t *sessions;
     upstream_t *upstream;
     auth_keys_t *keys;              //  what tokens are checked with (SIGHUP replaces them)
-    auth_patterns_t *public_topics; //  --public-topics, or NULL
+    patterns_t *public_topics; //  --public-topics, or NULL
     proto_config_t proto;
     int max_connections;            //  what this worker can hold (its descriptors)
     shm_t *shm;                     //  what the workers share

@@ -343,7 +343,7 @@ s_session_config (const edge_config_t *cfg, session_config_t *sc)
 {
     edge_t *e = &net_edge;
     char why[512];
-    if (cfg->public_topics && !(e->public_topics = auth_patterns_parse (cfg->public_topics, why,
+    if (cfg->public_topics && !(e->public_topics = patterns_parse (cfg->public_topics, why,
                                                                          sizeof why))) {
         hlog_error ("--public-topics: %s", why);
         return -1;
@@ -453,7 +453,7 @@ s_stop (int loop_open, int poisoned)
     }
     sessions_destroy (&e->sessions);
     auth_keys_destroy (&e->keys);
-    auth_patterns_destroy (&e->public_topics);
+    patterns_destroy (&e->public_topics);
     hub_destroy (&e->hub);
     timerheap_destroy (&e->timers);
     timerheap_destroy (&e->pings);

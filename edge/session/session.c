@@ -204,7 +204,7 @@ s_allowed (const session_t *self, const auth_identity_t *identity, const char *t
 {
     const session_config_t *cfg = &self->sessions->config;
     size_t len = strlen (topic);
-    return cfg->auth == SESSION_AUTH_OFF || auth_patterns_match (cfg->public_topics, topic, len)
+    return cfg->auth == SESSION_AUTH_OFF || patterns_match (cfg->public_topics, topic, len)
            || (identity && auth_identity_allows (identity, topic, len));
 }
 

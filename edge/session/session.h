@@ -46,7 +46,7 @@ typedef struct {
     //  its token's topics claim allows.
     enum { SESSION_AUTH_OFF, SESSION_AUTH_OPTIONAL, SESSION_AUTH_REQUIRED } auth;
     auth_config_t token;                    //  the token checks
-    const auth_patterns_t *public_topics;   //  borrowed; NULL: none
+    const patterns_t *public_topics;   //  borrowed; NULL: none
     //  The time that tokens' exp, nbf and iat are read against: the wall
     //  clock in ms since the epoch (the other now_ms are monotonic). NULL:
     //  the system's.

@@ -134,13 +134,13 @@ s_patterns (const char *data, size_t size)
     char why[256];
     if (!text)
         return;
-    auth_patterns_t *p = auth_patterns_parse (text, why, sizeof why);
+    patterns_t *p = patterns_parse (text, why, sizeof why);
     size_t len = strlen (text);
-    auth_patterns_match (p, data, size);
+    patterns_match (p, data, size);
     //  A single pattern with no wildcard matches itself.
-    if (p && len && !strpbrk (text, ",*> \t") && !auth_patterns_match (p, text, len))
+    if (p && len && !strpbrk (text, ",*> \t") && !patterns_match (p, text, len))
         abort ();
-    auth_patterns_destroy (&p);
+    patterns_destroy (&p);
     free (text);
 }
 

@@ -44,7 +44,7 @@ s_wall_ms (void)
 
 static gql_schema_t *s_schema;
 static auth_keys_t *s_keys;
-static auth_patterns_t *s_public;
+static patterns_t *s_public;
 static int s_closed;
 static int s_topics;            //  held upstream now
 static char s_last_topic[256];
@@ -97,7 +97,7 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
         char *err = NULL;
         s_schema = gql_schema_new (SDL, strlen (SDL), &err);
         s_keys = auth_keys_new ();
-        s_public = auth_patterns_parse ("chat.lobby", NULL, 0);
+        s_public = patterns_parse ("chat.lobby", NULL, 0);
         if (!s_schema || !s_keys || !s_public
             || auth_keys_add_secret (s_keys, "fuzz", SECRET, sizeof SECRET - 1, NULL, 0) != 1)
             abort ();

@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MATCH(p, topic) auth_patterns_match ((p), (topic), strlen (topic))
+#define MATCH(p, topic) patterns_match ((p), (topic), strlen (topic))
 
-static auth_patterns_t *
+static patterns_t *
 s_parse (const char *list)
 {
     char why[256] = "";
-    auth_patterns_t *p = auth_patterns_parse (list, why, sizeof why);
+    patterns_t *p = patterns_parse (list, why, sizeof why);
     if (!p)
         fprintf (stderr, "  \"%s\": %s\n", list, why);
     return p;
@@ -24,47 +24,47 @@ s_parse (const char *list)
 static void
 test_pattern_rules (void)
 {
-    auth_patterns_t *p = s_parse ("chat.*");
+    patterns_t *p = s_parse ("chat.*");
     CHECK (MATCH (p, "chat.general"));
     CHECK (!MATCH (p, "chat") && !MATCH (p, "chat.a.b") && !MATCH (p, "chat."));
     CHECK (!MATCH (p, "chatx.a") && !MATCH (p, "x.chat.a") && !MATCH (p, ""));
     //  Only len bytes of the topic count.
-    CHECK (auth_patterns_match (p, "chat.generalXXX", 12));
-    CHECK (!auth_patterns_match (p, "chat.general", 4));
-    auth_patterns_destroy (&p);
+    CHECK (patterns_match (p, "chat.generalXXX", 12));
+    CHECK (!patterns_match (p, "chat.general", 4));
+    patterns_destroy (&p);
     CHECK (p == NULL);
     p = s_parse ("user.>");
     CHECK (MATCH (p, "user.alice") && MATCH (p, "user.alice.inbox"));
     CHECK (!MATCH (p, "user") && !MATCH (p, "user.") && !MATCH (p, "user.a..b"));
     CHECK (!MATCH (p, "users.alice"));
-    auth_patterns_destroy (&p);
+    patterns_destroy (&p);
     p = s_parse (">");
     CHECK (MATCH (p, "a") && MATCH (p, "a.b.c"));
     CHECK (!MATCH (p, "") && !MATCH (p, ".a") && !MATCH (p, "a."));
-    auth_patterns_destroy (&p);
+    patterns_destroy (&p);
     p = s_parse ("*.x");
     CHECK (MATCH (p, "a.x") && !MATCH (p, "x") && !MATCH (p, "a.b.x") && !MATCH (p, ".x"));
-    auth_patterns_destroy (&p);
+    patterns_destroy (&p);
     p = s_parse ("a.b");
     CHECK (MATCH (p, "a.b"));
     CHECK (!MATCH (p, "a.bc") && !MATCH (p, "a.b.c") && !MATCH (p, "a") && !MATCH (p, "a.*"));
-    auth_patterns_destroy (&p);
+    patterns_destroy (&p);
 }
 
 static void
 test_pattern_lists (void)
 {
-    auth_patterns_t *p = s_parse ("news.*, user.alice.> ,\tpublic");
+    patterns_t *p = s_parse ("news.*, user.alice.> ,\tpublic");
     REQUIRE (p);
     CHECK (MATCH (p, "news.x") && MATCH (p, "user.alice.inbox") && MATCH (p, "public"));
     CHECK (!MATCH (p, "news") && !MATCH (p, "user.bob.inbox") && !MATCH (p, " public"));
-    auth_patterns_destroy (&p);
+    patterns_destroy (&p);
     //  None at all: nothing matches.
     const char *empty[] = { NULL, "" };
     for (int i = 0; i < 2; i++) {
         p = s_parse (empty[i]);
         CHECK (p && !MATCH (p, "a") && !MATCH (p, "a.b"));
-        auth_patterns_destroy (&p);
+        patterns_destroy (&p);
     }
     CHECK (!MATCH (NULL, "a"));
     //  A deep topic, by "*" per segment and by ">".
@@ -76,12 +76,12 @@ test_pattern_lists (void)
     }
     p = s_parse ("s.>");
     CHECK (MATCH (p, deep));
-    auth_patterns_destroy (&p);
+    patterns_destroy (&p);
     p = s_parse (stars);
     CHECK (MATCH (p, deep));
     strcat (deep, ".s");
     CHECK (!MATCH (p, deep));
-    auth_patterns_destroy (&p);
+    patterns_destroy (&p);
 }
 
 static void
@@ -99,15 +99,15 @@ test_pattern_malformed (void)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char why[256] = "";
-        auth_patterns_t *p = auth_patterns_parse (bad[i][0], why, sizeof why);
+        patterns_t *p = patterns_parse (bad[i][0], why, sizeof why);
         CHECK (p == NULL);
         if (!strstr (why, bad[i][1])) {
             fprintf (stderr, "  \"%s\": why is \"%s\", not \"%s\"\n", bad[i][0], why, bad[i][1]);
             t_failures++;
         }
-        auth_patterns_destroy (&p);
+        patterns_destroy (&p);
     }
-    CHECK (auth_patterns_parse ("a..b", NULL, 0) == NULL);
+    CHECK (patterns_parse ("a..b", NULL, 0) == NULL);
 }
 
 //  auth_token_from_init on JSON text; returns the token as a new string

@@ -291,7 +291,7 @@ f_revoked (void *ctx, const char *id, const char *errors)
 static void
 test_identity (void)
 {
-    auth_patterns_t *public_topics = auth_patterns_parse ("chat.lobby", NULL, 0);
+    patterns_t *public_topics = patterns_parse ("chat.lobby", NULL, 0);
     session_config_t cfg = { .max_subscriptions = 4, .max_query = 1000,
                              .auth = SESSION_AUTH_OPTIONAL, .wall_ms = s_clock,
                              .public_topics = public_topics,
@@ -370,7 +370,7 @@ test_identity (void)
     session_destroy (&anon);
     s_fixture_end (&f);
     auth_keys_destroy (&keys);
-    auth_patterns_destroy (&public_topics);
+    patterns_destroy (&public_topics);
 }
 
 //  --auth required wants a token; --auth off looks at none.

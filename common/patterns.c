@@ -1,17 +1,20 @@
-/*  patterns.c: topic patterns with NATS's rules, from --public-topics
- *  lists and from the topics claim of a token, and their match against
- *  a topic.
+/*  patterns.c: topic patterns with NATS's rules, from lists such as the
+ *  edge's --public-topics and the broker's --history-topics, and their
+ *  match against a topic. (A token's topics claim is read into them by
+ *  the edge's auth code.)
  *
  *  A pattern is kept as its text; matching walks pattern and topic one
  *  segment at a time, so its cost is the topic's length times the
  *  number of patterns, with no allocation.
  */
-#include "auth_internal.h"
+#include "patterns.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct auth_patterns {
+struct patterns {
     char **items;
     size_t count;
 };
@@ -42,9 +45,15 @@ s_malformed (const char *pattern, size_t len)
     return NULL;
 }
 
+patterns_t *
+patterns_new (void)
+{
+    return calloc (1, sizeof (patterns_t));
+}
+
 //  Appends a copy of pattern (len bytes). Returns 0, or -1 if memory ran out.
 static int
-s_push (auth_patterns_t *self, const char *pattern, size_t len)
+s_push (patterns_t *self, const char *pattern, size_t len)
 {
     if (self->count >= SIZE_MAX / sizeof *self->items - 1)
         return -1;
@@ -58,12 +67,12 @@ s_push (auth_patterns_t *self, const char *pattern, size_t len)
     return 0;
 }
 
-auth_patterns_t *
-auth_patterns_parse (const char *list, char *why, size_t why_len)
+patterns_t *
+patterns_parse (const char *list, char *why, size_t why_len)
 {
-    auth_patterns_t *self = calloc (1, sizeof *self);
+    patterns_t *self = patterns_new ();
     if (!self) {
-        auth_why (why, why_len, "patterns", "out of memory");
+        snprintf (why, why_len, "patterns: out of memory");
         return NULL;
     }
     //  Blanks around a pattern are the list's, not the pattern's: "a, b".
@@ -77,49 +86,37 @@ auth_patterns_parse (const char *list, char *why, size_t why_len)
             len--;
         const char *bad = s_malformed (pattern, len);
         if (bad || s_push (self, pattern, len) != 0) {
-            auth_why (why, why_len, "patterns", "\"%.*s\": %s", (int) n, p,
+            snprintf (why, why_len, "patterns: \"%.*s\": %s", (int) n, p,
                       bad ? bad : "out of memory");
-            auth_patterns_destroy (&self);
+            patterns_destroy (&self);
             return NULL;
         }
         p = end ? end + 1 : p + n;
         //  A trailing comma leaves an empty pattern, as ",," does.
         if (end && !*p) {
-            auth_why (why, why_len, "patterns", "empty pattern at the end");
-            auth_patterns_destroy (&self);
+            snprintf (why, why_len, "patterns: empty pattern at the end");
+            patterns_destroy (&self);
             return NULL;
         }
     }
     return self;
 }
 
-auth_patterns_t *
-auth_patterns_from_json (const json_t *value, int *nomem)
+const char *
+patterns_add (patterns_t *self, const char *pattern, size_t len)
 {
-    auth_patterns_t *self = calloc (1, sizeof *self);
-    size_t i, n = json_is_array (value) ? json_array_size (value) : 1;
-    *nomem = !self;
-    for (i = 0; self && i < n; i++) {
-        const json_t *one = json_is_array (value) ? json_array_get (value, i) : value;
-        if (!json_is_string (one)
-            || s_malformed (json_string_value (one), json_string_length (one)))
-            break;
-        if (s_push (self, json_string_value (one), json_string_length (one)) != 0) {
-            *nomem = 1;
-            break;
-        }
-    }
-    if (self && i < n)
-        auth_patterns_destroy (&self);
-    return self;
+    const char *bad = s_malformed (pattern, len);
+    if (!bad && s_push (self, pattern, len) != 0)
+        bad = "out of memory";
+    return bad;
 }
 
 void
-auth_patterns_destroy (auth_patterns_t **self_p)
+patterns_destroy (patterns_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    auth_patterns_t *self = *self_p;
+    patterns_t *self = *self_p;
     for (size_t i = 0; i < self->count; i++)
         free (self->items[i]);
     free (self->items);
@@ -165,7 +162,7 @@ s_match (const char *pattern, const char *topic, size_t len)
 }
 
 int
-auth_patterns_match (const auth_patterns_t *self, const char *topic, size_t len)
+patterns_match (const patterns_t *self, const char *topic, size_t len)
 {
     for (size_t i = 0; self && topic && len && i < self->count; i++)
         if (s_match (self->items[i], topic, len))
