@@ -115,7 +115,12 @@ s_context_info (const edge_config_t *cfg, struct lws_context_creation_info *info
     //  Idle connections are pinged by the edge itself (ws.c), from a heap:
     //  lws's own pings (retry_and_idle_policy) keep each connection's
     //  deadline in one sorted list, re-walked at every ping and pong,
-    //  which stalls a worker with tens of thousands of connections.
+    //  which stalls a worker with tens of thousands of connections. A
+    //  policy of zeros keeps lws from keeping that deadline at all (with
+    //  none, it applies a default one of its own).
+    static const lws_retry_bo_t no_validity = { .secs_since_valid_ping = 0,
+                                                .secs_since_valid_hangup = 0 };
+    info->retry_and_idle_policy = &no_validity;
 
     static void *loops[1];
     loops[0] = &net_edge.loop;
