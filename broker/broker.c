@@ -34,6 +34,7 @@
 #include "broker.h"
 #include "curve.h"
 #include "guard.h"
+#include "history.h"
 #include "log.h"
 #include "wire.h"
 
@@ -41,6 +42,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -74,6 +76,8 @@ struct broker {
     void *xsub_h;
     void *egress_h;
     guard_t *guard;
+    history_t *history;
+    history_event_t *batch;     //  an answer's events, history_batch of them
     zcert_t *cert;              //  the broker's key pair, with CURVE on
     int64_t started;
     broker_counters_t counters;
@@ -224,6 +228,32 @@ s_upstream_connect (broker_t *self)
     return rc;
 }
 
+//  The topics' numbering, with epochs drawn at random at each start.
+//  Returns 0, or -1 (logged).
+static int
+s_history_start (broker_t *self)
+{
+    const broker_config_t *cfg = &self->config;
+    history_config_t hc = { cfg->history_topics, cfg->history_size,
+                            (int64_t) cfg->history_ttl * 1000, cfg->history_bytes,
+                            cfg->history_max_topics };
+    uint64_t seed;
+    char why[256];
+    if (getrandom (&seed, sizeof seed, 0) != (ssize_t) sizeof seed) {
+        hlog_error ("getrandom: %s", strerror (errno));
+        return -1;
+    }
+    if (!(self->history = history_new (&hc, seed, why, sizeof why))) {
+        hlog_error ("--history-topics: %s", why);
+        return -1;
+    }
+    if (!(self->batch = calloc (cfg->history_batch, sizeof *self->batch))) {
+        hlog_error ("out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 broker_t *
 broker_new (const broker_config_t *config)
 {
@@ -234,6 +264,8 @@ broker_new (const broker_config_t *config)
     self->started = zclock_mono ();
     const broker_config_t *cfg = &self->config;
 
+    if (s_history_start (self) != 0)
+        goto fail;
     //  The ZAP handler first, so that no handshake happens without it.
     peers_limits_t limits = { cfg->max_peer_subscriptions, cfg->max_subscriptions };
     self->guard = guard_new (&limits);
@@ -290,6 +322,8 @@ broker_destroy (broker_t **self_p)
     zsock_destroy (&self->xsub);
     zsock_destroy (&self->egress);
     guard_destroy (&self->guard);
+    history_destroy (&self->history);
+    free (self->batch);
     zcert_destroy (&self->cert);
     free (self);
     *self_p = NULL;
@@ -332,6 +366,47 @@ s_egress_send (broker_t *self, zmq_msg_t *frames, int n)
     self->counters.forwarded++;
 }
 
+//  Numbers an event (docs/wire.md, "Offsets and epochs"): its metadata
+//  frame becomes its topic's epoch and next offset, whatever the
+//  publisher put there. An event relayed from the upstream broker keeps
+//  the numbering its first broker gave it, and is kept under it.
+static void
+s_stamp (broker_t *self, zmq_msg_t *frames, int *n, int relayed)
+{
+    uint64_t epoch, offset;
+    if (relayed && *n == 3
+        && wire_stamp_decode (zmq_msg_data (&frames[2]), zmq_msg_size (&frames[2]), &epoch,
+                              &offset) == 0) {
+        //  Kept here too, so that this broker's SINCE answers for it.
+        if (history_mirror (self->history, zmq_msg_data (&frames[0]), zmq_msg_size (&frames[0]),
+                            epoch, offset, zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]),
+                            zclock_mono ()) != 0)
+            self->counters.unnumbered++;
+        return;
+    }
+    if (*n == 3) {
+        zmq_msg_close (&frames[2]);
+        zmq_msg_init (&frames[2]);
+        *n = 2;
+    }
+    if (history_stamp (self->history, zmq_msg_data (&frames[0]), zmq_msg_size (&frames[0]),
+                       zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]), zclock_mono (),
+                       &epoch, &offset) != 0) {
+        //  Out of memory: forwarded unnumbered, which subscribers see.
+        self->counters.unnumbered++;
+        return;
+    }
+    if (zmq_msg_init_size (&frames[2], WIRE_STAMP_SIZE) != 0) {
+        //  (The offset is spent: subscribers see a gap, which the history
+        //  fills.)
+        zmq_msg_init (&frames[2]);
+        self->counters.unnumbered++;
+        return;
+    }
+    wire_stamp_encode (epoch, offset, zmq_msg_data (&frames[2]));
+    *n = 3;
+}
+
 //  Reads up to BATCH messages from an ingress socket and forwards the
 //  well-formed ones. Returns how many it read, or -1 on a fatal error.
 static int
@@ -361,6 +436,8 @@ s_pump (broker_t *self, void *from, uint64_t *received, int trusted_reserved)
             hlog_debug ("refused a message: %s", wire_strerror (werr));
         }
         else {
+            if (!ack)
+                s_stamp (self, frames, &n, trusted_reserved);
             if (!guard_routed (self->guard, zmq_msg_data (&frames[0]),
                                zmq_msg_size (&frames[0])))
                 self->counters.unrouted++;
@@ -463,7 +540,7 @@ s_egress_read (broker_t *self)
 }
 
 #define S_DENIAL_KEY(name, key, text) key,
-#define S_JSON_MAX 2048
+#define S_JSON_MAX 4096
 
 //  The counters as one JSON object in buf. Returns its length.
 static int
@@ -494,6 +571,21 @@ s_counters_json (broker_t *self, char *buf, size_t size)
     //  Refused handshakes, one key per reason (guard.h's list).
     const uint64_t *denied = guard_denials (self->guard);
     static const char *keys[] = { GUARD_DENIAL_MAP (S_DENIAL_KEY) };
+    history_stats_t h;
+    history_stats (self->history, &h);
+    n += snprintf (buf + n, size - (size_t) n,
+                   ",\"messages_unnumbered\":%llu,\"history_topics\":%llu,"
+                   "\"history_topics_kept\":%llu,\"history_events\":%llu,"
+                   "\"history_bytes\":%llu,\"history_trimmed\":%llu,"
+                   "\"history_topics_forgotten\":%llu,\"history_replays\":%llu,"
+                   "\"history_replayed\":%llu,\"history_gone\":%llu,"
+                   "\"history_requests_malformed\":%llu",
+                   (unsigned long long) c->unnumbered, (unsigned long long) h.topics,
+                   (unsigned long long) h.topics_kept, (unsigned long long) h.events,
+                   (unsigned long long) h.bytes, (unsigned long long) h.trimmed,
+                   (unsigned long long) h.forgotten, (unsigned long long) h.replays,
+                   (unsigned long long) h.replayed, (unsigned long long) h.gone,
+                   (unsigned long long) c->history_requests_malformed);
     n += snprintf (buf + n, size - (size_t) n, ",\"curve\":%s", self->cert ? "true" : "false");
     for (int i = 0; i < GUARD_DENIALS && (size_t) n < size; i++)
         n += snprintf (buf + n, size - (size_t) n, ",\"%s\":%llu", keys[i],
@@ -511,29 +603,126 @@ s_log_counters (broker_t *self)
     hlog_info ("counters %s", json);
 }
 
-//  Answers any request on the stats socket with the counters as JSON. The
-//  reply goes back on the requester's envelope; a request that is not a
-//  well-formed REQ envelope is answered the same way or ignored.
+//  History requests, on the stats socket (docs/wire.md, "Offsets and
+//  epochs"): a REQ sends ["SINCE", topic, epoch as 16 hex digits, offset
+//  in decimal] and gets ["OK", epoch, last offset, payload...] (the events
+//  after offset, consecutive), ["GONE", epoch, last offset] or ["ERROR",
+//  why]. The epoch and last offset are the topic's now.
+#define S_HISTORY_FRAMES 6      //  identity, empty, and the four above
+
+//  Reads an unsigned number of base 10 or 16 from a frame. Returns 0, or
+//  -1 if the frame holds anything else.
+static int
+s_frame_u64 (zmq_msg_t *frame, int base, size_t digits_max, uint64_t *out)
+{
+    const char *p = zmq_msg_data (frame);
+    size_t n = zmq_msg_size (frame);
+    uint64_t v = 0;
+    if (n == 0 || n > digits_max)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int d = p[i] >= '0' && p[i] <= '9' ? p[i] - '0'
+                : base == 16 && p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
+                                                           : -1;
+        if (d < 0 || (base == 10 && v > (UINT64_MAX - (uint64_t) d) / 10))
+            return -1;
+        v = v * (uint64_t) base + (uint64_t) d;
+    }
+    *out = v;
+    return 0;
+}
+
+static void
+s_history_reply (broker_t *self, zmq_msg_t *id, const char *status, uint64_t epoch,
+                 uint64_t last, const history_event_t *events, size_t n, const char *why)
+{
+    void *h = zsock_resolve (self->stats);
+    char e[17], o[21];
+    snprintf (e, sizeof e, "%016llx", (unsigned long long) epoch);
+    snprintf (o, sizeof o, "%llu", (unsigned long long) last);
+    //  A peer gone meanwhile, or one whose queue is full, loses its answer;
+    //  the REQ asks again after its own timeout.
+    zmq_msg_send (id, h, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send (h, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (why) {
+        zmq_send (h, status, strlen (status), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        zmq_send (h, why, strlen (why), ZMQ_DONTWAIT);
+        return;
+    }
+    zmq_send (h, status, strlen (status), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send (h, e, 16, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send (h, o, strlen (o), (n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+    for (size_t i = 0; i < n; i++)
+        zmq_send (h, events[i].payload, events[i].len,
+                  (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+}
+
+//  Answers one request, whose frames f[0..n) the REQ envelope opens.
+static void
+s_history_answer (broker_t *self, zmq_msg_t *f, int n)
+{
+    const broker_config_t *cfg = &self->config;
+    uint64_t epoch, offset;
+    const char *why = NULL;
+    if (n != S_HISTORY_FRAMES || zmq_msg_size (&f[1]) != 0)
+        why = "expected [\"SINCE\", topic, epoch, offset]";
+    else if (wire_topic_check (zmq_msg_data (&f[3]), zmq_msg_size (&f[3])) != WIRE_OK)
+        why = "the topic breaks the wire format's rules";
+    else if (s_frame_u64 (&f[4], 16, 16, &epoch) != 0)
+        why = "the epoch must be 1 to 16 lowercase hex digits";
+    else if (s_frame_u64 (&f[5], 10, 20, &offset) != 0)
+        why = "the offset must be a decimal number below 2^64";
+    if (why) {
+        self->counters.history_requests_malformed++;
+        if (n >= 2 && zmq_msg_size (&f[1]) == 0)
+            s_history_reply (self, &f[0], "ERROR", 0, 0, NULL, 0, why);
+        return;
+    }
+    size_t got;
+    uint64_t cur_epoch, cur_last;
+    history_answer_t a = history_since (self->history, zmq_msg_data (&f[3]),
+                                        zmq_msg_size (&f[3]), epoch, offset, zclock_mono (),
+                                        self->batch, cfg->history_batch,
+                                        cfg->history_batch_bytes, &got, &cur_epoch, &cur_last);
+    s_history_reply (self, &f[0], a == HISTORY_OK ? "OK" : "GONE", cur_epoch, cur_last,
+                     self->batch, got, NULL);
+}
+
+//  Answers the requests on the stats socket, on the requester's envelope:
+//  SINCE as above, anything else with the counters as JSON. A request
+//  that is not a well-formed REQ envelope is ignored.
 static void
 s_stats_read (broker_t *self)
 {
     void *h = zsock_resolve (self->stats);
     for (int m = 0; m < 64; m++) {
-        zmq_msg_t id;
-        zmq_msg_init (&id);
-        if (zmq_msg_recv (&id, h, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&id);
-            return;
+        zmq_msg_t f[S_HISTORY_FRAMES];
+        int n = 0, more = 1;
+        for (int i = 0; i < S_HISTORY_FRAMES; i++)
+            zmq_msg_init (&f[i]);
+        while (more && n < S_HISTORY_FRAMES) {
+            if (zmq_msg_recv (&f[n], h, ZMQ_DONTWAIT) < 0)
+                break;
+            more = zmq_msg_more (&f[n]);
+            n++;
         }
-        int frames = zmq_msg_more (&id) ? s_discard_more (h) : 0;
-        if (frames >= 2) {
+        if (more && n == S_HISTORY_FRAMES)
+            n += s_discard_more (h);
+        int since = n >= 3 && zmq_msg_size (&f[2]) == 5
+                    && memcmp (zmq_msg_data (&f[2]), "SINCE", 5) == 0;
+        if (since)
+            s_history_answer (self, f, n);
+        else if (n >= 3) {
             char json[S_JSON_MAX];
-            int n = s_counters_json (self, json, sizeof json);
-            zmq_msg_send (&id, h, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            int len = s_counters_json (self, json, sizeof json);
+            zmq_msg_send (&f[0], h, ZMQ_SNDMORE | ZMQ_DONTWAIT);
             zmq_send (h, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-            zmq_send (h, json, (size_t) n, ZMQ_DONTWAIT);
+            zmq_send (h, json, (size_t) len, ZMQ_DONTWAIT);
         }
-        zmq_msg_close (&id);
+        for (int i = 0; i < S_HISTORY_FRAMES; i++)
+            zmq_msg_close (&f[i]);
+        if (n == 0)
+            return;
     }
 }
 

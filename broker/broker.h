@@ -12,6 +12,9 @@
  *  (so that any byte stream, an HTTP request for one, would parse as
  *  frames). The broker's own ZAP handler names each egress connection, and
  *  peers.c keeps the egress's subscriptions within their limits.
+ *
+ *  Each event from a publisher is numbered in its topic (history.c), and
+ *  the stats socket answers requests for the recent events of a topic.
  */
 #ifndef HERALD_BROKER_H
 #define HERALD_BROKER_H
@@ -23,7 +26,7 @@ typedef struct {
     const char *ingress;        //  comma-separated endpoints to bind; "" = none
     const char *egress;
     const char *xsub;
-    const char *stats;          //  ROUTER that answers "STATS"; "" = none
+    const char *stats;          //  ROUTER for the counters and SINCE; "" = none
     const char *upstream;       //  another broker's egress to connect; "" = none
     int ingress_hwm;            //  messages, per publisher connection
     int egress_hwm;             //  messages, per subscriber connection
@@ -38,6 +41,14 @@ typedef struct {
     const char *curve_secret;       //  the broker's secret certificate, or NULL
     const char *curve_publishers;   //  public certificates allowed on ingress, xsub
     const char *curve_subscribers;  //  public certificates allowed on egress, stats
+    //  Resumable subscriptions (history.h, docs/recovery.md).
+    const char *history_topics;     //  patterns whose recent events are kept
+    size_t history_size;            //  events kept per topic
+    int history_ttl;                //  seconds an event is kept; 0 for ever
+    size_t history_bytes;           //  memory for all kept events
+    size_t history_max_topics;      //  topics numbered at once
+    size_t history_batch;           //  events in one answer at most
+    size_t history_batch_bytes;     //  payload bytes in one answer at most
     const char *upstream_curve_server;  //  the upstream's public certificate, or NULL
     const char *upstream_curve_cert;    //  this broker's secret certificate there;
                                         //  NULL: curve_secret
@@ -56,6 +67,8 @@ typedef struct {
     uint64_t peers_disconnected;    //  egress connections closed for refused subscriptions
     uint64_t sync_answered;     //  subscription confirmations sent
     uint64_t acks;              //  publishers' confirmation markers received
+    uint64_t unnumbered;        //  events forwarded without an offset (memory)
+    uint64_t history_requests_malformed;
 } broker_counters_t;
 
 typedef struct broker broker_t;

@@ -29,7 +29,7 @@ static const opt_t s_opts[] = {
     { "xsub", 0, OPT_STRING, B (xsub), "EP", "tcp://127.0.0.1:7402", 0, 0,
       "any ZeroMQ PUB publisher", NULL, NULL },
     { "stats", 0, OPT_STRING, B (stats), "EP", "tcp://127.0.0.1:7403", 0, 0,
-      "counters for 'herald stats'", NULL, NULL },
+      "counters for 'herald stats', and the history's SINCE requests", NULL, NULL },
     { "upstream", 0, OPT_STRING, B (upstream), "EP", "", 0, 0,
       "also relay another broker's egress", NULL, NULL },
     { "curve-secret", 0, OPT_STRING, B (curve_secret), "FILE", NULL, 0, 0,
@@ -60,6 +60,26 @@ static const opt_t s_opts[] = {
       "disconnected", NULL, NULL },
     { "io-threads", 0, OPT_INT, F (io_threads), "N", "1", 1, 64, "ZeroMQ I/O threads", NULL,
       NULL },
+    { "history-topics", 0, OPT_STRING, B (history_topics), "PATTERNS", ">", 0, 0,
+      "keep the recent events of the topics matching these patterns (comma-separated, "
+      "'*' one segment, '>' the rest; '' none); every topic's events are numbered all the "
+      "same", "History (resumable subscriptions, docs/recovery.md):", NULL },
+    { "history-size", 0, OPT_SIZE, B (history_size), "N", "100", 0, 10000000,
+      "events kept per topic, the oldest going first; 0 keeps none", NULL, NULL },
+    { "history-ttl", 0, OPT_INT, B (history_ttl), "S", "300", 0, 31536000,
+      "seconds an event is kept; 0 for no limit", NULL, NULL },
+    { "history-bytes", 0, OPT_SIZE, B (history_bytes), "BYTES", "67108864", 0,
+      (size_t) 1 << 40, "memory for the events kept, all topics together (their payloads "
+      "and 56 B each); the oldest go first", NULL, NULL },
+    { "history-max-topics", 0, OPT_SIZE, B (history_max_topics), "N", "100000", 1, 100000000,
+      "topics numbered at once; past it the least recently published is forgotten, its "
+      "next event starting a new epoch", NULL, NULL },
+    { "history-batch", 0, OPT_SIZE, B (history_batch), "N", "1000", 1, 100000,
+      "events in one answer to SINCE at most (the asker asks again for the rest)", NULL,
+      NULL },
+    { "history-batch-bytes", 0, OPT_SIZE, B (history_batch_bytes), "BYTES", "4194304", 1,
+      (size_t) 1 << 30, "payload bytes in one answer at most (an answer holds at least one "
+      "event)", NULL, NULL },
     { "stats-interval", 0, OPT_INT, B (stats_interval), "S", "60", 0, 86400,
       "log the counters every S seconds; 0 never", "Operation:", NULL },
     { "drain-ms", 0, OPT_INT, B (drain_ms), "MS", "1000", 0, 600000,

@@ -263,6 +263,80 @@ wire_metadata_check (const void *buf, size_t len)
     return WIRE_OK;
 }
 
+void
+wire_stamp_encode (uint64_t epoch, uint64_t offset, unsigned char out[WIRE_STAMP_SIZE])
+{
+    unsigned char *p = out;
+    *p++ = 0x82;                                    //  fixmap, 2 pairs
+    *p++ = 0xa5;
+    memcpy (p, "epoch", 5);
+    p += 5;
+    wire_ack_encode (epoch, p);                     //  uint64
+    p += WIRE_ACK_PAYLOAD;
+    *p++ = 0xa6;
+    memcpy (p, "offset", 6);
+    p += 6;
+    wire_ack_encode (offset, p);
+}
+
+//  The str at *pos (a fixstr or str8, as keys are), advancing past it.
+//  Returns its length with *s set, or -1 if the value there is another.
+static int
+s_key (const unsigned char *p, size_t len, size_t *pos, const char **s)
+{
+    if (*pos >= len)
+        return -1;
+    size_t n, at = *pos + 1;
+    if (p[*pos] >= 0xa0 && p[*pos] <= 0xbf)
+        n = p[*pos] & 0x1f;
+    else if (p[*pos] == 0xd9 && at < len)
+        n = p[at++];
+    else
+        return -1;
+    if (n > len - at)
+        return -1;
+    *s = (const char *) p + at;
+    *pos = at + n;
+    return (int) n;
+}
+
+int
+wire_stamp_decode (const void *buf, size_t len, uint64_t *epoch, uint64_t *offset)
+{
+    const unsigned char *p = buf;
+    if (wire_metadata_check (buf, len) != WIRE_OK)
+        return -1;
+    size_t pos = 1;
+    uint64_t pairs;
+    if (p[0] <= 0x8f)
+        pairs = p[0] & 0x0f;
+    else {
+        int hdr = p[0] == 0xde ? 2 : 4;
+        pairs = s_be (p + 1, hdr);
+        pos += (size_t) hdr;
+    }
+    int found = 0;
+    for (uint64_t i = 0; i < pairs; i++) {
+        const char *key = NULL;
+        int klen = s_key (p, len, &pos, &key);
+        //  (The check above passed, so every key and value is whole.)
+        if (klen < 0 && s_skip (p, len, &pos, 1) != WIRE_OK)
+            return -1;
+        size_t start = pos;
+        if (s_skip (p, len, &pos, 1) != WIRE_OK)
+            return -1;
+        uint64_t *dst = klen == 5 && memcmp (key, "epoch", 5) == 0    ? epoch
+                        : klen == 6 && memcmp (key, "offset", 6) == 0 ? offset
+                                                                       : NULL;
+        if (!dst)
+            continue;
+        if (wire_ack_decode (p + start, pos - start, dst) != 0)
+            return -1;
+        found |= dst == epoch ? 1 : 2;
+    }
+    return found == 3 ? 0 : -1;
+}
+
 int
 wire_recv (void *socket, zmq_msg_t frames[WIRE_FRAMES_MAX], int *nframes)
 {

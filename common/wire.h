@@ -81,6 +81,18 @@ void wire_ack_encode (uint64_t count, unsigned char out[WIRE_ACK_PAYLOAD]);
  *  fixint, uint 8, 16, 32 or 64). Returns 0 with *count set, or -1. */
 int wire_ack_decode (const void *buf, size_t len, uint64_t *count);
 
+/*  A topic's numbering, which its broker writes as the metadata frame of
+ *  each event it forwards (docs/wire.md, "Offsets and epochs"): the map
+ *  {"epoch": uint64, "offset": uint64}, in WIRE_STAMP_SIZE bytes. */
+#define WIRE_STAMP_SIZE 32
+void wire_stamp_encode (uint64_t epoch, uint64_t offset, unsigned char out[WIRE_STAMP_SIZE]);
+
+/*  Read a metadata frame's numbering: any msgpack map holding the keys
+ *  "epoch" and "offset" with unsigned integers, in any order, among
+ *  others. Returns 0 with both set, or -1 (not a map, a key missing or
+ *  of another type, malformed msgpack). */
+int wire_stamp_decode (const void *buf, size_t len, uint64_t *epoch, uint64_t *offset);
+
 /*  Check that [buf, buf+len) holds exactly one msgpack value, nested at most
  *  WIRE_MAX_DEPTH deep, whose every declared length fits in the buffer.
  *  After this passes, msgpack-c can unpack the value without being asked

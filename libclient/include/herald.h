@@ -531,7 +531,10 @@ HERALD_EXPORT const void *herald_event_payload (const herald_event_t *event, siz
  *  when memory runs out. */
 HERALD_EXPORT const char *herald_event_json (herald_event_t *event, size_t *len);
 
-/*  The optional metadata frame (a msgpack map), or NULL if there is none. */
+/*  The optional metadata frame (a msgpack map), or NULL if there is none.
+ *  herald-broker writes there the topic's epoch and the event's offset
+ *  ({"epoch": uint64, "offset": uint64}, docs/wire.md "Offsets and
+ *  epochs"). */
 HERALD_EXPORT const void *herald_event_metadata (const herald_event_t *event, size_t *size);
 
 /*  Release an event. Accepts NULL and *event == NULL; sets *event to NULL. */

@@ -8,7 +8,10 @@
  *  three byte for byte, and the check agrees with the wire rules applied
  *  directly. The whole input is also read as a confirmation marker's
  *  payload (wire_ack_decode, bytes a broker sends back to a publisher):
- *  what it accepts encodes and decodes back to the same count.
+ *  what it accepts encodes and decodes back to the same count; and as a
+ *  metadata frame's numbering (wire_stamp_decode): what it accepts is a
+ *  well-formed map, and its epoch and offset survive the broker's own
+ *  encoding.
  */
 #include "wire.h"
 
@@ -39,6 +42,15 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
         unsigned char payload[WIRE_ACK_PAYLOAD];
         wire_ack_encode (count, payload);
         if (wire_ack_decode (payload, sizeof payload, &again) != 0 || again != count)
+            abort ();
+    }
+    uint64_t epoch, offset, e2, o2;
+    if (wire_stamp_decode (data, size, &epoch, &offset) == 0) {
+        unsigned char stamp[WIRE_STAMP_SIZE];
+        wire_stamp_encode (epoch, offset, stamp);
+        if (wire_metadata_check (data, size) != WIRE_OK
+            || wire_stamp_decode (stamp, sizeof stamp, &e2, &o2) != 0 || e2 != epoch
+            || o2 != offset)
             abort ();
     }
     if (size < 1)

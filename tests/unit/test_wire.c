@@ -75,6 +75,36 @@ test_owner_hash (void)
     CHECK_INT (wire_ack_decode ("\xcc\x01\x02", 3, &v), -1); //  trailing byte
 }
 
+//  A topic's numbering in the metadata frame (docs/wire.md, "Offsets and
+//  epochs"): what the broker writes, and the maps any client may send.
+static void
+test_stamp (void)
+{
+    unsigned char buf[WIRE_STAMP_SIZE];
+    uint64_t e = 0, o = 0;
+    wire_stamp_encode (0xfedcba9876543210ull, 42, buf);
+    CHECK_INT (wire_metadata_check (buf, sizeof buf), WIRE_OK);
+    CHECK_INT (wire_stamp_decode (buf, sizeof buf, &e, &o), 0);
+    CHECK (e == 0xfedcba9876543210ull);
+    CHECK_INT (o, 42);
+    //  {"offset": 7, "x": [1], "epoch": 3}: any order, other keys, small ints.
+    static const char other[] = "\x83\xa6" "offset\x07\xa1x\x91\x01\xa5" "epoch\x03";
+    CHECK_INT (wire_stamp_decode (other, sizeof other - 1, &e, &o), 0);
+    CHECK_INT (e, 3);
+    CHECK_INT (o, 7);
+    //  A key that is not a string is skipped: {1: 2, "epoch": 1, "offset": 2}.
+    static const char intkey[] = "\x83\x01\x02\xa5" "epoch\x01\xa6" "offset\x02";
+    CHECK_INT (wire_stamp_decode (intkey, sizeof intkey - 1, &e, &o), 0);
+    //  One missing, one of another type, not a map, cut short.
+    static const char missing[] = "\x81\xa5" "epoch\x01";
+    CHECK_INT (wire_stamp_decode (missing, sizeof missing - 1, &e, &o), -1);
+    static const char negative[] = "\x82\xa5" "epoch\x01\xa6" "offset\xff";
+    CHECK_INT (wire_stamp_decode (negative, sizeof negative - 1, &e, &o), -1);
+    CHECK_INT (wire_stamp_decode ("\x91\x01", 2, &e, &o), -1);
+    CHECK_INT (wire_stamp_decode (buf, sizeof buf - 1, &e, &o), -1);
+    CHECK_INT (wire_stamp_decode ("", 0, &e, &o), -1);
+}
+
 static void
 test_utf8 (void)
 {
@@ -488,6 +518,7 @@ main (int argc, char **argv)
     TEST_INIT (argc, argv);
     RUN (test_topic_rules);
     RUN (test_owner_hash);
+    RUN (test_stamp);
     RUN (test_utf8);
     RUN (test_msgpack_check);
     RUN (test_json_roundtrip);
