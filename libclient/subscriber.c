@@ -638,6 +638,18 @@ herald_event_metadata (const herald_event_t *ev, size_t *size)
     return zmq_msg_data ((zmq_msg_t *) &ev->meta);
 }
 
+int
+herald_event_stamp (const herald_event_t *ev, uint64_t *epoch, uint64_t *offset)
+{
+    if (!ev || !epoch || !offset)
+        return herald__fail (HERALD_ERR_INVALID, "NULL argument");
+    if (!ev->has_meta
+        || wire_stamp_decode (zmq_msg_data ((zmq_msg_t *) &ev->meta),
+                              zmq_msg_size ((zmq_msg_t *) &ev->meta), epoch, offset) != 0)
+        return herald__fail (HERALD_ERR_INVALID, "the event carries no offset and epoch");
+    return HERALD_OK;
+}
+
 void
 herald_event_destroy (herald_event_t **event)
 {

@@ -537,6 +537,17 @@ HERALD_EXPORT const char *herald_event_json (herald_event_t *event, size_t *len)
  *  epochs"). */
 HERALD_EXPORT const void *herald_event_metadata (const herald_event_t *event, size_t *size);
 
+/*  The event's place in its topic's stream, as the broker numbered it
+ *  (docs/wire.md, "Offsets and epochs"): its topic's epoch and its
+ *  offset. Within one epoch offsets go 1, 2, 3, ...: a subscriber that
+ *  sees one skipped missed that event. Returns HERALD_OK with *epoch and
+ *  *offset set, or HERALD_ERR_INVALID for a NULL argument or an event
+ *  that carries no numbering (from a broker before this one, or from a
+ *  ZeroMQ publisher connected straight to the subscriber). Available
+ *  since HERALD_1.4. */
+HERALD_EXPORT int herald_event_stamp (const herald_event_t *event, uint64_t *epoch,
+                                      uint64_t *offset);
+
 /*  Release an event. Accepts NULL and *event == NULL; sets *event to NULL. */
 HERALD_EXPORT void herald_event_destroy (herald_event_t **event);
 

@@ -229,6 +229,12 @@ test_roundtrip (void)
     CHECK_INT (meta[0], 0x82);
     CHECK (memcmp (meta + 1, "\xa5" "epoch", 6) == 0);
     CHECK (memcmp (meta + 16, "\xa6" "offset\xcf\0\0\0\0\0\0\0\x01", 16) == 0);
+    uint64_t epoch = 0, offset = 0, epoch2 = 0;
+    CHECK_INT (herald_event_stamp (ev, &epoch, &offset), HERALD_OK);
+    CHECK (epoch != 0);
+    CHECK_INT (offset, 1);
+    CHECK_INT (herald_event_stamp (ev, NULL, &offset), HERALD_ERR_INVALID);
+    CHECK_INT (herald_event_stamp (NULL, &epoch, &offset), HERALD_ERR_INVALID);
     herald_free (packed);
     herald_event_destroy (&ev);
     CHECK (ev == NULL);
@@ -240,6 +246,10 @@ test_roundtrip (void)
     CHECK_INT (size, 4);
     CHECK (memcmp (payload, "\x92\x01\xa1x", 4) == 0);
     CHECK_STR (herald_event_json (ev, NULL), "[1,\"x\"]");
+    //  The topic's next offset, in the same epoch.
+    CHECK_INT (herald_event_stamp (ev, &epoch2, &offset), HERALD_OK);
+    CHECK (epoch2 == epoch);
+    CHECK_INT (offset, 2);
     herald_event_destroy (&ev);
     herald_publisher_destroy (&pub);
     herald_subscriber_destroy (&sub);

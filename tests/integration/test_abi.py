@@ -46,6 +46,7 @@ def test_soname_and_symbol_version():
                  "herald_subscriber_brokers", "herald_subscriber_broker_endpoint",
                  "herald_subscriber_broker_connected"):
         assert re.search(rf"HERALD_1\.3\s+{name}$", versions, re.M), name
+    assert re.search(r"HERALD_1\.4\s+herald_event_stamp$", versions, re.M)
 
 
 def test_header_compiles_as_cxx(tmp_path):

@@ -106,6 +106,18 @@ def test_metadata_frames_reach_the_caller():
                 ptr = lib.herald_event_metadata(ev, ctypes.byref(size))
                 got = ctypes.string_at(ptr, size.value) if ptr else None
                 assert got == meta
+                # None of these is a broker's numbering.
+                e, o = ctypes.c_uint64(), ctypes.c_uint64()
+                assert lib.herald_event_stamp(ev, ctypes.byref(e), ctypes.byref(o)) \
+                    == herald.ErrorCode.INVALID
                 lib.herald_event_destroy(ctypes.byref(ev))
+            # One that is: any map with "epoch" and "offset", in any order.
+            xpub.send_multipart([b"m", b"\xc0", b"\x82\xa6offset\x09\xa5epoch\x07"])
+            ev = ctypes.c_void_p()
+            assert lib.herald_recv(sub._handle, ctypes.byref(ev), 10000) == 0
+            e, o = ctypes.c_uint64(), ctypes.c_uint64()
+            assert lib.herald_event_stamp(ev, ctypes.byref(e), ctypes.byref(o)) == 0
+            assert (e.value, o.value) == (7, 9)
+            lib.herald_event_destroy(ctypes.byref(ev))
     finally:
         ctx.destroy(linger=0)
