@@ -528,6 +528,23 @@ def test_sync_waits_for_a_broker_still_starting(pair):
     assert took >= 0.35, took
 
 
+def test_ready_with_a_broker_down(broker):
+    """asyncio's ready() with one broker of the list down: it returns once
+    the one that is up has confirmed and the other has had its heartbeat
+    timeout to be reached, though nothing arrives to wake it then."""
+    taken: set = set()
+    down = f"tcp://127.0.0.1:{block_ports(taken)['egress']}"   # nobody listens
+
+    async def main() -> float:
+        with herald.Subscriber([down, broker.egress], ["room.0"]) as sub:
+            start = time.monotonic()
+            await sub.ready(5)
+            return time.monotonic() - start
+    took = asyncio.run(main())
+    print(f"\nready() with one broker of two down: {took * 1000:.0f} ms")
+    assert 1.4 < took < 3.0, took
+
+
 def test_a_silent_broker_at_the_start(broker, monkeypatch):
     """A broker that takes the TCP connection and never answers (a hung
     host): a publish to a topic it owns waits for its first handshake for

@@ -556,7 +556,14 @@ class Subscriber:
                     return
                 if rc != ErrorCode.TIMEOUT:
                     _check(rc)
-                await self._readable()
+                # With several brokers, one coming up or going down (or one
+                # not reached in time) changes the answer and announces
+                # nothing on the descriptor: look again every 100 ms, as
+                # herald_subscriber_sync does.
+                try:
+                    await asyncio.wait_for(self._readable(), 0.1)
+                except asyncio.TimeoutError:
+                    pass
 
         try:
             await asyncio.wait_for(confirm(), timeout)
