@@ -612,28 +612,6 @@ s_log_counters (broker_t *self)
 //  why]. The epoch and last offset are the topic's now.
 #define S_HISTORY_FRAMES 6      //  identity, empty, and the four above
 
-//  Reads an unsigned number of base 10 or 16 from a frame. Returns 0, or
-//  -1 if the frame holds anything else.
-static int
-s_frame_u64 (zmq_msg_t *frame, int base, size_t digits_max, uint64_t *out)
-{
-    const char *p = zmq_msg_data (frame);
-    size_t n = zmq_msg_size (frame);
-    uint64_t v = 0;
-    if (n == 0 || n > digits_max)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        int d = p[i] >= '0' && p[i] <= '9' ? p[i] - '0'
-                : base == 16 && p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
-                                                           : -1;
-        if (d < 0 || (base == 10 && v > (UINT64_MAX - (uint64_t) d) / 10))
-            return -1;
-        v = v * (uint64_t) base + (uint64_t) d;
-    }
-    *out = v;
-    return 0;
-}
-
 static void
 s_history_reply (broker_t *self, zmq_msg_t *id, const char *status, uint64_t epoch,
                  uint64_t last, const history_event_t *events, size_t n, const char *why)
@@ -665,15 +643,15 @@ s_history_answer (broker_t *self, zmq_msg_t *f, int n)
 {
     const broker_config_t *cfg = &self->config;
     uint64_t epoch, offset;
-    const char *why = NULL;
-    if (n != S_HISTORY_FRAMES || zmq_msg_size (&f[1]) != 0)
-        why = "expected [\"SINCE\", topic, epoch, offset]";
-    else if (wire_topic_check (zmq_msg_data (&f[3]), zmq_msg_size (&f[3])) != WIRE_OK)
-        why = "the topic breaks the wire format's rules";
-    else if (s_frame_u64 (&f[4], 16, 16, &epoch) != 0)
-        why = "the epoch must be 1 to 16 lowercase hex digits";
-    else if (s_frame_u64 (&f[5], 10, 20, &offset) != 0)
-        why = "the offset must be a decimal number below 2^64";
+    const void *data[4];
+    size_t len[4];
+    for (int i = 0; i < 4; i++) {
+        data[i] = zmq_msg_data (&f[2 + i]);
+        len[i] = zmq_msg_size (&f[2 + i]);
+    }
+    const char *why = zmq_msg_size (&f[1]) != 0
+                          ? "expected [\"SINCE\", topic, epoch, offset]"
+                          : wire_since_parse (data, len, n - 2, &epoch, &offset);
     if (why) {
         self->counters.history_requests_malformed++;
         if (n >= 2 && zmq_msg_size (&f[1]) == 0)
@@ -682,9 +660,8 @@ s_history_answer (broker_t *self, zmq_msg_t *f, int n)
     }
     size_t got;
     uint64_t cur_epoch, cur_last;
-    history_answer_t a = history_since (self->history, zmq_msg_data (&f[3]),
-                                        zmq_msg_size (&f[3]), epoch, offset, zclock_mono (),
-                                        self->batch, cfg->history_batch,
+    history_answer_t a = history_since (self->history, data[1], len[1], epoch, offset,
+                                        zclock_mono (), self->batch, cfg->history_batch,
                                         cfg->history_batch_bytes, &got, &cur_epoch, &cur_last);
     s_history_reply (self, &f[0], a == HISTORY_OK ? "OK" : "GONE", cur_epoch, cur_last,
                      self->batch, got, NULL);

@@ -12,6 +12,7 @@
  */
 #include "history.h"
 #include "patterns.h"
+#include "wire.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -192,16 +193,26 @@ history_destroy (history_t **self_p)
     *self_p = NULL;
 }
 
+//  The topic as the hash table's key, NUL-terminated in name. Returns 0,
+//  or -1 if it is longer than a topic may be.
+static int
+s_name (const char *topic, size_t tlen, char name[WIRE_TOPIC_MAX + 1])
+{
+    if (tlen > WIRE_TOPIC_MAX)
+        return -1;
+    memcpy (name, topic, tlen);
+    name[tlen] = 0;
+    return 0;
+}
+
 //  The topic's record, made if it has none (forgetting the least recent
 //  topic if the table is full). NULL if memory ran out.
 static s_topic_t *
 s_topic (history_t *self, const char *topic, size_t tlen)
 {
-    char name[256];
-    if (tlen >= sizeof name)
+    char name[WIRE_TOPIC_MAX + 1];
+    if (s_name (topic, tlen, name) != 0)
         return NULL;
-    memcpy (name, topic, tlen);
-    name[tlen] = 0;
     s_topic_t *t = zhashx_lookup (self->topics, name);
     if (t) {
         s_unlink_topic (self, t);
@@ -330,13 +341,8 @@ history_since (history_t *self, const char *topic, size_t tlen, uint64_t epoch,
     s_trim_age (self, now_ms);
     *n = 0;
     *cur_epoch = *cur_offset = 0;
-    char name[256];
-    s_topic_t *t = NULL;
-    if (tlen < sizeof name) {
-        memcpy (name, topic, tlen);
-        name[tlen] = 0;
-        t = zhashx_lookup (self->topics, name);
-    }
+    char name[WIRE_TOPIC_MAX + 1];
+    s_topic_t *t = s_name (topic, tlen, name) == 0 ? zhashx_lookup (self->topics, name) : NULL;
     if (t) {
         *cur_epoch = t->epoch;
         *cur_offset = t->last;

@@ -337,6 +337,41 @@ wire_stamp_decode (const void *buf, size_t len, uint64_t *epoch, uint64_t *offse
     return found == 3 ? 0 : -1;
 }
 
+//  An unsigned number of base 10 or 16 (lowercase) in 1..digits_max
+//  characters. Returns 0, or -1 if the bytes hold anything else.
+static int
+s_number (const char *p, size_t n, int base, size_t digits_max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0 || n > digits_max)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int d = p[i] >= '0' && p[i] <= '9' ? p[i] - '0'
+                : base == 16 && p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
+                                                           : -1;
+        if (d < 0 || (base == 10 && v > (UINT64_MAX - (uint64_t) d) / 10))
+            return -1;
+        v = v * (uint64_t) base + (uint64_t) d;
+    }
+    *out = v;
+    return 0;
+}
+
+const char *
+wire_since_parse (const void *const data[], const size_t len[], int count, uint64_t *epoch,
+                  uint64_t *offset)
+{
+    if (count != 4 || len[0] != 5 || memcmp (data[0], "SINCE", 5) != 0)
+        return "expected [\"SINCE\", topic, epoch, offset]";
+    if (wire_topic_check (data[1], len[1]) != WIRE_OK)
+        return "the topic breaks the wire format's rules";
+    if (s_number (data[2], len[2], 16, 16, epoch) != 0)
+        return "the epoch must be 1 to 16 lowercase hex digits";
+    if (s_number (data[3], len[3], 10, 20, offset) != 0)
+        return "the offset must be a decimal number below 2^64";
+    return NULL;
+}
+
 int
 wire_recv (void *socket, zmq_msg_t frames[WIRE_FRAMES_MAX], int *nframes)
 {

@@ -93,6 +93,14 @@ void wire_stamp_encode (uint64_t epoch, uint64_t offset, unsigned char out[WIRE_
  *  of another type, malformed msgpack). */
 int wire_stamp_decode (const void *buf, size_t len, uint64_t *epoch, uint64_t *offset);
 
+/*  A request for a topic's recent events (docs/wire.md, "Offsets and
+ *  epochs"): count frames, data[i] of len[i] bytes (at most the first four
+ *  are read): "SINCE", the topic, the epoch as 1 to 16 lowercase hex
+ *  digits, the offset in decimal below 2^64. Returns NULL with *epoch and
+ *  *offset set, or why the request is malformed. */
+const char *wire_since_parse (const void *const data[], const size_t len[], int count,
+                              uint64_t *epoch, uint64_t *offset);
+
 /*  Check that [buf, buf+len) holds exactly one msgpack value, nested at most
  *  WIRE_MAX_DEPTH deep, whose every declared length fits in the buffer.
  *  After this passes, msgpack-c can unpack the value without being asked

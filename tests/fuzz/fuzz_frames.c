@@ -11,10 +11,14 @@
  *  what it accepts encodes and decodes back to the same count; and as a
  *  metadata frame's numbering (wire_stamp_decode): what it accepts is a
  *  well-formed map, and its epoch and offset survive the broker's own
- *  encoding.
+ *  encoding. The frames are also read as a history request
+ *  (wire_since_parse, bytes any ZeroMQ peer sends the broker): what it
+ *  accepts has four frames and a valid topic, and its epoch and offset
+ *  read back the same from the broker's own writing of them.
  */
 #include "wire.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -66,6 +70,20 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
         frame[i] = data + pos;
         len[i] = n;
         pos += n;
+    }
+    const void *fdata[8];
+    for (int i = 0; i < want; i++)
+        fdata[i] = frame[i];
+    if (wire_since_parse (fdata, len, want, &epoch, &offset) == NULL) {
+        char et[17], ot[21];
+        const void *req[4] = { "SINCE", frame[1], et, ot };
+        size_t alen[4] = { 5, len[1], 0, 0 };
+        alen[2] = (size_t) snprintf (et, sizeof et, "%016llx", (unsigned long long) epoch);
+        alen[3] = (size_t) snprintf (ot, sizeof ot, "%llu", (unsigned long long) offset);
+        if (want != 4 || wire_topic_check ((const char *) frame[1], len[1]) != WIRE_OK
+            || wire_since_parse (req, alen, 4, &e2, &o2) != NULL || e2 != epoch
+            || o2 != offset)
+            abort ();
     }
     if (want == 0) {
         //  Nothing to send: a read must find nothing waiting.
