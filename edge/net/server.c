@@ -117,7 +117,7 @@ s_context_info (const edge_config_t *cfg, struct lws_context_creation_info *info
     //  deadline in one sorted list, re-walked at every ping and pong,
     //  which stalls a worker with tens of thousands of connections. A
     //  policy of zeros keeps lws from keeping that deadline at all (with
-    //  none, it applies a default one of its own).
+    //  none it still kept one per connection, by a default of its own).
     static const lws_retry_bo_t no_validity = { .secs_since_valid_ping = 0,
                                                 .secs_since_valid_hangup = 0 };
     info->retry_and_idle_policy = &no_validity;
